@@ -1,0 +1,3 @@
+UNWIND $ids AS id
+MATCH (n:AttackObject {stix_id: id})
+RETURN n.stix_id AS id

@@ -1,0 +1,5 @@
+// What the graph holds now, for the diff: one row per ATT&CK node.
+MATCH (n:AttackObject)
+RETURN n.stix_id AS id, n.type AS type, n.hash AS hash, toString(n.modified) AS modified,
+       n.revoked AS revoked, n.deprecated AS deprecated, coalesce(n.sources, []) AS sources,
+       coalesce(n.source_hashes, []) AS sourceHashes, coalesce(n.domains, []) AS domains

@@ -1,0 +1,4 @@
+UNWIND $rows AS row
+MATCH (:AttackObject {stix_id: row.source})-[r]->()
+WHERE r.stix_id = row.id
+SET r.sources = row.sources, r.source_hashes = row.sourceHashes

@@ -1,0 +1,12 @@
+// Applied at start-up by every entry point; each statement is idempotent.
+CREATE CONSTRAINT attack_object_stix_id IF NOT EXISTS FOR (n:AttackObject) REQUIRE n.stix_id IS UNIQUE;
+CREATE INDEX attack_object_attack_id IF NOT EXISTS FOR (n:AttackObject) ON (n.attack_id);
+CREATE INDEX attack_object_name IF NOT EXISTS FOR (n:AttackObject) ON (n.name);
+CREATE INDEX attack_object_type IF NOT EXISTS FOR (n:AttackObject) ON (n.type);
+CREATE INDEX attack_object_flags IF NOT EXISTS FOR (n:AttackObject) ON (n.revoked, n.deprecated);
+CREATE INDEX attack_object_modified IF NOT EXISTS FOR (n:AttackObject) ON (n.modified);
+CREATE INDEX technique_is_subtechnique IF NOT EXISTS FOR (n:Technique) ON (n.is_subtechnique);
+CREATE INDEX tactic_shortname IF NOT EXISTS FOR (n:Tactic) ON (n.shortname);
+CREATE FULLTEXT INDEX attack_object_text IF NOT EXISTS FOR (n:AttackObject) ON EACH [n.attack_id, n.name, n.aliases, n.description];
+CREATE CONSTRAINT attack_domain_name IF NOT EXISTS FOR (d:AttackDomain) REQUIRE d.name IS UNIQUE;
+CREATE CONSTRAINT release_id IF NOT EXISTS FOR (r:Release) REQUIRE r.id IS UNIQUE;

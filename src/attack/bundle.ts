@@ -1,0 +1,155 @@
+import { gunzipSync } from 'node:zlib';
+import { InvalidBundleError } from '../shared/errors';
+import { checkBundleShape, checkObject, STIX_ID_RE, type StixObject } from './stix-schema';
+
+export interface BundleIssue {
+  severity: 'error' | 'warning';
+  /** The object's STIX id, or its index when it has no usable id. */
+  object: string;
+  type?: string;
+  path: string;
+  message: string;
+}
+
+export interface ParsedBundle {
+  id: string;
+  objects: StixObject[];
+  /** Objects skipped (errors) and quirks kept (warnings), in bundle order. */
+  issues: BundleIssue[];
+  /** Relationship id → endpoint ids that are not in this bundle (they may be in the graph). */
+  externalRefs: Map<string, string[]>;
+  totalObjects: number;
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** Bytes → JSON, gzip detected by its magic number rather than trusted from a file name. */
+export function decodeBundleBytes(bytes: Buffer): unknown {
+  let text: string;
+  if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
+    try {
+      text = gunzipSync(bytes).toString('utf8');
+    } catch (err) {
+      throw new InvalidBundleError(`the gzip data is corrupt or truncated: ${(err as Error).message}`);
+    }
+  } else {
+    text = bytes.toString('utf8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidBundleError(`the bundle is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function laterOf(a: StixObject, b: StixObject): StixObject {
+  return Date.parse(b.modified ?? b.created ?? '') > Date.parse(a.modified ?? a.created ?? '') ? b : a;
+}
+
+/**
+ * Validates a bundle: its shape, each object, duplicate ids, and references between objects.
+ * Invalid objects are dropped and reported as errors (strict mode rejects the whole bundle);
+ * MITRE's own quirks (an empty x_mitre_data_source_ref, a sub-technique of a revoked parent) are
+ * warnings and never stop an import.
+ */
+export function parseBundle(raw: unknown, opts: { strict?: boolean } = {}): ParsedBundle {
+  const shape = checkBundleShape(raw);
+  if (!shape.ok) {
+    throw new InvalidBundleError(
+      `not a STIX 2.1 bundle: ${shape.problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`,
+      { problems: shape.problems },
+    );
+  }
+  const issues: BundleIssue[] = [];
+  const byId = new Map<string, StixObject>();
+  shape.objects.forEach((rawObj, index) => {
+    const checked = checkObject(rawObj);
+    if (!checked.ok) {
+      const maybe = rawObj as { id?: unknown; type?: unknown } | null;
+      const id = typeof maybe?.id === 'string' ? maybe.id : `objects[${index}]`;
+      for (const p of checked.problems) {
+        issues.push({
+          severity: 'error',
+          object: id,
+          type: typeof maybe?.type === 'string' ? maybe.type : undefined,
+          path: p.path,
+          message: p.message,
+        });
+      }
+      return;
+    }
+    const obj = checked.object;
+    const prior = byId.get(obj.id);
+    if (prior) {
+      issues.push({
+        severity: 'warning',
+        object: obj.id,
+        type: obj.type,
+        path: 'id',
+        message: 'duplicate id in the bundle: the most recently modified copy is kept',
+      });
+      byId.set(obj.id, laterOf(prior, obj));
+    } else {
+      byId.set(obj.id, obj);
+    }
+  });
+
+  // Relationships whose endpoints are absent may point into the graph (another domain): the
+  // importer resolves those; endpoints dropped above as invalid make the relationship invalid.
+  const invalidIds = new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object));
+  const externalRefs = new Map<string, string[]>();
+  for (const obj of byId.values()) {
+    if (obj.type !== 'relationship') {
+      warnOnDanglingRefs(obj, byId, issues);
+      continue;
+    }
+    const rel = obj as StixObject & { source_ref: string; target_ref: string };
+    const broken = [rel.source_ref, rel.target_ref].filter((r) => invalidIds.has(r));
+    if (broken.length > 0) {
+      issues.push({
+        severity: 'error',
+        object: rel.id,
+        type: rel.type,
+        path: 'source_ref/target_ref',
+        message: `refers to an invalid object: ${broken.join(', ')}`,
+      });
+      byId.delete(rel.id);
+      continue;
+    }
+    const missing = [rel.source_ref, rel.target_ref].filter((r) => !byId.has(r));
+    if (missing.length > 0) externalRefs.set(rel.id, missing);
+  }
+
+  if (opts.strict) rejectIfErrors(issues);
+  return { id: shape.id, objects: [...byId.values()], issues, externalRefs, totalObjects: shape.objects.length };
+}
+
+/** Strict mode: any error rejects the whole bundle, listing every one of them. */
+export function rejectIfErrors(issues: BundleIssue[]): void {
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (errors.length === 0) return;
+  const shown = errors.slice(0, 20).map((e) => `${e.object}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
+  const more = errors.length > 20 ? `; and ${errors.length - 20} more` : '';
+  throw new InvalidBundleError(`strict mode: ${errors.length} invalid object(s): ${shown.join('; ')}${more}`, {
+    issues: errors,
+  });
+}
+
+// Reference fields of ATT&CK objects that the graph turns into edges (see model.ts).
+const REF_FIELDS = ['tactic_refs', 'x_mitre_analytic_refs', 'x_mitre_data_source_ref'];
+
+function warnOnDanglingRefs(obj: StixObject, byId: Map<string, StixObject>, issues: BundleIssue[]): void {
+  for (const field of REF_FIELDS) {
+    const value = obj[field];
+    const refs = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    for (const ref of refs) {
+      if (ref === '') {
+        issues.push({ severity: 'warning', object: obj.id, type: obj.type, path: field, message: 'empty reference ignored' });
+      } else if (typeof ref !== 'string' || !STIX_ID_RE.test(ref)) {
+        issues.push({ severity: 'warning', object: obj.id, type: obj.type, path: field, message: `not a STIX id: ${String(ref)}` });
+      } else if (!byId.has(ref)) {
+        issues.push({ severity: 'warning', object: obj.id, type: obj.type, path: field, message: `refers to ${ref}, which is not in the bundle` });
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { loadQueries } from '../shared/cypher';
+import type { Graph } from '../shared/neo4j';
+import type { ChangeReport } from './import-service';
+
+const QUERIES = [
+  'attack/status-domains',
+  'attack/status-counts',
+  'attack/status-relationships',
+  'attack/status-tactics',
+  'attack/status-indexes',
+  'attack/status-constraints',
+] as const;
+
+export interface DomainStatus {
+  domain: string;
+  version: string | null;
+  attackSpecVersion: string | null;
+  source: string | null;
+  sha256: string | null;
+  lastImportAt: string | null;
+  lastChangeAt: string | null;
+}
+
+export interface TypeCounts {
+  type: string;
+  total: number;
+  active: number;
+  revoked: number;
+  deprecated: number;
+}
+
+export interface Status {
+  database: { reachable: true; uri: string; name: string };
+  domains: DomainStatus[];
+  objects: TypeCounts[];
+  relationships: Record<string, number>;
+  derivedEdges: Record<string, number>;
+  detailed?: {
+    tactics: Array<{
+      domain: string;
+      position: number;
+      tacticId: string;
+      tactic: string;
+      shortname: string;
+      techniques: number;
+      subtechniques: number;
+    }>;
+    indexes: Array<Record<string, unknown>>;
+    constraints: Array<Record<string, unknown>>;
+    lastReports: Record<string, ChangeReport>;
+  };
+}
+
+/** What `mitre-status` prints and GET /status/ serves: one read of the graph's state. */
+export class StatusService {
+  private readonly q = loadQueries(QUERIES);
+
+  constructor(private readonly graph: Graph) {}
+
+  async status(detailed = false): Promise<Status> {
+    const [domains, objects, rels] = await Promise.all([
+      this.graph.read<DomainStatus & { lastReport: string | null }>(this.q['attack/status-domains']),
+      this.graph.read<TypeCounts>(this.q['attack/status-counts']),
+      this.graph.read<{ kind: string; type: string; count: number }>(this.q['attack/status-relationships']),
+    ]);
+    const status: Status = {
+      database: { reachable: true, uri: this.graph.uri, name: this.graph.database },
+      domains: domains.map(({ lastReport: _lastReport, ...d }) => d),
+      objects,
+      relationships: Object.fromEntries(rels.filter((r) => r.kind === 'stix').map((r) => [r.type, r.count])),
+      derivedEdges: Object.fromEntries(rels.filter((r) => r.kind === 'derived').map((r) => [r.type, r.count])),
+    };
+    if (!detailed) return status;
+    const [tactics, indexes, constraints] = await Promise.all([
+      this.graph.read<NonNullable<Status['detailed']>['tactics'][number]>(this.q['attack/status-tactics']),
+      this.graph.read(this.q['attack/status-indexes']),
+      this.graph.read(this.q['attack/status-constraints']),
+    ]);
+    const lastReports: Record<string, ChangeReport> = {};
+    for (const d of domains) if (d.lastReport) lastReports[d.domain] = JSON.parse(d.lastReport) as ChangeReport;
+    status.detailed = { tactics, indexes, constraints, lastReports };
+    return status;
+  }
+}

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { packageRoot } from './paths';
+
+const schema = z.object({
+  NEO4J_URI: z
+    .string()
+    .regex(/^(neo4j|bolt)(\+s|\+ssc)?:\/\/.+/, 'must be a neo4j:// or bolt:// URI')
+    .optional(),
+  NEO4J_USER: z.string().min(1).default('neo4j'),
+  NEO4J_PASSWORD: z.string().optional(),
+  NEO4J_DATABASE: z.string().min(1).default('neo4j'),
+  TTPGRAPH_DATA_DIR: z.string().min(1).optional(),
+  TTPGRAPH_NEO4J_PORT: z.coerce.number().int().min(0).max(65535).default(7687),
+  TTPGRAPH_NEO4J_HEAP: z
+    .string()
+    .regex(/^\d+[mMgG]$/, 'a JVM size such as 1g or 768m')
+    .default('1g'),
+  TTPGRAPH_NEO4J_PAGE_CACHE_MB: z.coerce.number().int().min(16).max(65536).default(192),
+  TTPGRAPH_NEO4J_PASSWORD: z.string().min(8, 'Neo4j requires 8 characters or more').optional(),
+  TTPGRAPH_NEO4J_START_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
+  TTPGRAPH_IMPORT_URLS: z.string().optional(),
+  TTPGRAPH_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(2_000),
+  TTPGRAPH_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  TTPGRAPH_MAX_BUNDLE_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Neo4jConfig {
+  /** Set when an existing server or cluster is to be used; unset means the local launcher. */
+  uri?: string;
+  user: string;
+  password?: string;
+  database: string;
+}
+
+export interface LocalNeo4jConfig {
+  home: string;
+  port: number;
+  heap: string;
+  pageCacheMb: number;
+  password?: string;
+  startTimeoutMs: number;
+}
+
+export interface Config {
+  neo4j: Neo4jConfig;
+  localNeo4j: LocalNeo4jConfig;
+  dataDir: string;
+  importUrls: string[];
+  importBatchSize: number;
+  fetchTimeoutMs: number;
+  maxBundleBytes: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment once; every entry point calls this first. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.TTPGRAPH_DATA_DIR ?? path.join(packageRoot(), '.data'));
+  const localPassword = e.TTPGRAPH_NEO4J_PASSWORD;
+  return {
+    neo4j: {
+      uri: e.NEO4J_URI,
+      user: e.NEO4J_USER,
+      // Against the local launcher the password is the one it was started with.
+      password: e.NEO4J_URI ? e.NEO4J_PASSWORD : localPassword,
+      database: e.NEO4J_DATABASE,
+    },
+    localNeo4j: {
+      home: path.join(dataDir, 'neo4j'),
+      port: e.TTPGRAPH_NEO4J_PORT,
+      heap: e.TTPGRAPH_NEO4J_HEAP,
+      pageCacheMb: e.TTPGRAPH_NEO4J_PAGE_CACHE_MB,
+      password: localPassword,
+      startTimeoutMs: e.TTPGRAPH_NEO4J_START_TIMEOUT_MS,
+    },
+    dataDir,
+    importUrls: (e.TTPGRAPH_IMPORT_URLS ?? '')
+      .split(/[\s,]+/)
+      .filter((u) => u.length > 0),
+    importBatchSize: e.TTPGRAPH_IMPORT_BATCH_SIZE,
+    fetchTimeoutMs: e.TTPGRAPH_FETCH_TIMEOUT_MS,
+    maxBundleBytes: e.TTPGRAPH_MAX_BUNDLE_BYTES,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,41 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from './paths';
+
+/** Cypher text by name (`attack/upsert-nodes` for `cypher/attack/upsert-nodes.cypher`). */
+export type QuerySet<N extends string> = Readonly<Record<N, string>>;
+
+let cache: Map<string, string> | undefined;
+
+function allQueries(): Map<string, string> {
+  if (cache) return cache;
+  const root = path.join(packageRoot(), 'cypher');
+  const found = new Map<string, string>();
+  for (const entry of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (!entry.endsWith('.cypher')) continue;
+    const name = entry.slice(0, -'.cypher'.length).split(path.sep).join('/');
+    found.set(name, readFileSync(path.join(root, entry), 'utf8'));
+  }
+  return (cache = found);
+}
+
+/**
+ * Loads the named queries, failing at once on a missing file: data-access modules call this when
+ * they are constructed, so a missing query stops start-up instead of a request.
+ */
+export function loadQueries<N extends string>(names: readonly N[]): QuerySet<N> {
+  const all = allQueries();
+  const missing = names.filter((n) => !all.has(n));
+  if (missing.length > 0) {
+    throw new Error(`missing Cypher files under cypher/: ${missing.map((m) => `${m}.cypher`).join(', ')}`);
+  }
+  return Object.fromEntries(names.map((n) => [n, all.get(n) as string])) as QuerySet<N>;
+}
+
+/** Splits a file of several statements (schema.cypher) on `;` at line ends. */
+export function statements(text: string): string[] {
+  return text
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*\/\/.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}

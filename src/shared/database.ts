@@ -1,0 +1,45 @@
+import type { Config } from './config';
+import { daemonStatus, startLocalNeo4j, type LocalNeo4j } from './local-neo4j';
+import type { Logger } from './logger';
+import { openGraph, type Graph } from './neo4j';
+
+export interface Connection {
+  graph: Graph;
+  /** Closes the driver and stops a Neo4j that this connection started itself. */
+  close(): Promise<void>;
+}
+
+/**
+ * The connection choice every entry point makes: NEO4J_URI when set (any server or cluster),
+ * else the local daemon (`ttpgraph db start`) when it runs, else a local Neo4j started for the
+ * lifetime of this process.
+ */
+export async function connect(cfg: Config, log: Logger): Promise<Connection> {
+  let local: LocalNeo4j | undefined;
+  let uri = cfg.neo4j.uri;
+  if (!uri) {
+    const daemon = daemonStatus(cfg.localNeo4j);
+    if (daemon.running && daemon.uri) {
+      uri = daemon.uri;
+      log.debug({ uri, pid: daemon.pid }, 'using the local Neo4j daemon');
+    } else {
+      log.info({ home: cfg.localNeo4j.home }, 'starting the local Neo4j');
+      local = await startLocalNeo4j(cfg.localNeo4j);
+      uri = local.uri;
+      log.info({ uri, pid: local.pid }, 'local Neo4j ready');
+    }
+  }
+  try {
+    const graph = await openGraph({ ...cfg.neo4j, uri });
+    return {
+      graph,
+      close: async () => {
+        await graph.close();
+        await local?.stop();
+      },
+    };
+  } catch (err) {
+    await local?.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The errors ttpgraph raises on purpose. Each carries the HTTP status it maps to and a stable
+ * problem type; entry points (HTTP mapper, CLI) turn them into their own form in one place.
+ */
+export class AppError extends Error {
+  readonly status: number = 500;
+  readonly type: string = 'about:blank';
+  readonly title: string = 'Internal Server Error';
+  constructor(
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends AppError {
+  override readonly status = 400;
+  override readonly type = 'https://ttpgraph.dev/problems/bad-request';
+  override readonly title = 'Bad Request';
+}
+
+/** A STIX bundle (or its transport) is not what it claims to be. */
+export class InvalidBundleError extends AppError {
+  override readonly status = 422;
+  override readonly type = 'https://ttpgraph.dev/problems/invalid-bundle';
+  override readonly title = 'Invalid STIX bundle';
+}
+
+/** The source of a bundle could not be read (network, HTTP status, file system). */
+export class SourceError extends AppError {
+  override readonly status = 502;
+  override readonly type = 'https://ttpgraph.dev/problems/source-unavailable';
+  override readonly title = 'Source unavailable';
+}
+
+export class NotFoundError extends AppError {
+  override readonly status = 404;
+  override readonly type = 'https://ttpgraph.dev/problems/not-found';
+  override readonly title = 'Not Found';
+}
+
+export class NotSupportedError extends AppError {
+  override readonly status = 501;
+  override readonly type = 'https://ttpgraph.dev/problems/not-supported';
+  override readonly title = 'Not Supported';
+}
+
+/** The graph database cannot be reached or started. */
+export class DatabaseUnavailableError extends AppError {
+  override readonly status = 503;
+  override readonly type = 'https://ttpgraph.dev/problems/database-unavailable';
+  override readonly title = 'Database unavailable';
+}
