@@ -1,0 +1,251 @@
+import { gzipSync } from 'node:zlib';
+import { ImportService } from '../../src/attack/import-service';
+import { InvalidBundleError } from '../../src/shared/errors';
+import type { Graph } from '../../src/shared/neo4j';
+import { asFetched, bundleBytes, fixtureBundle, silentLogger } from '../support/graph';
+import { freshGraph } from '../support/graph';
+
+let graph: Graph;
+let importer: ImportService;
+
+beforeAll(async () => {
+  graph = await freshGraph();
+  importer = new ImportService(graph, silentLogger, 5);
+});
+afterAll(() => graph.close());
+
+async function snapshot(): Promise<{ nodes: string[]; edges: string[] }> {
+  const nodes = await graph.read<{ line: string }>(
+    `MATCH (n:AttackObject)
+     RETURN reduce(s = '', l IN labels(n) | s + ':' + l) + ' ' + coalesce(n.attack_id, n.type)
+            + ' r=' + n.revoked + ' d=' + n.deprecated AS line`,
+  );
+  const edges = await graph.read<{ line: string }>(
+    `MATCH (a:AttackObject)-[r]->(b:AttackObject)
+     RETURN coalesce(a.attack_id, a.type) + ' ' + type(r) + ' ' + coalesce(b.attack_id, b.type) AS line`,
+  );
+  return { nodes: nodes.map((n) => n.line).sort(), edges: edges.map((e) => e.line).sort() };
+}
+
+describe('importing the fixture bundle', () => {
+  let first: Awaited<ReturnType<ImportService['importBytes']>>;
+
+  beforeAll(async () => {
+    first = await importer.importBytes(asFetched(fixtureBundle(), 'fixture'));
+  });
+
+  it('reports every object as added, by type', () => {
+    expect(first.changed).toBe(true);
+    expect(first.domain).toBe('enterprise-attack');
+    expect(first.version).toBe('18.1');
+    expect(first.totals).toEqual({ added: 43, modified: 0, unchanged: 0, revoked: 0, deprecated: 0, removed: 0 });
+    expect(first.byType['attack-pattern']?.added).toBe(7);
+    expect(first.byType.relationship?.added).toBe(16);
+    expect(first.skipped).toBe(0);
+  });
+
+  it('creates exactly the expected nodes with their labels and flags', async () => {
+    const { nodes } = await snapshot();
+    expect(nodes).toEqual(
+      [
+        ':AttackObject:Analytic AN1252 r=false d=false',
+        ':AttackObject:Campaign C0024 r=false d=false',
+        ':AttackObject:Collection x-mitre-collection r=false d=false',
+        ':AttackObject:DataComponent DC0016 r=false d=false',
+        ':AttackObject:DataComponent DC0032 r=false d=false',
+        ':AttackObject:DataComponent DC0034 r=false d=false',
+        ':AttackObject:DataComponent DC0064 r=false d=false',
+        ':AttackObject:DetectionStrategy DET0455 r=false d=false',
+        ':AttackObject:Group G0016 r=false d=false',
+        ':AttackObject:Identity identity r=false d=false',
+        ':AttackObject:MarkingDefinition marking-definition r=false d=false',
+        ':AttackObject:Matrix enterprise-attack r=false d=false',
+        ':AttackObject:Mitigation M1042 r=false d=false',
+        ':AttackObject:Mitigation M1049 r=false d=false',
+        ':AttackObject:Mitigation T1143 r=false d=true',
+        ':AttackObject:Mitigation T1064 r=false d=true',
+        ':AttackObject:Software:Tool S0002 r=false d=false',
+        ':AttackObject:Tactic TA0002 r=false d=false',
+        ':AttackObject:Tactic TA0003 r=false d=false',
+        ':AttackObject:Tactic TA0005 r=false d=false',
+        ':AttackObject:Technique T1059 r=false d=false',
+        ':AttackObject:Technique T1064 r=false d=true',
+        ':AttackObject:Technique T1143 r=true d=false',
+        ':AttackObject:Technique T1564 r=false d=false',
+        ':AttackObject:Technique:SubTechnique T1059.001 r=false d=false',
+        ':AttackObject:Technique:SubTechnique T1059.003 r=false d=false',
+        ':AttackObject:Technique:SubTechnique T1564.003 r=false d=false',
+      ].sort(),
+    );
+  });
+
+  it('creates one edge per STIX relationship plus the derived edges', async () => {
+    const { edges } = await snapshot();
+    expect(edges).toEqual(
+      [
+        'C0024 ATTRIBUTED_TO G0016',
+        'C0024 USES S0002',
+        'C0024 USES T1059.001',
+        'C0024 USES T1059.003',
+        'DET0455 DETECTS T1059.001',
+        'AN1252 USES_DATA_COMPONENT DC0016',
+        'AN1252 USES_DATA_COMPONENT DC0032',
+        'AN1252 USES_DATA_COMPONENT DC0034',
+        'AN1252 USES_DATA_COMPONENT DC0064',
+        'DET0455 HAS_ANALYTIC AN1252',
+        'G0016 USES S0002',
+        'G0016 USES T1059.001',
+        'M1042 MITIGATES T1059',
+        'M1042 MITIGATES T1059.001',
+        'M1049 MITIGATES T1059',
+        'M1049 MITIGATES T1059.001',
+        'M1049 MITIGATES T1564',
+        'T1059 IN_TACTIC TA0002',
+        'T1059.001 IN_TACTIC TA0002',
+        'T1059.001 SUBTECHNIQUE_OF T1059',
+        'T1059.003 IN_TACTIC TA0002',
+        'T1059.003 SUBTECHNIQUE_OF T1059',
+        'T1064 IN_TACTIC TA0002',
+        'T1064 IN_TACTIC TA0005',
+        'T1143 IN_TACTIC TA0005',
+        'T1143 REVOKED_BY T1564.003',
+        'T1564 IN_TACTIC TA0005',
+        'T1564.003 IN_TACTIC TA0005',
+        'T1564.003 SUBTECHNIQUE_OF T1564',
+        'enterprise-attack HAS_TACTIC TA0002',
+        'enterprise-attack HAS_TACTIC TA0003',
+        'enterprise-attack HAS_TACTIC TA0005',
+      ].sort(),
+    );
+  });
+
+  it('keeps the full STIX JSON, the relationship text and the kill-chain order', async () => {
+    const [t] = await graph.read<{ stix: string; tactics: string[] }>(
+      `MATCH (t:Technique {attack_id: 'T1059.001'}) RETURN t.stix AS stix, t.tactic_shortnames AS tactics`,
+    );
+    const original = fixtureBundle().objects.find((o) => o.id === JSON.parse(t!.stix).id);
+    expect(JSON.parse(t!.stix)).toEqual(original);
+    expect(t!.tactics).toEqual(['execution']);
+    const order = await graph.read<{ id: string }>(
+      `MATCH (:Matrix)-[h:HAS_TACTIC]->(t:Tactic) RETURN t.attack_id AS id ORDER BY h.order`,
+    );
+    expect(order.map((o) => o.id)).toEqual(['TA0002', 'TA0003', 'TA0005']);
+    const [uses] = await graph.read<{ description: string; modified: string }>(
+      `MATCH (:Group {attack_id: 'G0016'})-[r:USES]->(:Technique {attack_id: 'T1059.001'})
+       RETURN r.description AS description, toString(r.modified) AS modified`,
+    );
+    expect(uses!.description).toContain('PowerShell');
+    expect(uses!.modified).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
+
+  it('changes nothing when the same bundle is imported again', async () => {
+    const before = await snapshot();
+    const again = await importer.importBytes(asFetched(fixtureBundle(), 'fixture'));
+    expect(again.changed).toBe(false);
+    expect(again.totals).toEqual({ added: 0, modified: 0, unchanged: 43, revoked: 0, deprecated: 0, removed: 0 });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('rewrites every object with force and still ends with the same graph', async () => {
+    const before = await snapshot();
+    const forced = await importer.importBytes(asFetched(fixtureBundle(), 'fixture'), { force: true });
+    expect(forced.changed).toBe(true);
+    expect(forced.totals.unchanged).toBe(43);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('detects a content change that keeps the same modified timestamp', async () => {
+    const bundle = fixtureBundle();
+    const group = bundle.objects.find((o) => o.type === 'intrusion-set')!;
+    group.x_mitre_domains = ['enterprise-attack', 'mobile-attack'];
+    const r = await importer.importBytes(asFetched(bundle));
+    expect(r.totals.modified).toBe(1);
+    expect(r.byType['intrusion-set']?.modified).toBe(1);
+    const [g] = await graph.read<{ domains: string[] }>(`MATCH (g:Group {attack_id: 'G0016'}) RETURN g.domains AS domains`);
+    expect(g!.domains).toEqual(['enterprise-attack', 'mobile-attack']);
+    await importer.importBytes(asFetched(fixtureBundle()));
+  });
+});
+
+describe('failed imports leave the previous data intact', () => {
+  beforeAll(async () => {
+    await graph.write('MATCH (n) DETACH DELETE n');
+    await importer.importBytes(asFetched(fixtureBundle(), 'fixture'));
+  });
+
+  it('rejects a truncated gzip', async () => {
+    const before = await snapshot();
+    const gz = gzipSync(Buffer.from(JSON.stringify(fixtureBundle())));
+    const cut = gz.subarray(0, Math.floor(gz.length / 2));
+    await expect(importer.importBytes(bundleBytes(cut, 'cut.json.gz'))).rejects.toThrow(/gzip data is corrupt or truncated/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('rejects invalid JSON', async () => {
+    const before = await snapshot();
+    await expect(importer.importBytes(bundleBytes(Buffer.from('{"type": "bundle", "objects": ['), 'bad.json'))).rejects.toThrow(
+      /not valid JSON/,
+    );
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('rejects something that is not a bundle', async () => {
+    await expect(importer.importBytes(asFetched({ type: 'report', objects: {} }))).rejects.toThrow(InvalidBundleError);
+  });
+
+  it('rolls back everything when the write fails halfway', async () => {
+    const before = await snapshot();
+    const bundle = fixtureBundle();
+    bundle.objects = bundle.objects.filter((o) => o.type !== 'course-of-action' && !String(o.id).startsWith('relationship--0'));
+    let batches = 0;
+    await expect(
+      importer.importBytes(asFetched(bundle), {
+        onProgress: (p) => {
+          if (p.phase !== 'parse' && ++batches === 3) throw new Error('simulated failure mid-write');
+        },
+      }),
+    ).rejects.toThrow('simulated failure mid-write');
+    expect(batches).toBeGreaterThanOrEqual(3);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('in strict mode rejects a bundle with an invalid object and writes nothing', async () => {
+    const before = await snapshot();
+    const bundle = fixtureBundle();
+    bundle.objects.push({ type: 'attack-pattern', id: 'attack-pattern--not-a-uuid', name: 'broken' });
+    await expect(importer.importBytes(asFetched(bundle), { strict: true })).rejects.toThrow(/strict mode: 1 invalid object/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('in lenient mode skips the invalid object, reports it and imports the rest', async () => {
+    const bundle = fixtureBundle();
+    bundle.objects.push({ type: 'attack-pattern', id: 'attack-pattern--not-a-uuid', name: 'broken' });
+    const r = await importer.importBytes(asFetched(bundle));
+    expect(r.skipped).toBe(1);
+    expect(r.issues).toContainEqual(expect.objectContaining({ severity: 'error', object: 'attack-pattern--not-a-uuid', path: 'id' }));
+    expect(r.changed).toBe(false);
+  });
+
+  it('skips relationship objects with relationships turned off and keeps the existing edges', async () => {
+    const before = await snapshot();
+    const bundle = fixtureBundle();
+    bundle.objects = bundle.objects.filter((o) => o.type !== 'relationship');
+    const r = await importer.importBytes(asFetched(bundle), { relationships: false });
+    expect(r.relationships).toBe(false);
+    expect(r.byType.relationship).toBeUndefined();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('removes objects that a newer bundle of the same domain no longer holds', async () => {
+    const bundle = fixtureBundle();
+    const campaign = bundle.objects.find((o) => o.type === 'campaign')!;
+    bundle.objects = bundle.objects.filter(
+      (o) => o.id !== campaign.id && o.source_ref !== campaign.id && o.target_ref !== campaign.id,
+    );
+    const r = await importer.importBytes(asFetched(bundle));
+    expect(r.byType.campaign?.removed).toBe(1);
+    expect(r.byType.relationship?.removed).toBe(4);
+    const left = await graph.read(`MATCH (c:Campaign) RETURN c`);
+    expect(left).toHaveLength(0);
+  });
+});

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { applySchema } from '../../src/attack/schema';
+import { loadConfig } from '../../src/shared/config';
+import { createLogger } from '../../src/shared/logger';
+import { openGraph, type Graph } from '../../src/shared/neo4j';
+import type { FetchedBundle } from '../../src/attack/bundle-source';
+import { createHash } from 'node:crypto';
+
+export const ATTACK_DATA = path.resolve(__dirname, '../../../shared/attack-data');
+export const FIXTURE = path.resolve(__dirname, '../fixtures/enterprise-mini.json');
+
+export const silentLogger = createLogger('silent');
+
+/** The test Neo4j (started by global-setup), emptied, with the schema applied. */
+export async function freshGraph(): Promise<Graph> {
+  const cfg = loadConfig();
+  if (!cfg.neo4j.uri) throw new Error('NEO4J_URI is not set: global-setup did not run');
+  const graph = await openGraph({ ...cfg.neo4j, uri: cfg.neo4j.uri });
+  await graph.write('MATCH (n) DETACH DELETE n');
+  await applySchema(graph);
+  return graph;
+}
+
+export function bundleBytes(bytes: Buffer, source: string): FetchedBundle {
+  return { bytes, source, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+export function fixtureBundle(): { type: string; id: string; objects: Array<Record<string, unknown>> } {
+  return JSON.parse(readFileSync(FIXTURE, 'utf8'));
+}
+
+export function asFetched(bundle: unknown, source = 'test'): FetchedBundle {
+  return bundleBytes(Buffer.from(JSON.stringify(bundle)), source);
+}
+
+export function attackData(file: string): FetchedBundle {
+  const p = path.join(ATTACK_DATA, file);
+  return bundleBytes(readFileSync(p), p);
+}
