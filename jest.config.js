@@ -6,5 +6,6 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 120000,
+  testTimeout: 300000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

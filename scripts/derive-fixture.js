@@ -8,12 +8,21 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 
 const WANTED = [
-  'TA0002', 'TA0003', 'TA0005', // Execution, Persistence, Defense Evasion
-  'T1059', 'T1059.001', 'T1059.003', // a technique with two sub-techniques
-  'T1564', 'T1564.003', 'T1143', // Hidden Window: T1143 is revoked by T1564.003
+  'TA0002',
+  'TA0003',
+  'TA0005', // Execution, Persistence, Defense Evasion
+  'T1059',
+  'T1059.001',
+  'T1059.003', // a technique with two sub-techniques
+  'T1564',
+  'T1564.003',
+  'T1143', // Hidden Window: T1143 is revoked by T1564.003
   'T1064', // Scripting: deprecated
-  'M1042', 'M1049', // mitigations
-  'G0016', 'S0002', 'C0024', // APT29, Mimikatz, SolarWinds Compromise
+  'M1042',
+  'M1049', // mitigations
+  'G0016',
+  'S0002',
+  'C0024', // APT29, Mimikatz, SolarWinds Compromise
   'DET0455', // the detection strategy for T1059.001
 ];
 
@@ -24,11 +33,13 @@ if (!source) {
 }
 const raw = fs.readFileSync(source);
 const bundle = JSON.parse((raw[0] === 0x1f ? zlib.gunzipSync(raw) : raw).toString('utf8'));
-const attackId = (o) => (o.external_references || []).find((r) => r.source_name === 'mitre-attack')?.external_id;
+const attackId = (o) =>
+  (o.external_references || []).find((r) => r.source_name === 'mitre-attack')?.external_id;
 
 const keep = new Map();
 for (const o of bundle.objects) {
-  if (WANTED.includes(attackId(o)) || ['identity', 'marking-definition'].includes(o.type)) keep.set(o.id, o);
+  if (WANTED.includes(attackId(o)) || ['identity', 'marking-definition'].includes(o.type))
+    keep.set(o.id, o);
 }
 // The detection strategy's analytics, and the data components those analytics read.
 for (const o of [...keep.values()]) {
@@ -44,7 +55,8 @@ for (const o of [...keep.values()]) {
 const matrix = bundle.objects.find((o) => o.type === 'x-mitre-matrix');
 keep.set(matrix.id, { ...matrix, tactic_refs: matrix.tactic_refs.filter((r) => keep.has(r)) });
 for (const r of bundle.objects) {
-  if (r.type === 'relationship' && keep.has(r.source_ref) && keep.has(r.target_ref)) keep.set(r.id, r);
+  if (r.type === 'relationship' && keep.has(r.source_ref) && keep.has(r.target_ref))
+    keep.set(r.id, r);
 }
 const collection = bundle.objects.find((o) => o.type === 'x-mitre-collection');
 keep.set(collection.id, {

@@ -27,10 +27,14 @@ async function readLocal(file: string, opts: FetchOptions): Promise<FetchedBundl
   try {
     size = (await stat(abs)).size;
   } catch (err) {
-    throw new SourceError(`cannot read ${abs}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new SourceError(
+      `cannot read ${abs}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   if (size > opts.maxBytes) {
-    throw new SourceError(`${abs} is ${size} bytes, over the limit of ${opts.maxBytes} (TTPGRAPH_MAX_BUNDLE_BYTES)`);
+    throw new SourceError(
+      `${abs} is ${size} bytes, over the limit of ${opts.maxBytes} (TTPGRAPH_MAX_BUNDLE_BYTES)`,
+    );
   }
   const bytes = await readFile(abs);
   return { bytes, source: abs, sha256: sha256(bytes) };
@@ -41,11 +45,16 @@ async function readHttp(url: string, opts: FetchOptions): Promise<FetchedBundle>
   try {
     res = await fetch(url, {
       signal: AbortSignal.timeout(opts.timeoutMs),
-      headers: { accept: 'application/json, application/stix+json, application/gzip;q=0.9, */*;q=0.5' },
+      headers: {
+        accept: 'application/json, application/stix+json, application/gzip;q=0.9, */*;q=0.5',
+      },
     });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${opts.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    const why =
+      e.name === 'TimeoutError'
+        ? `no answer within ${opts.timeoutMs} ms`
+        : (e.cause?.code ?? e.cause?.message ?? e.message);
     throw new SourceError(`cannot fetch ${url}: ${why}`);
   }
   if (!res.ok) {
@@ -55,7 +64,9 @@ async function readHttp(url: string, opts: FetchOptions): Promise<FetchedBundle>
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > opts.maxBytes) {
     await res.body?.cancel();
-    throw new SourceError(`${url} is ${declared} bytes, over the limit of ${opts.maxBytes} (TTPGRAPH_MAX_BUNDLE_BYTES)`);
+    throw new SourceError(
+      `${url} is ${declared} bytes, over the limit of ${opts.maxBytes} (TTPGRAPH_MAX_BUNDLE_BYTES)`,
+    );
   }
   const chunks: Buffer[] = [];
   let received = 0;
@@ -63,14 +74,22 @@ async function readHttp(url: string, opts: FetchOptions): Promise<FetchedBundle>
     for await (const chunk of res.body ?? []) {
       received += chunk.length;
       if (received > opts.maxBytes) {
-        throw new SourceError(`${url} sent more than the limit of ${opts.maxBytes} bytes (TTPGRAPH_MAX_BUNDLE_BYTES)`);
+        throw new SourceError(
+          `${url} sent more than the limit of ${opts.maxBytes} bytes (TTPGRAPH_MAX_BUNDLE_BYTES)`,
+        );
       }
       chunks.push(Buffer.from(chunk));
-      opts.onProgress?.({ phase: 'download', done: received, total: Number.isNaN(declared) ? 0 : declared });
+      opts.onProgress?.({
+        phase: 'download',
+        done: received,
+        total: Number.isNaN(declared) ? 0 : declared,
+      });
     }
   } catch (err) {
     if (err instanceof SourceError) throw err;
-    throw new SourceError(`the download of ${url} broke off after ${received} bytes: ${(err as Error).message}`);
+    throw new SourceError(
+      `the download of ${url} broke off after ${received} bytes: ${(err as Error).message}`,
+    );
   }
   // Compressed transfers make Content-Length the wire size, so only a plain one is checked.
   if (!Number.isNaN(declared) && !res.headers.get('content-encoding') && received !== declared) {

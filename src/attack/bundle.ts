@@ -30,7 +30,9 @@ export function decodeBundleBytes(bytes: Buffer): unknown {
     try {
       text = gunzipSync(bytes).toString('utf8');
     } catch (err) {
-      throw new InvalidBundleError(`the gzip data is corrupt or truncated: ${(err as Error).message}`);
+      throw new InvalidBundleError(
+        `the gzip data is corrupt or truncated: ${(err as Error).message}`,
+      );
     }
   } else {
     text = bytes.toString('utf8');
@@ -43,7 +45,9 @@ export function decodeBundleBytes(bytes: Buffer): unknown {
 }
 
 function laterOf(a: StixObject, b: StixObject): StixObject {
-  return Date.parse(b.modified ?? b.created ?? '') > Date.parse(a.modified ?? a.created ?? '') ? b : a;
+  return Date.parse(b.modified ?? b.created ?? '') > Date.parse(a.modified ?? a.created ?? '')
+    ? b
+    : a;
 }
 
 /**
@@ -121,34 +125,67 @@ export function parseBundle(raw: unknown, opts: { strict?: boolean } = {}): Pars
   }
 
   if (opts.strict) rejectIfErrors(issues);
-  return { id: shape.id, objects: [...byId.values()], issues, externalRefs, totalObjects: shape.objects.length };
+  return {
+    id: shape.id,
+    objects: [...byId.values()],
+    issues,
+    externalRefs,
+    totalObjects: shape.objects.length,
+  };
 }
 
 /** Strict mode: any error rejects the whole bundle, listing every one of them. */
 export function rejectIfErrors(issues: BundleIssue[]): void {
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length === 0) return;
-  const shown = errors.slice(0, 20).map((e) => `${e.object}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
+  const shown = errors
+    .slice(0, 20)
+    .map((e) => `${e.object}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
   const more = errors.length > 20 ? `; and ${errors.length - 20} more` : '';
-  throw new InvalidBundleError(`strict mode: ${errors.length} invalid object(s): ${shown.join('; ')}${more}`, {
-    issues: errors,
-  });
+  throw new InvalidBundleError(
+    `strict mode: ${errors.length} invalid object(s): ${shown.join('; ')}${more}`,
+    {
+      issues: errors,
+    },
+  );
 }
 
 // Reference fields of ATT&CK objects that the graph turns into edges (see model.ts).
 const REF_FIELDS = ['tactic_refs', 'x_mitre_analytic_refs', 'x_mitre_data_source_ref'];
 
-function warnOnDanglingRefs(obj: StixObject, byId: Map<string, StixObject>, issues: BundleIssue[]): void {
+function warnOnDanglingRefs(
+  obj: StixObject,
+  byId: Map<string, StixObject>,
+  issues: BundleIssue[],
+): void {
   for (const field of REF_FIELDS) {
     const value = obj[field];
     const refs = Array.isArray(value) ? value : value === undefined ? [] : [value];
     for (const ref of refs) {
       if (ref === '') {
-        issues.push({ severity: 'warning', object: obj.id, type: obj.type, path: field, message: 'empty reference ignored' });
+        issues.push({
+          severity: 'warning',
+          object: obj.id,
+          type: obj.type,
+          path: field,
+          message: 'empty reference ignored',
+        });
       } else if (typeof ref !== 'string' || !STIX_ID_RE.test(ref)) {
-        issues.push({ severity: 'warning', object: obj.id, type: obj.type, path: field, message: `not a STIX id: ${String(ref)}` });
+        issues.push({
+          severity: 'warning',
+          object: obj.id,
+          type: obj.type,
+          path: field,
+          message: `not a STIX id: ${String(ref)}`,
+        });
       } else if (!byId.has(ref)) {
-        issues.push({ severity: 'warning', object: obj.id, type: obj.type, path: field, message: `refers to ${ref}, which is not in the bundle` });
+        issues.push({
+          severity: 'warning',
+          object: obj.id,
+          type: obj.type,
+          path: field,
+          message: `refers to ${ref}, which is not in the bundle`,
+        });
       }
     }
   }

@@ -2,7 +2,13 @@ import { loadQueries } from '../shared/cypher';
 import { InvalidBundleError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Graph, Tx } from '../shared/neo4j';
-import { decodeBundleBytes, parseBundle, rejectIfErrors, type BundleIssue, type ParsedBundle } from './bundle';
+import {
+  decodeBundleBytes,
+  parseBundle,
+  rejectIfErrors,
+  type BundleIssue,
+  type ParsedBundle,
+} from './bundle';
 import type { FetchedBundle } from './bundle-source';
 import { contentHash, derivedEdges, edgeRow, nodeRow, type EdgeRow, type NodeRow } from './model';
 import type { StixObject } from './stix-schema';
@@ -22,9 +28,17 @@ const QUERIES = [
   'attack/create-derived-edges',
   'attack/link-tactics',
   'attack/record-import',
+  'attack/read-domain-state',
 ] as const;
 
-export const CHANGE_CATEGORIES = ['added', 'modified', 'unchanged', 'revoked', 'deprecated', 'removed'] as const;
+export const CHANGE_CATEGORIES = [
+  'added',
+  'modified',
+  'unchanged',
+  'revoked',
+  'deprecated',
+  'removed',
+] as const;
 export type ChangeCategory = (typeof CHANGE_CATEGORIES)[number];
 export type ChangeCounts = Record<ChangeCategory, number>;
 
@@ -76,6 +90,22 @@ interface EdgeState extends ElementState {
   target: string;
 }
 
+type SourceRow = { id: string; sources: string[]; sourceHashes: string[] };
+
+/** What one import writes, computed from the diff before anything is written. */
+interface Plan {
+  totals: ChangeCounts;
+  byType: Record<string, ChangeCounts>;
+  writes: number;
+  createNodes: NodeRow[];
+  updateNodes: NodeRow[];
+  nodeSources: Array<SourceRow & { domains: string[] }>;
+  deleteNodes: string[];
+  createEdges: EdgeRow[];
+  deleteEdges: Array<{ id: string; source: string }>;
+  edgeSources: Array<SourceRow & { source: string }>;
+}
+
 const MAX_REPORTED_ISSUES = 200;
 
 function emptyCounts(): ChangeCounts {
@@ -101,14 +131,39 @@ function time(s: string | null | undefined): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
+/** The plan for a bundle the domain already holds byte for byte: everything unchanged. */
+function unchangedPlan(objects: StixObject[]): Plan {
+  const totals = emptyCounts();
+  const byType: Record<string, ChangeCounts> = {};
+  for (const o of objects) {
+    totals.unchanged++;
+    (byType[o.type] ??= emptyCounts()).unchanged++;
+  }
+  return {
+    totals,
+    byType,
+    writes: 0,
+    createNodes: [],
+    updateNodes: [],
+    nodeSources: [],
+    deleteNodes: [],
+    createEdges: [],
+    deleteEdges: [],
+    edgeSources: [],
+  };
+}
+
 /** Which ATT&CK domain a bundle holds: the caller's word, else its active matrix, else its objects. */
 export function detectDomain(objects: StixObject[], explicit?: string): string {
   if (explicit) return explicit;
-  const matrix = objects.find((o) => o.type === 'x-mitre-matrix' && !o.x_mitre_deprecated && !o.revoked);
+  const matrix = objects.find(
+    (o) => o.type === 'x-mitre-matrix' && !o.x_mitre_deprecated && !o.revoked,
+  );
   const fromMatrix = matrix?.external_references?.find((r) => r.external_id)?.external_id;
   if (fromMatrix) return fromMatrix;
   const votes = new Map<string, number>();
-  for (const o of objects) for (const d of o.x_mitre_domains ?? []) votes.set(d, (votes.get(d) ?? 0) + 1);
+  for (const o of objects)
+    for (const d of o.x_mitre_domains ?? []) votes.set(d, (votes.get(d) ?? 0) + 1);
   const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
   if (!best) {
     throw new InvalidBundleError(
@@ -133,16 +188,17 @@ export class ImportService {
 
   async importBytes(fetched: FetchedBundle, opts: ImportOptions = {}): Promise<ChangeReport> {
     opts.onProgress?.({ phase: 'parse', done: 0, total: 1 });
+    const started = Date.now();
     const parsed = parseBundle(decodeBundleBytes(fetched.bytes), { strict: opts.strict });
-    return this.importParsed(parsed, fetched, opts);
+    return this.importParsed(parsed, fetched, opts, started);
   }
 
   async importParsed(
     parsed: ParsedBundle,
     fetched: Omit<FetchedBundle, 'bytes'>,
     opts: ImportOptions = {},
+    started = Date.now(),
   ): Promise<ChangeReport> {
-    const started = Date.now();
     const relationships = opts.relationships ?? true;
     const domain = detectDomain(parsed.objects, opts.domain);
     const issues = [...parsed.issues];
@@ -155,8 +211,12 @@ export class ImportService {
     const sdos = objects.filter((o) => o.type !== 'relationship');
     const rels = relationships ? objects.filter((o) => o.type === 'relationship') : [];
 
+    const sameBundle =
+      !opts.force && (await this.holdsSameBundle(domain, fetched.sha256, relationships));
     const report = await this.graph.writeTransaction(async (tx) => {
-      const plan = await this.plan(tx, domain, sdos, rels, relationships, opts.force === true);
+      const plan = sameBundle
+        ? unchangedPlan([...sdos, ...rels])
+        : await this.plan(tx, domain, sdos, rels, relationships, opts.force === true);
       const appliedAt = new Date().toISOString();
       const report: ChangeReport = {
         domain,
@@ -198,19 +258,48 @@ export class ImportService {
       return report;
     });
     this.log.info(
-      { domain, version, changed: report.changed, totals: report.totals, durationMs: report.durationMs },
+      {
+        domain,
+        version,
+        changed: report.changed,
+        totals: report.totals,
+        durationMs: report.durationMs,
+      },
       'import finished',
     );
     return report;
   }
 
+  /**
+   * True when this domain's last import applied these very bytes completely (relationships
+   * included, nothing skipped): the diff would find nothing, so it is not computed.
+   */
+  private async holdsSameBundle(
+    domain: string,
+    sha256: string,
+    relationships: boolean,
+  ): Promise<boolean> {
+    const [state] = await this.graph.read<{ sha256: string | null; lastReport: string | null }>(
+      this.q['attack/read-domain-state'],
+      { domain },
+    );
+    if (!state?.lastReport || state.sha256 !== sha256) return false;
+    const last = JSON.parse(state.lastReport) as ChangeReport;
+    return last.skipped === 0 && (last.relationships || !relationships);
+  }
+
   /** Relationship endpoints outside the bundle must exist in the graph; the rest are dropped. */
-  private async resolveExternalRefs(parsed: ParsedBundle, issues: BundleIssue[]): Promise<Set<string>> {
+  private async resolveExternalRefs(
+    parsed: ParsedBundle,
+    issues: BundleIssue[],
+  ): Promise<Set<string>> {
     const dropped = new Set<string>();
     if (parsed.externalRefs.size === 0) return dropped;
     const wanted = [...new Set([...parsed.externalRefs.values()].flat())];
     const found = new Set(
-      (await this.graph.read<{ id: string }>(this.q['attack/existing-ids'], { ids: wanted })).map((r) => r.id),
+      (await this.graph.read<{ id: string }>(this.q['attack/existing-ids'], { ids: wanted })).map(
+        (r) => r.id,
+      ),
     );
     for (const [relId, refs] of parsed.externalRefs) {
       const missing = refs.filter((r) => !found.has(r));
@@ -234,13 +323,15 @@ export class ImportService {
     rels: StixObject[],
     relationships: boolean,
     force: boolean,
-  ) {
-    const nodeState = new Map(
-      (await tx.run<NodeState>(this.q['attack/read-node-state'])).map((n) => [n.id, n]),
-    );
-    const edgeState = relationships
-      ? new Map((await tx.run<EdgeState>(this.q['attack/read-edge-state'])).map((e) => [e.id, e]))
-      : new Map<string, EdgeState>();
+  ): Promise<Plan> {
+    // The server reads the current state while this process hashes the bundle.
+    const nodeRows = tx.run<NodeState>(this.q['attack/read-node-state']);
+    const edgeRows = relationships
+      ? tx.run<EdgeState>(this.q['attack/read-edge-state'])
+      : Promise.resolve([]);
+    const hashes = new Map([...sdos, ...rels].map((o) => [o.id, contentHash(o)]));
+    const nodeState = new Map((await nodeRows).map((n) => [n.id, n]));
+    const edgeState = new Map((await edgeRows).map((e) => [e.id, e]));
 
     const totals = emptyCounts();
     const byType: Record<string, ChangeCounts> = {};
@@ -251,11 +342,11 @@ export class ImportService {
 
     const createNodes: NodeRow[] = [];
     const updateNodes: NodeRow[] = [];
-    const nodeSources: Array<{ id: string; sources: string[]; sourceHashes: string[]; domains: string[] }> = [];
+    const nodeSources: Plan['nodeSources'] = [];
     const deleteNodes: string[] = [];
     const createEdges: EdgeRow[] = [];
     const deleteEdges: Array<{ id: string; source: string }> = [];
-    const edgeSources: Array<{ id: string; source: string; sources: string[]; sourceHashes: string[] }> = [];
+    const edgeSources: Plan['edgeSources'] = [];
 
     const classify = (obj: StixObject, prev: ElementState | undefined, hash: string) => {
       const prevHash = prev ? hashFor(prev.sourceHashes, domain) : undefined;
@@ -274,15 +365,17 @@ export class ImportService {
 
     // An object held by several domains' bundles is one node: the most recently modified copy is
     // its content, and each domain's own hash decides whether that domain's copy changed.
+    // A copy this domain already had never overwrites another domain's newer write.
     const contentWins = (prev: ElementState, hash: string, modified: string | undefined) =>
       force ||
       (hash !== prev.hash &&
+        hashFor(prev.sourceHashes, domain) !== hash &&
         (prev.sources.every((s) => s === domain) || time(modified) >= time(prev.modified)));
 
     const seenNodes = new Set<string>();
     for (const obj of sdos) {
       seenNodes.add(obj.id);
-      const hash = contentHash(obj);
+      const hash = hashes.get(obj.id) as string;
       const prev = nodeState.get(obj.id);
       classify(obj, prev, hash);
       const row = nodeRow(obj, hash);
@@ -290,9 +383,15 @@ export class ImportService {
       const sourceHashes = withHash(prev?.sourceHashes ?? [], domain, hash);
       const domains = union(prev?.domains ?? [], obj.x_mitre_domains ?? [], [domain]);
       if (!prev) {
-        createNodes.push({ ...row, props: { ...row.props, sources, source_hashes: sourceHashes, domains } });
+        createNodes.push({
+          ...row,
+          props: { ...row.props, sources, source_hashes: sourceHashes, domains },
+        });
       } else if (contentWins(prev, hash, obj.modified)) {
-        updateNodes.push({ ...row, props: { ...row.props, sources, source_hashes: sourceHashes, domains } });
+        updateNodes.push({
+          ...row,
+          props: { ...row.props, sources, source_hashes: sourceHashes, domains },
+        });
       } else if (hashFor(prev.sourceHashes, domain) !== hash || !prev.sources.includes(domain)) {
         nodeSources.push({ id: obj.id, sources, sourceHashes, domains });
       }
@@ -314,7 +413,7 @@ export class ImportService {
     const seenEdges = new Set<string>();
     for (const rel of rels) {
       seenEdges.add(rel.id);
-      const hash = contentHash(rel);
+      const hash = hashes.get(rel.id) as string;
       const prev = edgeState.get(rel.id);
       classify(rel, prev, hash);
       const row = edgeRow(rel, hash);
@@ -355,15 +454,21 @@ export class ImportService {
       createEdges.length +
       deleteEdges.length +
       edgeSources.length;
-    return { totals, byType, writes, createNodes, updateNodes, nodeSources, deleteNodes, createEdges, deleteEdges, edgeSources };
+    return {
+      totals,
+      byType,
+      writes,
+      createNodes,
+      updateNodes,
+      nodeSources,
+      deleteNodes,
+      createEdges,
+      deleteEdges,
+      edgeSources,
+    };
   }
 
-  private async apply(
-    tx: Tx,
-    plan: Awaited<ReturnType<ImportService['plan']>>,
-    sdos: StixObject[],
-    opts: ImportOptions,
-  ): Promise<void> {
+  private async apply(tx: Tx, plan: Plan, sdos: StixObject[], opts: ImportOptions): Promise<void> {
     const derived = sdos.map(derivedEdges);
     const derivedEdgeRows = derived.flatMap((d) => d.edges);
     const tacticRows = derived.flatMap((d) => d.tactics);

@@ -31,8 +31,15 @@ export function typeLabels(obj: StixObject): string[] {
   // Other STIX types (reports, indicators, custom x- types) keep a label derived from the type.
   const labels = known
     ? [...known]
-    : ['Stix' + obj.type.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('')];
-  if (obj.type === 'attack-pattern' && obj.x_mitre_is_subtechnique === true) labels.push('SubTechnique');
+    : [
+        'Stix' +
+          obj.type
+            .split('-')
+            .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+            .join(''),
+      ];
+  if (obj.type === 'attack-pattern' && obj.x_mitre_is_subtechnique === true)
+    labels.push('SubTechnique');
   return labels;
 }
 
@@ -53,18 +60,24 @@ export function contentHash(obj: unknown): string {
 /** The ATT&CK reference: the external reference whose source is one of MITRE's ATT&CK domains. */
 export function attackReference(obj: StixObject): { id?: string; url?: string } {
   const ref = obj.external_references?.find(
-    (r) => typeof r.source_name === 'string' && /^mitre-(attack|mobile-attack|ics-attack)$/.test(r.source_name),
+    (r) =>
+      typeof r.source_name === 'string' &&
+      /^mitre-(attack|mobile-attack|ics-attack)$/.test(r.source_name),
   );
   return { id: ref?.external_id, url: ref?.url };
 }
 
 /** A kill chain name → the ATT&CK domain its tactics belong to (mitre-attack is Enterprise). */
 export function killChainDomain(killChainName: string): string {
-  return killChainName === 'mitre-attack' ? 'enterprise-attack' : killChainName.replace(/^mitre-/, '');
+  return killChainName === 'mitre-attack'
+    ? 'enterprise-attack'
+    : killChainName.replace(/^mitre-/, '');
 }
 
 function strings(value: unknown): string[] | undefined {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+  return Array.isArray(value) && value.every((v) => typeof v === 'string')
+    ? (value as string[])
+    : undefined;
 }
 
 function str(value: unknown): string | undefined {
@@ -125,7 +138,13 @@ export function nodeRow(obj: StixObject, hash: string): NodeRow {
   }
   // Neo4j stores no nulls: dropping them keeps `SET n = props` exact.
   for (const k of Object.keys(props)) if (props[k] === null) delete props[k];
-  return { id: obj.id, labels: typeLabels(obj), created: obj.created ?? null, modified: obj.modified ?? null, props };
+  return {
+    id: obj.id,
+    labels: typeLabels(obj),
+    created: obj.created ?? null,
+    modified: obj.modified ?? null,
+    props,
+  };
 }
 
 /** The edge type for a STIX relationship_type: `subtechnique-of` → `SUBTECHNIQUE_OF`. */
@@ -144,7 +163,11 @@ export interface EdgeRow {
 }
 
 export function edgeRow(rel: StixObject, hash: string): EdgeRow {
-  const r = rel as StixObject & { relationship_type: string; source_ref: string; target_ref: string };
+  const r = rel as StixObject & {
+    relationship_type: string;
+    source_ref: string;
+    target_ref: string;
+  };
   const props: Record<string, unknown> = {
     stix_id: r.id,
     relationship_type: r.relationship_type,
@@ -190,7 +213,11 @@ const IGNORED_REF_FIELDS = new Set([
   'source_ref',
   'target_ref',
 ]);
-const MODELLED_REF_FIELDS = new Set(['tactic_refs', 'x_mitre_analytic_refs', 'x_mitre_data_source_ref']);
+const MODELLED_REF_FIELDS = new Set([
+  'tactic_refs',
+  'x_mitre_analytic_refs',
+  'x_mitre_data_source_ref',
+]);
 
 export function derivedEdges(obj: StixObject): { edges: DerivedEdge[]; tactics: TacticLink[] } {
   const edges: DerivedEdge[] = [];
@@ -204,7 +231,9 @@ export function derivedEdges(obj: StixObject): { edges: DerivedEdge[]; tactics: 
   );
   const dataSource = str(obj.x_mitre_data_source_ref);
   if (dataSource) edges.push({ from: obj.id, type: 'IN_DATA_SOURCE', to: dataSource, props: {} });
-  const logSources = Array.isArray(obj.x_mitre_log_source_references) ? obj.x_mitre_log_source_references : [];
+  const logSources = Array.isArray(obj.x_mitre_log_source_references)
+    ? obj.x_mitre_log_source_references
+    : [];
   for (const ls of logSources as Array<Record<string, unknown>>) {
     const to = str(ls?.x_mitre_data_component_ref);
     if (!to) continue;
@@ -217,11 +246,16 @@ export function derivedEdges(obj: StixObject): { edges: DerivedEdge[]; tactics: 
     if (IGNORED_REF_FIELDS.has(field) || MODELLED_REF_FIELDS.has(field)) continue;
     if (!field.endsWith('_ref') && !field.endsWith('_refs')) continue;
     const list = typeof value === 'string' ? [value] : (strings(value) ?? []);
-    for (const to of list) if (to !== '') edges.push({ from: obj.id, type: 'REFERS_TO', to, props: { field } });
+    for (const to of list)
+      if (to !== '') edges.push({ from: obj.id, type: 'REFERS_TO', to, props: { field } });
   }
   if (obj.type === 'attack-pattern') {
     for (const p of obj.kill_chain_phases ?? []) {
-      tactics.push({ from: obj.id, shortname: p.phase_name, domain: killChainDomain(p.kill_chain_name) });
+      tactics.push({
+        from: obj.id,
+        shortname: p.phase_name,
+        domain: killChainDomain(p.kill_chain_name),
+      });
     }
   }
   return { edges, tactics };

@@ -59,25 +59,36 @@ export class StatusService {
 
   async status(detailed = false): Promise<Status> {
     const [domains, objects, rels] = await Promise.all([
-      this.graph.read<DomainStatus & { lastReport: string | null }>(this.q['attack/status-domains']),
+      this.graph.read<DomainStatus & { lastReport: string | null }>(
+        this.q['attack/status-domains'],
+      ),
       this.graph.read<TypeCounts>(this.q['attack/status-counts']),
-      this.graph.read<{ kind: string; type: string; count: number }>(this.q['attack/status-relationships']),
+      this.graph.read<{ kind: string; type: string; count: number }>(
+        this.q['attack/status-relationships'],
+      ),
     ]);
     const status: Status = {
       database: { reachable: true, uri: this.graph.uri, name: this.graph.database },
       domains: domains.map(({ lastReport: _lastReport, ...d }) => d),
       objects,
-      relationships: Object.fromEntries(rels.filter((r) => r.kind === 'stix').map((r) => [r.type, r.count])),
-      derivedEdges: Object.fromEntries(rels.filter((r) => r.kind === 'derived').map((r) => [r.type, r.count])),
+      relationships: Object.fromEntries(
+        rels.filter((r) => r.kind === 'stix').map((r) => [r.type, r.count]),
+      ),
+      derivedEdges: Object.fromEntries(
+        rels.filter((r) => r.kind === 'derived').map((r) => [r.type, r.count]),
+      ),
     };
     if (!detailed) return status;
     const [tactics, indexes, constraints] = await Promise.all([
-      this.graph.read<NonNullable<Status['detailed']>['tactics'][number]>(this.q['attack/status-tactics']),
+      this.graph.read<NonNullable<Status['detailed']>['tactics'][number]>(
+        this.q['attack/status-tactics'],
+      ),
       this.graph.read(this.q['attack/status-indexes']),
       this.graph.read(this.q['attack/status-constraints']),
     ]);
     const lastReports: Record<string, ChangeReport> = {};
-    for (const d of domains) if (d.lastReport) lastReports[d.domain] = JSON.parse(d.lastReport) as ChangeReport;
+    for (const d of domains)
+      if (d.lastReport) lastReports[d.domain] = JSON.parse(d.lastReport) as ChangeReport;
     status.detailed = { tactics, indexes, constraints, lastReports };
     return status;
   }

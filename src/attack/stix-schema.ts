@@ -134,7 +134,9 @@ export function checkObject(
   return found.length > 0 ? { ok: false, problems: found } : { ok: true, object: obj };
 }
 
-export function checkBundleShape(raw: unknown): { ok: true; id: string; objects: unknown[] } | { ok: false; problems: SchemaProblem[] } {
+export function checkBundleShape(
+  raw: unknown,
+): { ok: true; id: string; objects: unknown[] } | { ok: false; problems: SchemaProblem[] } {
   const r = bundleSchema.safeParse(raw);
   if (!r.success) return { ok: false, problems: problems(r.error) };
   return { ok: true, id: r.data.id, objects: r.data.objects };

@@ -25,7 +25,8 @@ class UsageError extends Error {}
 
 /** The one place where a failure becomes a message and an exit code. */
 function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof NotSupportedError) return EXIT.usage;
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof NotSupportedError)
+    return EXIT.usage;
   if (err instanceof InvalidBundleError) return EXIT.invalidInput;
   if (err instanceof SourceError) return EXIT.source;
   if (err instanceof DatabaseUnavailableError) return EXIT.database;
@@ -39,7 +40,9 @@ interface Context {
 
 function context(argv: { verbose?: boolean }): Context {
   const config = loadConfig();
-  const log = createLogger(argv.verbose ? 'debug' : config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const log = createLogger(
+    argv.verbose ? 'debug' : config.logLevel === 'info' ? 'warn' : config.logLevel,
+  );
   return { config, log };
 }
 
@@ -55,32 +58,53 @@ async function withGraph<T>(ctx: Context, work: (conn: Connection) => Promise<T>
 
 function printReport(r: ChangeReport): void {
   const verdict = r.changed ? 'applied' : 'unchanged, nothing written';
-  console.log(`${r.domain} ${r.version} (${r.bundleId}) from ${r.source}: ${verdict} in ${(r.durationMs / 1000).toFixed(1)} s`);
-  console.log(`sha256 ${r.sha256}${r.force ? ', forced rewrite' : ''}${r.relationships ? '' : ', relationships skipped'}`);
+  console.log(
+    `${r.domain} ${r.version} (${r.bundleId}) from ${r.source}: ${verdict} in ${(r.durationMs / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `sha256 ${r.sha256}${r.force ? ', forced rewrite' : ''}${r.relationships ? '' : ', relationships skipped'}`,
+  );
   const types = Object.keys(r.byType).sort();
   const rows = types.map((t) => [t, ...CHANGE_CATEGORIES.map((c) => r.byType[t]?.[c] ?? 0)]);
   rows.push(['total', ...CHANGE_CATEGORIES.map((c) => r.totals[c])]);
   console.log(table(['type', ...CHANGE_CATEGORIES], rows));
   if (r.skipped > 0 || r.warnings > 0) {
     console.log(`\n${r.skipped} invalid object(s) skipped, ${r.warnings} warning(s):`);
-    for (const i of r.issues.slice(0, 15)) console.log(`  ${i.severity} ${i.object} ${i.path}: ${i.message}`);
-    if (r.issues.length > 15) console.log(`  ... ${r.skipped + r.warnings - 15} more (--json lists up to ${r.issues.length})`);
+    for (const i of r.issues.slice(0, 15))
+      console.log(`  ${i.severity} ${i.object} ${i.path}: ${i.message}`);
+    if (r.issues.length > 15)
+      console.log(
+        `  ... ${r.skipped + r.warnings - 15} more (--json lists up to ${r.issues.length})`,
+      );
   }
 }
 
 function printStatus(s: Status): void {
   console.log(`Neo4j ${s.database.uri} (database ${s.database.name}): reachable`);
-  if (s.domains.length === 0) console.log('No ATT&CK data imported yet: run ttpgraph import-mitre --url <bundle>');
+  if (s.domains.length === 0)
+    console.log('No ATT&CK data imported yet: run ttpgraph import-mitre --url <bundle>');
   else
     console.log(
       '\n' +
         table(
           ['domain', 'version', 'last import', 'last change', 'source'],
-          s.domains.map((d) => [d.domain, d.version ?? '-', d.lastImportAt ?? '-', d.lastChangeAt ?? '-', d.source ?? '-']),
+          s.domains.map((d) => [
+            d.domain,
+            d.version ?? '-',
+            d.lastImportAt ?? '-',
+            d.lastChangeAt ?? '-',
+            d.source ?? '-',
+          ]),
         ),
     );
   if (s.objects.length > 0) {
-    console.log('\n' + table(['type', 'total', 'active', 'revoked', 'deprecated'], s.objects.map((o) => [o.type, o.total, o.active, o.revoked, o.deprecated])));
+    console.log(
+      '\n' +
+        table(
+          ['type', 'total', 'active', 'revoked', 'deprecated'],
+          s.objects.map((o) => [o.type, o.total, o.active, o.revoked, o.deprecated]),
+        ),
+    );
   }
   const rels = Object.entries(s.relationships);
   if (rels.length > 0) console.log('\n' + table(['relationship', 'count'], rels));
@@ -91,12 +115,39 @@ function printStatus(s: Status): void {
   for (const t of s.detailed.tactics) {
     if (t.domain !== domain) {
       domain = t.domain;
-      const rows = s.detailed.tactics.filter((x) => x.domain === domain).map((x) => [x.position + 1, x.tacticId, x.tactic, x.techniques, x.subtechniques]);
-      console.log(`\n${domain}: techniques per tactic in kill-chain order\n` + table(['#', 'id', 'tactic', 'techniques', 'sub-techniques'], rows));
+      const rows = s.detailed.tactics
+        .filter((x) => x.domain === domain)
+        .map((x) => [x.position + 1, x.tacticId, x.tactic, x.techniques, x.subtechniques]);
+      console.log(
+        `\n${domain}: techniques per tactic in kill-chain order\n` +
+          table(['#', 'id', 'tactic', 'techniques', 'sub-techniques'], rows),
+      );
     }
   }
-  console.log('\n' + table(['index', 'type', 'state', 'populated %', 'on'], s.detailed.indexes.map((i) => [String(i.name), String(i.type), String(i.state), Number(i.populationPercent), `${(i.labelsOrTypes as string[] | null)?.join(',') ?? ''}(${(i.properties as string[] | null)?.join(',') ?? ''})`])));
-  console.log('\n' + table(['constraint', 'type', 'on'], s.detailed.constraints.map((c) => [String(c.name), String(c.type), `${(c.labelsOrTypes as string[]).join(',')}(${(c.properties as string[]).join(',')})`])));
+  console.log(
+    '\n' +
+      table(
+        ['index', 'type', 'state', 'populated %', 'on'],
+        s.detailed.indexes.map((i) => [
+          String(i.name),
+          String(i.type),
+          String(i.state),
+          Number(i.populationPercent),
+          `${(i.labelsOrTypes as string[] | null)?.join(',') ?? ''}(${(i.properties as string[] | null)?.join(',') ?? ''})`,
+        ]),
+      ),
+  );
+  console.log(
+    '\n' +
+      table(
+        ['constraint', 'type', 'on'],
+        s.detailed.constraints.map((c) => [
+          String(c.name),
+          String(c.type),
+          `${(c.labelsOrTypes as string[]).join(',')}(${(c.properties as string[]).join(',')})`,
+        ]),
+      ),
+  );
   for (const report of Object.values(s.detailed.lastReports)) {
     console.log('\nLast import:');
     printReport(report);
@@ -114,12 +165,16 @@ async function importMitre(argv: {
   verbose?: boolean;
 }): Promise<void> {
   if (argv.source === 'taxii') {
-    throw new NotSupportedError('--source taxii is not supported yet: it arrives with the sync work; use --source json with --url');
+    throw new NotSupportedError(
+      '--source taxii is not supported yet: it arrives with the sync work; use --source json with --url',
+    );
   }
   const ctx = context(argv);
   const urls = argv.url && argv.url.length > 0 ? argv.url : ctx.config.importUrls;
-  if (urls.length === 0) throw new UsageError('no bundle given: pass --url URL|FILE or set TTPGRAPH_IMPORT_URLS');
-  if (argv.domain && urls.length > 1) throw new UsageError('--domain applies to one bundle: pass a single --url');
+  if (urls.length === 0)
+    throw new UsageError('no bundle given: pass --url URL|FILE or set TTPGRAPH_IMPORT_URLS');
+  if (argv.domain && urls.length > 1)
+    throw new UsageError('--domain applies to one bundle: pass a single --url');
   const progress = progressReporter();
   const reports = await withGraph(ctx, async ({ graph }) => {
     const importer = new ImportService(graph, ctx.log, ctx.config.importBatchSize);
@@ -147,9 +202,15 @@ async function importMitre(argv: {
   else reports.forEach((r, i) => (i > 0 ? console.log('') : undefined, printReport(r)));
 }
 
-async function mitreStatus(argv: { detailed: boolean; json: boolean; verbose?: boolean }): Promise<void> {
+async function mitreStatus(argv: {
+  detailed: boolean;
+  json: boolean;
+  verbose?: boolean;
+}): Promise<void> {
   const ctx = context(argv);
-  const status = await withGraph(ctx, ({ graph }) => new StatusService(graph).status(argv.detailed));
+  const status = await withGraph(ctx, ({ graph }) =>
+    new StatusService(graph).status(argv.detailed),
+  );
   if (argv.json) console.log(JSON.stringify(status, null, 2));
   else printStatus(status);
 }
@@ -169,12 +230,19 @@ async function db(argv: { action: string; json?: boolean; verbose?: boolean }): 
       return;
     }
     case 'stop':
-      console.log((await stopDaemon(local)) ? 'local Neo4j stopped' : 'local Neo4j was not running');
+      console.log(
+        (await stopDaemon(local)) ? 'local Neo4j stopped' : 'local Neo4j was not running',
+      );
       return;
     case 'status': {
       const st = daemonStatus(local);
       if (argv.json) console.log(JSON.stringify(st));
-      else console.log(st.running ? `running: ${st.uri} (pid ${st.pid}, since ${st.startedAt}, data ${st.home})` : `not running (data ${st.home})`);
+      else
+        console.log(
+          st.running
+            ? `running: ${st.uri} (pid ${st.pid}, since ${st.startedAt}, data ${st.home})`
+            : `not running (data ${st.home})`,
+        );
       if (!st.running) process.exitCode = 1;
       return;
     }
@@ -190,15 +258,24 @@ async function start(argv: { verbose?: boolean }): Promise<void> {
   const importer = new ImportService(conn.graph, log, config.importBatchSize);
   for (const url of config.importUrls) {
     try {
-      const fetched = await fetchBundle(url, { timeoutMs: config.fetchTimeoutMs, maxBytes: config.maxBundleBytes });
+      const fetched = await fetchBundle(url, {
+        timeoutMs: config.fetchTimeoutMs,
+        maxBytes: config.maxBundleBytes,
+      });
       const r = await importer.importBytes(fetched);
-      log.info({ domain: r.domain, version: r.version, changed: r.changed, totals: r.totals }, 'bundle imported');
+      log.info(
+        { domain: r.domain, version: r.version, changed: r.changed, totals: r.totals },
+        'bundle imported',
+      );
     } catch (err) {
       // A bad source must not take the service down: the graph keeps what it had.
       log.error({ url, err: (err as Error).message }, 'import failed; previous data kept');
     }
   }
-  log.info({ neo4j: conn.graph.uri, database: conn.graph.database }, 'ttpgraph running; Ctrl-C to stop');
+  log.info(
+    { neo4j: conn.graph.uri, database: conn.graph.database },
+    'ttpgraph running; Ctrl-C to stop',
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -207,7 +284,8 @@ async function start(argv: { verbose?: boolean }): Promise<void> {
   await conn.close();
 }
 
-const verbose = (y: Argv) => y.option('verbose', { alias: 'v', type: 'boolean', describe: 'Debug logs on stderr' });
+const verbose = (y: Argv) =>
+  y.option('verbose', { alias: 'v', type: 'boolean', describe: 'Debug logs on stderr' });
 
 export function cli(args: string[]): Argv {
   return yargs(args)
@@ -218,15 +296,52 @@ export function cli(args: string[]): Argv {
       'Import an ATT&CK STIX 2.1 bundle (file or URL, JSON or gzip) into the graph',
       (y) =>
         verbose(y)
-          .option('source', { choices: ['json', 'taxii'] as const, default: 'json', describe: 'Where bundles come from (taxii: not supported yet)' })
-          .option('url', { type: 'string', array: true, describe: 'Bundle URL (http, https, file:) or path; repeatable. Default: TTPGRAPH_IMPORT_URLS' })
-          .option('domain', { type: 'string', describe: 'ATT&CK domain of the bundle (enterprise-attack, mobile-attack, ics-attack); default: read from its matrix' })
-          .option('force', { type: 'boolean', default: false, describe: 'Rewrite every object even when unchanged' })
-          .option('relationships', { type: 'boolean', default: true, describe: 'Import relationship objects (--no-relationships skips them and leaves existing edges as they are)' })
-          .option('strict', { type: 'boolean', default: false, describe: 'Reject the whole bundle when any object is invalid (default: skip and report them)' })
-          .option('json', { type: 'boolean', default: false, describe: 'Print the change report as JSON' })
-          .example('$0 import-mitre --url ./enterprise-attack-18.1.json.gz', 'import a local bundle')
-          .example('$0 import-mitre --url https://example.org/enterprise-attack.json --json', 'import from a URL, JSON report'),
+          .option('source', {
+            choices: ['json', 'taxii'] as const,
+            default: 'json',
+            describe: 'Where bundles come from (taxii: not supported yet)',
+          })
+          .option('url', {
+            type: 'string',
+            array: true,
+            describe:
+              'Bundle URL (http, https, file:) or path; repeatable. Default: TTPGRAPH_IMPORT_URLS',
+          })
+          .option('domain', {
+            type: 'string',
+            describe:
+              'ATT&CK domain of the bundle (enterprise-attack, mobile-attack, ics-attack); default: read from its matrix',
+          })
+          .option('force', {
+            type: 'boolean',
+            default: false,
+            describe: 'Rewrite every object even when unchanged',
+          })
+          .option('relationships', {
+            type: 'boolean',
+            default: true,
+            describe:
+              'Import relationship objects (--no-relationships skips them and leaves existing edges as they are)',
+          })
+          .option('strict', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'Reject the whole bundle when any object is invalid (default: skip and report them)',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print the change report as JSON',
+          })
+          .example(
+            '$0 import-mitre --url ./enterprise-attack-18.1.json.gz',
+            'import a local bundle',
+          )
+          .example(
+            '$0 import-mitre --url https://example.org/enterprise-attack.json --json',
+            'import from a URL, JSON report',
+          ),
       (argv) => importMitre(argv as never),
     )
     .command(
@@ -234,7 +349,12 @@ export function cli(args: string[]): Argv {
       'Show what the graph holds: versions, last imports, counts by type and relationship',
       (y) =>
         verbose(y)
-          .option('detailed', { type: 'boolean', default: false, describe: 'Add techniques per tactic, index and constraint state, and the last change report' })
+          .option('detailed', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'Add techniques per tactic, index and constraint state, and the last change report',
+          })
           .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
       (argv) => mitreStatus(argv),
     )
@@ -243,11 +363,20 @@ export function cli(args: string[]): Argv {
       'Manage the local Neo4j (used when NEO4J_URI is unset)',
       (y) =>
         verbose(y)
-          .positional('action', { choices: ['start', 'stop', 'status', 'build'] as const, describe: 'start: run it in the background; stop; status; build: (re)build the launcher with Maven' })
+          .positional('action', {
+            choices: ['start', 'stop', 'status', 'build'] as const,
+            describe:
+              'start: run it in the background; stop; status; build: (re)build the launcher with Maven',
+          })
           .option('json', { type: 'boolean', default: false, describe: 'status as JSON' }),
       (argv) => db(argv as never),
     )
-    .command('start', 'Run the service: Neo4j, schema, imports from TTPGRAPH_IMPORT_URLS', (y) => verbose(y), (argv) => start(argv))
+    .command(
+      'start',
+      'Run the service: Neo4j, schema, imports from TTPGRAPH_IMPORT_URLS',
+      (y) => verbose(y),
+      (argv) => start(argv),
+    )
     .demandCommand(1, 'Name a command: see --help')
     .strict()
     .epilogue(
@@ -269,7 +398,10 @@ async function main(): Promise<void> {
       })
       .parseAsync();
   } catch (err) {
-    const message = err instanceof AppError || err instanceof UsageError || err instanceof ConfigError ? err.message : String((err as Error)?.stack ?? err);
+    const message =
+      err instanceof AppError || err instanceof UsageError || err instanceof ConfigError
+        ? err.message
+        : String((err as Error)?.stack ?? err);
     console.error(`ttpgraph: ${message}`);
     process.exitCode = exitCodeFor(err);
   }

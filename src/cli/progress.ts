@@ -12,8 +12,16 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr) {
       lastPhase = p.phase;
       const width = 30;
       const ratio = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-      const bar = p.total > 0 ? `[${'#'.repeat(Math.round(ratio * width)).padEnd(width, '.')}] ${Math.round(ratio * 100)}%` : '';
-      const amount = p.phase === 'download' ? `${(p.done / 1e6).toFixed(1)} MB` : p.total > 0 ? `${p.done}/${p.total}` : '';
+      const bar =
+        p.total > 0
+          ? `[${'#'.repeat(Math.round(ratio * width)).padEnd(width, '.')}] ${Math.round(ratio * 100)}%`
+          : '';
+      const amount =
+        p.phase === 'download'
+          ? `${(p.done / 1e6).toFixed(1)} MB`
+          : p.total > 0
+            ? `${p.done}/${p.total}`
+            : '';
       stream.write(`\r\x1b[2K${p.phase.padEnd(28)} ${bar} ${amount}`);
     },
     done() {

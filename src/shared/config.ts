@@ -22,7 +22,11 @@ const schema = z.object({
   TTPGRAPH_IMPORT_URLS: z.string().optional(),
   TTPGRAPH_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(2_000),
   TTPGRAPH_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
-  TTPGRAPH_MAX_BUNDLE_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  TTPGRAPH_MAX_BUNDLE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(512 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -83,9 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       startTimeoutMs: e.TTPGRAPH_NEO4J_START_TIMEOUT_MS,
     },
     dataDir,
-    importUrls: (e.TTPGRAPH_IMPORT_URLS ?? '')
-      .split(/[\s,]+/)
-      .filter((u) => u.length > 0),
+    importUrls: (e.TTPGRAPH_IMPORT_URLS ?? '').split(/[\s,]+/).filter((u) => u.length > 0),
     importBatchSize: e.TTPGRAPH_IMPORT_BATCH_SIZE,
     fetchTimeoutMs: e.TTPGRAPH_FETCH_TIMEOUT_MS,
     maxBundleBytes: e.TTPGRAPH_MAX_BUNDLE_BYTES,

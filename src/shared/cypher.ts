@@ -27,7 +27,9 @@ export function loadQueries<N extends string>(names: readonly N[]): QuerySet<N> 
   const all = allQueries();
   const missing = names.filter((n) => !all.has(n));
   if (missing.length > 0) {
-    throw new Error(`missing Cypher files under cypher/: ${missing.map((m) => `${m}.cypher`).join(', ')}`);
+    throw new Error(
+      `missing Cypher files under cypher/: ${missing.map((m) => `${m}.cypher`).join(', ')}`,
+    );
   }
   return Object.fromEntries(names.map((n) => [n, all.get(n) as string])) as QuerySet<N>;
 }

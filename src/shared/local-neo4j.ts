@@ -1,5 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { LocalNeo4jConfig } from './config';
@@ -86,14 +95,20 @@ function launcherIsBuilt(): boolean {
 }
 
 /** Builds neo4j/ with Maven when its jar is missing or older than its sources. */
-export function buildLauncher(opts: { force?: boolean; onOutput?: (line: string) => void } = {}): void {
+export function buildLauncher(
+  opts: { force?: boolean; onOutput?: (line: string) => void } = {},
+): void {
   if (!opts.force && launcherIsBuilt()) return;
   checkJava();
   opts.onOutput?.('building the local Neo4j launcher with Maven (first run downloads ~120 MB)');
-  const r = spawnSync('mvn', ['-B', '-q', '-f', path.join(launcherDir(), 'pom.xml'), 'package', '-DskipTests'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const r = spawnSync(
+    'mvn',
+    ['-B', '-q', '-f', path.join(launcherDir(), 'pom.xml'), 'package', '-DskipTests'],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   if (r.error) {
     throw new DatabaseUnavailableError(
       'Maven (mvn) was not found: install it (e.g. apt-get install maven) to build the local Neo4j, or set NEO4J_URI to use an existing Neo4j',
@@ -124,7 +139,9 @@ export async function assertPortFree(port: number): Promise<void> {
 }
 
 function javaArgs(cfg: LocalNeo4jConfig, watchStdin: boolean): string[] {
-  const classpath = [launcherJar(), path.join(launcherDir(), 'target', 'lib', '*')].join(path.delimiter);
+  const classpath = [launcherJar(), path.join(launcherDir(), 'target', 'lib', '*')].join(
+    path.delimiter,
+  );
   const args = [
     `-Xms256m`,
     `-Xmx${cfg.heap}`,
@@ -178,9 +195,16 @@ export async function startLocalNeo4j(cfg: LocalNeo4jConfig): Promise<LocalNeo4j
     const fail = (why: string) => {
       child.kill('SIGKILL');
       const tail = output.trim().split('\n').slice(-15).join('\n');
-      reject(new DatabaseUnavailableError(`the local Neo4j did not start: ${why}${tail ? `\n${tail}` : ''}`));
+      reject(
+        new DatabaseUnavailableError(
+          `the local Neo4j did not start: ${why}${tail ? `\n${tail}` : ''}`,
+        ),
+      );
     };
-    const timer = setTimeout(() => fail(`no READY line within ${cfg.startTimeoutMs} ms`), cfg.startTimeoutMs);
+    const timer = setTimeout(
+      () => fail(`no READY line within ${cfg.startTimeoutMs} ms`),
+      cfg.startTimeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const m = READY.exec(output);
@@ -270,18 +294,26 @@ export async function startDaemon(cfg: LocalNeo4jConfig): Promise<DaemonStatus> 
     const out = readFileSync(logFile, 'utf8');
     const m = READY.exec(out);
     if (m?.[1]) {
-      const info: PidFile = { pid: child.pid as number, uri: m[1], startedAt: new Date().toISOString() };
+      const info: PidFile = {
+        pid: child.pid as number,
+        uri: m[1],
+        startedAt: new Date().toISOString(),
+      };
       writeFileSync(pidFilePath(cfg), JSON.stringify(info));
       return { running: true, ...info, home: cfg.home };
     }
     if (child.exitCode !== null || !isAlive(child.pid as number)) {
       const tail = out.trim().split('\n').slice(-15).join('\n');
-      throw new DatabaseUnavailableError(`the local Neo4j exited during start-up (log: ${logFile}):\n${tail}`);
+      throw new DatabaseUnavailableError(
+        `the local Neo4j exited during start-up (log: ${logFile}):\n${tail}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
   process.kill(child.pid as number, 'SIGKILL');
-  throw new DatabaseUnavailableError(`the local Neo4j did not start within ${cfg.startTimeoutMs} ms (log: ${logFile})`);
+  throw new DatabaseUnavailableError(
+    `the local Neo4j did not start within ${cfg.startTimeoutMs} ms (log: ${logFile})`,
+  );
 }
 
 export async function stopDaemon(cfg: LocalNeo4jConfig): Promise<boolean> {

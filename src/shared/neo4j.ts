@@ -42,7 +42,13 @@ export function toPlain(value: unknown): unknown {
   if (typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(toPlain);
   if (isDateTime(value)) return value.toStandardDate().toISOString();
-  if (isDate(value) || isLocalDateTime(value) || isLocalTime(value) || isTime(value) || isDuration(value)) {
+  if (
+    isDate(value) ||
+    isLocalDateTime(value) ||
+    isLocalTime(value) ||
+    isTime(value) ||
+    isDuration(value)
+  ) {
     return value.toString();
   }
   if (neo4j.isInt(value)) return value.toNumber();

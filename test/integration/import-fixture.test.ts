@@ -38,7 +38,14 @@ describe('importing the fixture bundle', () => {
     expect(first.changed).toBe(true);
     expect(first.domain).toBe('enterprise-attack');
     expect(first.version).toBe('18.1');
-    expect(first.totals).toEqual({ added: 43, modified: 0, unchanged: 0, revoked: 0, deprecated: 0, removed: 0 });
+    expect(first.totals).toEqual({
+      added: 43,
+      modified: 0,
+      unchanged: 0,
+      revoked: 0,
+      deprecated: 0,
+      removed: 0,
+    });
     expect(first.byType['attack-pattern']?.added).toBe(7);
     expect(first.byType.relationship?.added).toBe(16);
     expect(first.skipped).toBe(0);
@@ -142,13 +149,22 @@ describe('importing the fixture bundle', () => {
     const before = await snapshot();
     const again = await importer.importBytes(asFetched(fixtureBundle(), 'fixture'));
     expect(again.changed).toBe(false);
-    expect(again.totals).toEqual({ added: 0, modified: 0, unchanged: 43, revoked: 0, deprecated: 0, removed: 0 });
+    expect(again.totals).toEqual({
+      added: 0,
+      modified: 0,
+      unchanged: 43,
+      revoked: 0,
+      deprecated: 0,
+      removed: 0,
+    });
     expect(await snapshot()).toEqual(before);
   });
 
   it('rewrites every object with force and still ends with the same graph', async () => {
     const before = await snapshot();
-    const forced = await importer.importBytes(asFetched(fixtureBundle(), 'fixture'), { force: true });
+    const forced = await importer.importBytes(asFetched(fixtureBundle(), 'fixture'), {
+      force: true,
+    });
     expect(forced.changed).toBe(true);
     expect(forced.totals.unchanged).toBe(43);
     expect(await snapshot()).toEqual(before);
@@ -161,7 +177,9 @@ describe('importing the fixture bundle', () => {
     const r = await importer.importBytes(asFetched(bundle));
     expect(r.totals.modified).toBe(1);
     expect(r.byType['intrusion-set']?.modified).toBe(1);
-    const [g] = await graph.read<{ domains: string[] }>(`MATCH (g:Group {attack_id: 'G0016'}) RETURN g.domains AS domains`);
+    const [g] = await graph.read<{ domains: string[] }>(
+      `MATCH (g:Group {attack_id: 'G0016'}) RETURN g.domains AS domains`,
+    );
     expect(g!.domains).toEqual(['enterprise-attack', 'mobile-attack']);
     await importer.importBytes(asFetched(fixtureBundle()));
   });
@@ -177,31 +195,38 @@ describe('failed imports leave the previous data intact', () => {
     const before = await snapshot();
     const gz = gzipSync(Buffer.from(JSON.stringify(fixtureBundle())));
     const cut = gz.subarray(0, Math.floor(gz.length / 2));
-    await expect(importer.importBytes(bundleBytes(cut, 'cut.json.gz'))).rejects.toThrow(/gzip data is corrupt or truncated/);
+    await expect(importer.importBytes(bundleBytes(cut, 'cut.json.gz'))).rejects.toThrow(
+      /gzip data is corrupt or truncated/,
+    );
     expect(await snapshot()).toEqual(before);
   });
 
   it('rejects invalid JSON', async () => {
     const before = await snapshot();
-    await expect(importer.importBytes(bundleBytes(Buffer.from('{"type": "bundle", "objects": ['), 'bad.json'))).rejects.toThrow(
-      /not valid JSON/,
-    );
+    await expect(
+      importer.importBytes(bundleBytes(Buffer.from('{"type": "bundle", "objects": ['), 'bad.json')),
+    ).rejects.toThrow(/not valid JSON/);
     expect(await snapshot()).toEqual(before);
   });
 
   it('rejects something that is not a bundle', async () => {
-    await expect(importer.importBytes(asFetched({ type: 'report', objects: {} }))).rejects.toThrow(InvalidBundleError);
+    await expect(importer.importBytes(asFetched({ type: 'report', objects: {} }))).rejects.toThrow(
+      InvalidBundleError,
+    );
   });
 
   it('rolls back everything when the write fails halfway', async () => {
     const before = await snapshot();
     const bundle = fixtureBundle();
-    bundle.objects = bundle.objects.filter((o) => o.type !== 'course-of-action' && !String(o.id).startsWith('relationship--0'));
+    bundle.objects = bundle.objects.filter(
+      (o) => o.type !== 'course-of-action' && !String(o.id).startsWith('relationship--0'),
+    );
     let batches = 0;
     await expect(
       importer.importBytes(asFetched(bundle), {
         onProgress: (p) => {
-          if (p.phase !== 'parse' && ++batches === 3) throw new Error('simulated failure mid-write');
+          if (p.phase !== 'parse' && ++batches === 3)
+            throw new Error('simulated failure mid-write');
         },
       }),
     ).rejects.toThrow('simulated failure mid-write');
@@ -212,17 +237,33 @@ describe('failed imports leave the previous data intact', () => {
   it('in strict mode rejects a bundle with an invalid object and writes nothing', async () => {
     const before = await snapshot();
     const bundle = fixtureBundle();
-    bundle.objects.push({ type: 'attack-pattern', id: 'attack-pattern--not-a-uuid', name: 'broken' });
-    await expect(importer.importBytes(asFetched(bundle), { strict: true })).rejects.toThrow(/strict mode: 1 invalid object/);
+    bundle.objects.push({
+      type: 'attack-pattern',
+      id: 'attack-pattern--not-a-uuid',
+      name: 'broken',
+    });
+    await expect(importer.importBytes(asFetched(bundle), { strict: true })).rejects.toThrow(
+      /strict mode: 1 invalid object/,
+    );
     expect(await snapshot()).toEqual(before);
   });
 
   it('in lenient mode skips the invalid object, reports it and imports the rest', async () => {
     const bundle = fixtureBundle();
-    bundle.objects.push({ type: 'attack-pattern', id: 'attack-pattern--not-a-uuid', name: 'broken' });
+    bundle.objects.push({
+      type: 'attack-pattern',
+      id: 'attack-pattern--not-a-uuid',
+      name: 'broken',
+    });
     const r = await importer.importBytes(asFetched(bundle));
     expect(r.skipped).toBe(1);
-    expect(r.issues).toContainEqual(expect.objectContaining({ severity: 'error', object: 'attack-pattern--not-a-uuid', path: 'id' }));
+    expect(r.issues).toContainEqual(
+      expect.objectContaining({
+        severity: 'error',
+        object: 'attack-pattern--not-a-uuid',
+        path: 'id',
+      }),
+    );
     expect(r.changed).toBe(false);
   });
 

@@ -14,14 +14,18 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.DOCKER_HOST || existsSync('/var/run/docker.sock')) {
     try {
       const { Neo4jContainer } = await import('@testcontainers/neo4j');
-      const container = await new Neo4jContainer('neo4j:5.26-community').withPassword('ttpgraph-test').start();
+      const container = await new Neo4jContainer('neo4j:5.26-community')
+        .withPassword('ttpgraph-test')
+        .start();
       process.env.NEO4J_URI = container.getBoltUri();
       process.env.NEO4J_USER = container.getUsername();
       process.env.NEO4J_PASSWORD = container.getPassword();
       (globalThis as Record<string, unknown>).__TTPGRAPH_NEO4J_STOP__ = () => container.stop();
       return;
     } catch (err) {
-      process.stderr.write(`Testcontainers unavailable (${(err as Error).message}); using the local launcher\n`);
+      process.stderr.write(
+        `Testcontainers unavailable (${(err as Error).message}); using the local launcher\n`,
+      );
     }
   }
   const cfg = loadConfig({ ...process.env, TTPGRAPH_NEO4J_PORT: '0' }).localNeo4j;

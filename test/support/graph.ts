@@ -26,7 +26,11 @@ export function bundleBytes(bytes: Buffer, source: string): FetchedBundle {
   return { bytes, source, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-export function fixtureBundle(): { type: string; id: string; objects: Array<Record<string, unknown>> } {
+export function fixtureBundle(): {
+  type: string;
+  id: string;
+  objects: Array<Record<string, unknown>>;
+} {
   return JSON.parse(readFileSync(FIXTURE, 'utf8'));
 }
 
