@@ -2,6 +2,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from './paths';
 
+const DEFAULT_IMPORT_URLS = [
+  'https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json',
+].join(',');
+
 const schema = z.object({
   NEO4J_URI: z
     .string()
@@ -19,7 +23,8 @@ const schema = z.object({
   TTPGRAPH_NEO4J_PAGE_CACHE_MB: z.coerce.number().int().min(16).max(65536).default(192),
   TTPGRAPH_NEO4J_PASSWORD: z.string().min(8, 'Neo4j requires 8 characters or more').optional(),
   TTPGRAPH_NEO4J_START_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
-  TTPGRAPH_IMPORT_URLS: z.string().optional(),
+  // MITRE's own releases; air-gapped sites point this at files or a mirror.
+  TTPGRAPH_IMPORT_URLS: z.string().default(DEFAULT_IMPORT_URLS),
   TTPGRAPH_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(2_000),
   TTPGRAPH_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   TTPGRAPH_MAX_BUNDLE_BYTES: z.coerce
@@ -87,7 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       startTimeoutMs: e.TTPGRAPH_NEO4J_START_TIMEOUT_MS,
     },
     dataDir,
-    importUrls: (e.TTPGRAPH_IMPORT_URLS ?? '').split(/[\s,]+/).filter((u) => u.length > 0),
+    importUrls: e.TTPGRAPH_IMPORT_URLS.split(/[\s,]+/).filter((u) => u.length > 0),
     importBatchSize: e.TTPGRAPH_IMPORT_BATCH_SIZE,
     fetchTimeoutMs: e.TTPGRAPH_FETCH_TIMEOUT_MS,
     maxBundleBytes: e.TTPGRAPH_MAX_BUNDLE_BYTES,
