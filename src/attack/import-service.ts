@@ -10,7 +10,20 @@ import {
   type ParsedBundle,
 } from './bundle';
 import type { FetchedBundle } from './bundle-source';
-import { contentHash, derivedEdges, edgeRow, nodeRow, type EdgeRow, type NodeRow } from './model';
+import {
+  ChangeCounter,
+  planEdgeRemovals,
+  planEdges,
+  planNodeRemovals,
+  planNodes,
+  writesIn,
+  type EdgePlan,
+  type NodePlan,
+  type ChangeCounts,
+  type EdgeState,
+  type NodeState,
+} from './diff';
+import { derivedEdges } from './model';
 import type { StixObject } from './stix-schema';
 
 const QUERIES = [
@@ -30,17 +43,6 @@ const QUERIES = [
   'attack/record-import',
   'attack/read-domain-state',
 ] as const;
-
-export const CHANGE_CATEGORIES = [
-  'added',
-  'modified',
-  'unchanged',
-  'revoked',
-  'deprecated',
-  'removed',
-] as const;
-export type ChangeCategory = (typeof CHANGE_CATEGORIES)[number];
-export type ChangeCounts = Record<ChangeCategory, number>;
 
 export interface ChangeReport {
   domain: string;
@@ -72,85 +74,53 @@ export interface ImportOptions {
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
 }
 
-interface ElementState {
-  id: string;
-  hash: string;
-  modified: string | null;
-  revoked: boolean | null;
-  deprecated: boolean | null;
-  sources: string[];
-  sourceHashes: string[];
-}
-interface NodeState extends ElementState {
-  type: string;
-  domains: string[];
-}
-interface EdgeState extends ElementState {
-  source: string;
-  target: string;
-}
-
-type SourceRow = { id: string; sources: string[]; sourceHashes: string[] };
-
-/** What one import writes, computed from the diff before anything is written. */
-interface Plan {
-  totals: ChangeCounts;
-  byType: Record<string, ChangeCounts>;
-  writes: number;
-  createNodes: NodeRow[];
-  updateNodes: NodeRow[];
-  nodeSources: Array<SourceRow & { domains: string[] }>;
-  deleteNodes: string[];
-  createEdges: EdgeRow[];
-  deleteEdges: Array<{ id: string; source: string }>;
-  edgeSources: Array<SourceRow & { source: string }>;
-}
-
 const MAX_REPORTED_ISSUES = 200;
 
-function emptyCounts(): ChangeCounts {
-  return { added: 0, modified: 0, unchanged: 0, revoked: 0, deprecated: 0, removed: 0 };
-}
+type Progress = NonNullable<ImportOptions['onProgress']>;
 
-function hashFor(sourceHashes: string[], domain: string): string | undefined {
-  const prefix = `${domain}=`;
-  return sourceHashes.find((s) => s.startsWith(prefix))?.slice(prefix.length);
-}
+/**
+ * Sends batched statements into one transaction without waiting for each: Bolt runs them in order,
+ * and the server executes one batch while this process prepares the next.
+ */
+class BatchWriter {
+  private readonly pending: Array<Promise<void>> = [];
+  private done = 0;
+  private total = 0;
 
-function withHash(sourceHashes: string[], domain: string, hash: string | null): string[] {
-  const kept = sourceHashes.filter((s) => !s.startsWith(`${domain}=`));
-  return hash === null ? kept : [...kept, `${domain}=${hash}`].sort();
-}
+  constructor(
+    private readonly tx: Tx,
+    private readonly batchSize: number,
+    private readonly onProgress?: Progress,
+  ) {}
 
-function union(...lists: string[][]): string[] {
-  return [...new Set(lists.flat())].sort();
-}
-
-function time(s: string | null | undefined): number {
-  const t = s ? Date.parse(s) : NaN;
-  return Number.isNaN(t) ? 0 : t;
-}
-
-/** The plan for a bundle the domain already holds byte for byte: everything unchanged. */
-function unchangedPlan(objects: StixObject[]): Plan {
-  const totals = emptyCounts();
-  const byType: Record<string, ChangeCounts> = {};
-  for (const o of objects) {
-    totals.unchanged++;
-    (byType[o.type] ??= emptyCounts()).unchanged++;
+  send(phase: string, query: string, items: unknown[], param: 'rows' | 'ids' = 'rows'): void {
+    this.total += items.length;
+    for (let i = 0; i < items.length; i += this.batchSize) {
+      const batch = items.slice(i, i + this.batchSize);
+      this.pending.push(
+        this.tx.run(query, { [param]: batch }).then(() => {
+          this.done += batch.length;
+          this.onProgress?.({ phase, done: this.done, total: this.total });
+        }),
+      );
+    }
   }
-  return {
-    totals,
-    byType,
-    writes: 0,
-    createNodes: [],
-    updateNodes: [],
-    nodeSources: [],
-    deleteNodes: [],
-    createEdges: [],
-    deleteEdges: [],
-    edgeSources: [],
-  };
+
+  async flush(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** A bundle the domain already holds byte for byte: every object counts as unchanged. */
+function countUnchanged(counter: ChangeCounter, objects: StixObject[]): number {
+  for (const o of objects) counter.add(o.type, 'unchanged');
+  return 0;
 }
 
 /** Which ATT&CK domain a bundle holds: the caller's word, else its active matrix, else its objects. */
@@ -190,6 +160,7 @@ export class ImportService {
     opts.onProgress?.({ phase: 'parse', done: 0, total: 1 });
     const started = Date.now();
     const parsed = parseBundle(decodeBundleBytes(fetched.bytes), { strict: opts.strict });
+    this.log.debug({ phase: 'parsed', ms: Date.now() - started }, 'import phase');
     return this.importParsed(parsed, fetched, opts, started);
   }
 
@@ -214,9 +185,17 @@ export class ImportService {
     const sameBundle =
       !opts.force && (await this.holdsSameBundle(domain, fetched.sha256, relationships));
     const report = await this.graph.writeTransaction(async (tx) => {
-      const plan = sameBundle
-        ? unchangedPlan([...sdos, ...rels])
-        : await this.plan(tx, domain, sdos, rels, relationships, opts.force === true);
+      const counter = new ChangeCounter();
+      const writes = sameBundle
+        ? countUnchanged(counter, [...sdos, ...rels])
+        : await this.applyDiff(
+            tx,
+            { domain, force: opts.force === true, counter },
+            sdos,
+            rels,
+            relationships,
+            opts.onProgress,
+          );
       const appliedAt = new Date().toISOString();
       const report: ChangeReport = {
         domain,
@@ -227,17 +206,16 @@ export class ImportService {
         sha256: fetched.sha256,
         appliedAt,
         durationMs: 0,
-        changed: plan.writes > 0,
+        changed: writes > 0,
         force: opts.force === true,
         relationships,
-        totals: plan.totals,
-        byType: plan.byType,
+        totals: counter.totals,
+        byType: counter.byType,
         objectsInBundle: parsed.totalObjects,
         skipped: new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object)).size,
         warnings: issues.filter((i) => i.severity === 'warning').length,
         issues: issues.slice(0, MAX_REPORTED_ISSUES),
       };
-      if (plan.writes > 0) await this.apply(tx, plan, sdos, opts);
       report.durationMs = Date.now() - started;
       await tx.run(this.q['attack/record-import'], {
         domain,
@@ -316,184 +294,71 @@ export class ImportService {
     return dropped;
   }
 
-  private async plan(
+  /**
+   * Diffs the bundle against the graph and writes the difference, all inside `tx`. Node writes are
+   * on their way to the server while the relationships are being hashed and diffed.
+   */
+  private async applyDiff(
     tx: Tx,
-    domain: string,
+    ctx: { domain: string; force: boolean; counter: ChangeCounter },
     sdos: StixObject[],
     rels: StixObject[],
     relationships: boolean,
-    force: boolean,
-  ): Promise<Plan> {
-    // The server reads the current state while this process hashes the bundle.
-    const nodeRows = tx.run<NodeState>(this.q['attack/read-node-state']);
+    onProgress?: Progress,
+  ): Promise<number> {
+    const q = this.q;
+    const nodeRows = tx.run<NodeState>(q['attack/read-node-state']);
     const edgeRows = relationships
-      ? tx.run<EdgeState>(this.q['attack/read-edge-state'])
+      ? tx.run<EdgeState>(q['attack/read-edge-state'])
       : Promise.resolve([]);
-    const hashes = new Map([...sdos, ...rels].map((o) => [o.id, contentHash(o)]));
+    const writer = new BatchWriter(tx, this.batchSize, onProgress);
+
+    // The bundle is diffed a batch at a time, each batch sent as soon as it is planned.
+    let writes = 0;
+    const created = new Set<string>();
     const nodeState = new Map((await nodeRows).map((n) => [n.id, n]));
+    const sendNodes = (plan: NodePlan) => {
+      writes += writesIn(plan);
+      plan.create.forEach((n) => created.add(n.id));
+      writer.send('delete objects', q['attack/delete-nodes'], plan.remove, 'ids');
+      writer.send('create objects', q['attack/create-nodes'], plan.create);
+      writer.send('update objects', q['attack/update-nodes'], plan.update);
+      writer.send('update object sources', q['attack/set-node-sources'], plan.setSources);
+    };
+    for (const chunk of chunks(sdos, this.batchSize)) sendNodes(planNodes(ctx, chunk, nodeState));
+    sendNodes(planNodeRemovals(ctx, nodeState, new Set(sdos.map((o) => o.id))));
+    this.log.debug({ phase: 'objects diffed' }, 'import phase');
+
     const edgeState = new Map((await edgeRows).map((e) => [e.id, e]));
-
-    const totals = emptyCounts();
-    const byType: Record<string, ChangeCounts> = {};
-    const count = (type: string, cat: ChangeCategory) => {
-      totals[cat]++;
-      (byType[type] ??= emptyCounts())[cat]++;
+    const sendEdges = (plan: EdgePlan) => {
+      writes += writesIn(plan);
+      writer.send('delete relationships', q['attack/delete-edges'], plan.remove);
+      writer.send('create relationships', q['attack/create-edges'], plan.create);
+      writer.send('update relationship sources', q['attack/set-edge-sources'], plan.setSources);
     };
+    for (const chunk of chunks(rels, this.batchSize)) sendEdges(planEdges(ctx, chunk, edgeState));
+    if (relationships) sendEdges(planEdgeRemovals(ctx, edgeState, new Set(rels.map((o) => o.id))));
+    this.log.debug({ phase: 'relationships diffed' }, 'import phase');
 
-    const createNodes: NodeRow[] = [];
-    const updateNodes: NodeRow[] = [];
-    const nodeSources: Plan['nodeSources'] = [];
-    const deleteNodes: string[] = [];
-    const createEdges: EdgeRow[] = [];
-    const deleteEdges: Array<{ id: string; source: string }> = [];
-    const edgeSources: Plan['edgeSources'] = [];
-
-    const classify = (obj: StixObject, prev: ElementState | undefined, hash: string) => {
-      const prevHash = prev ? hashFor(prev.sourceHashes, domain) : undefined;
-      if (!prev || prevHash === undefined) {
-        count(obj.type, 'added');
-        return;
-      }
-      if (prevHash === hash) {
-        count(obj.type, 'unchanged');
-        return;
-      }
-      count(obj.type, 'modified');
-      if (obj.revoked === true && !prev.revoked) count(obj.type, 'revoked');
-      if (obj.x_mitre_deprecated === true && !prev.deprecated) count(obj.type, 'deprecated');
-    };
-
-    // An object held by several domains' bundles is one node: the most recently modified copy is
-    // its content, and each domain's own hash decides whether that domain's copy changed.
-    // A copy this domain already had never overwrites another domain's newer write.
-    const contentWins = (prev: ElementState, hash: string, modified: string | undefined) =>
-      force ||
-      (hash !== prev.hash &&
-        hashFor(prev.sourceHashes, domain) !== hash &&
-        (prev.sources.every((s) => s === domain) || time(modified) >= time(prev.modified)));
-
-    const seenNodes = new Set<string>();
-    for (const obj of sdos) {
-      seenNodes.add(obj.id);
-      const hash = hashes.get(obj.id) as string;
-      const prev = nodeState.get(obj.id);
-      classify(obj, prev, hash);
-      const row = nodeRow(obj, hash);
-      const sources = union(prev?.sources ?? [], [domain]);
-      const sourceHashes = withHash(prev?.sourceHashes ?? [], domain, hash);
-      const domains = union(prev?.domains ?? [], obj.x_mitre_domains ?? [], [domain]);
-      if (!prev) {
-        createNodes.push({
-          ...row,
-          props: { ...row.props, sources, source_hashes: sourceHashes, domains },
-        });
-      } else if (contentWins(prev, hash, obj.modified)) {
-        updateNodes.push({
-          ...row,
-          props: { ...row.props, sources, source_hashes: sourceHashes, domains },
-        });
-      } else if (hashFor(prev.sourceHashes, domain) !== hash || !prev.sources.includes(domain)) {
-        nodeSources.push({ id: obj.id, sources, sourceHashes, domains });
-      }
+    if (writes > 0) {
+      // Derived edges of the bundle's objects are rebuilt; new nodes have none to clear.
+      const derived = sdos.map(derivedEdges);
+      const existing = sdos.filter((o) => !created.has(o.id)).map((o) => o.id);
+      writer.send('clear derived edges', q['attack/delete-derived-edges'], existing, 'ids');
+      writer.send(
+        'derive edges',
+        q['attack/create-derived-edges'],
+        derived.flatMap((d) => d.edges),
+      );
+      writer.send(
+        'link techniques to tactics',
+        q['attack/link-tactics'],
+        derived.flatMap((d) => d.tactics),
+      );
     }
-    for (const prev of nodeState.values()) {
-      if (!prev.sources.includes(domain) || seenNodes.has(prev.id)) continue;
-      count(prev.type, 'removed');
-      const sources = prev.sources.filter((s) => s !== domain);
-      if (sources.length === 0) deleteNodes.push(prev.id);
-      else
-        nodeSources.push({
-          id: prev.id,
-          sources,
-          sourceHashes: withHash(prev.sourceHashes, domain, null),
-          domains: prev.domains.filter((d) => d !== domain),
-        });
-    }
-
-    const seenEdges = new Set<string>();
-    for (const rel of rels) {
-      seenEdges.add(rel.id);
-      const hash = hashes.get(rel.id) as string;
-      const prev = edgeState.get(rel.id);
-      classify(rel, prev, hash);
-      const row = edgeRow(rel, hash);
-      const sources = union(prev?.sources ?? [], [domain]);
-      const sourceHashes = withHash(prev?.sourceHashes ?? [], domain, hash);
-      const full = { ...row, props: { ...row.props, sources, source_hashes: sourceHashes } };
-      if (!prev) {
-        createEdges.push(full);
-      } else if (contentWins(prev, hash, rel.modified as string | undefined)) {
-        // Endpoints or type may have changed: an edge is replaced, never patched.
-        deleteEdges.push({ id: rel.id, source: prev.source });
-        createEdges.push(full);
-      } else if (hashFor(prev.sourceHashes, domain) !== hash || !prev.sources.includes(domain)) {
-        edgeSources.push({ id: rel.id, source: prev.source, sources, sourceHashes });
-      }
-    }
-    if (relationships) {
-      for (const prev of edgeState.values()) {
-        if (!prev.sources.includes(domain) || seenEdges.has(prev.id)) continue;
-        count('relationship', 'removed');
-        const sources = prev.sources.filter((s) => s !== domain);
-        if (sources.length === 0) deleteEdges.push({ id: prev.id, source: prev.source });
-        else
-          edgeSources.push({
-            id: prev.id,
-            source: prev.source,
-            sources,
-            sourceHashes: withHash(prev.sourceHashes, domain, null),
-          });
-      }
-    }
-
-    const writes =
-      createNodes.length +
-      updateNodes.length +
-      nodeSources.length +
-      deleteNodes.length +
-      createEdges.length +
-      deleteEdges.length +
-      edgeSources.length;
-    return {
-      totals,
-      byType,
-      writes,
-      createNodes,
-      updateNodes,
-      nodeSources,
-      deleteNodes,
-      createEdges,
-      deleteEdges,
-      edgeSources,
-    };
-  }
-
-  private async apply(tx: Tx, plan: Plan, sdos: StixObject[], opts: ImportOptions): Promise<void> {
-    const derived = sdos.map(derivedEdges);
-    const derivedEdgeRows = derived.flatMap((d) => d.edges);
-    const tacticRows = derived.flatMap((d) => d.tactics);
-    const steps: Array<[string, string, unknown[], string]> = [
-      // Edges go before the nodes they may hang from are deleted, derived edges after all nodes.
-      ['delete relationships', this.q['attack/delete-edges'], plan.deleteEdges, 'rows'],
-      ['delete objects', this.q['attack/delete-nodes'], plan.deleteNodes, 'ids'],
-      ['create objects', this.q['attack/create-nodes'], plan.createNodes, 'rows'],
-      ['update objects', this.q['attack/update-nodes'], plan.updateNodes, 'rows'],
-      ['update object sources', this.q['attack/set-node-sources'], plan.nodeSources, 'rows'],
-      ['create relationships', this.q['attack/create-edges'], plan.createEdges, 'rows'],
-      ['update relationship sources', this.q['attack/set-edge-sources'], plan.edgeSources, 'rows'],
-      ['clear derived edges', this.q['attack/delete-derived-edges'], sdos.map((o) => o.id), 'ids'],
-      ['derive edges', this.q['attack/create-derived-edges'], derivedEdgeRows, 'rows'],
-      ['link techniques to tactics', this.q['attack/link-tactics'], tacticRows, 'rows'],
-    ];
-    const total = steps.reduce((n, s) => n + s[2].length, 0);
-    let done = 0;
-    for (const [phase, query, items, param] of steps) {
-      for (let i = 0; i < items.length; i += this.batchSize) {
-        const batch = items.slice(i, i + this.batchSize);
-        await tx.run(query, { [param]: batch });
-        done += batch.length;
-        opts.onProgress?.({ phase, done, total });
-      }
-    }
+    this.log.debug({ phase: 'all sent' }, 'import phase');
+    await writer.flush();
+    this.log.debug({ phase: 'all written' }, 'import phase');
+    return writes;
   }
 }

@@ -43,18 +43,40 @@ export function typeLabels(obj: StixObject): string[] {
   return labels;
 }
 
-/** Canonical JSON (sorted keys) so that key order never counts as a change. */
+function sortedCopy(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort())
+    out[k] = sortedCopy((value as Record<string, unknown>)[k]);
+  return out;
+}
+
+/**
+ * Canonical JSON (keys sorted at every level) so that key order never counts as a change. It is
+ * also what the graph stores as an object's `stix`: the same JSON document, in one fixed order.
+ */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value as Record<string, unknown>)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-  return `{${entries.join(',')}}`;
+  return JSON.stringify(sortedCopy(value));
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export function contentHash(obj: unknown): string {
-  return createHash('sha256').update(canonicalJson(obj)).digest('hex');
+  return sha256(canonicalJson(obj));
+}
+
+/** An object's canonical JSON and its hash, computed once for both uses. */
+export interface Canonical {
+  json: string;
+  hash: string;
+}
+
+export function canonical(obj: unknown): Canonical {
+  const json = canonicalJson(obj);
+  return { json, hash: sha256(json) };
 }
 
 /** The ATT&CK reference: the external reference whose source is one of MITRE's ATT&CK domains. */
@@ -93,7 +115,7 @@ export interface NodeRow {
 }
 
 /** Node properties, without `sources` (which bundles hold it): the importer adds that. */
-export function nodeRow(obj: StixObject, hash: string): NodeRow {
+export function nodeRow(obj: StixObject, c: Canonical): NodeRow {
   const ref = attackReference(obj);
   const phases = obj.kill_chain_phases ?? [];
   const props: Record<string, unknown> = {
@@ -110,8 +132,8 @@ export function nodeRow(obj: StixObject, hash: string): NodeRow {
     attack_spec_version: obj.x_mitre_attack_spec_version ?? null,
     revoked: obj.revoked === true,
     deprecated: obj.x_mitre_deprecated === true,
-    hash,
-    stix: JSON.stringify(obj),
+    hash: c.hash,
+    stix: c.json,
   };
   switch (obj.type) {
     case 'attack-pattern':
@@ -162,7 +184,7 @@ export interface EdgeRow {
   props: Record<string, unknown>;
 }
 
-export function edgeRow(rel: StixObject, hash: string): EdgeRow {
+export function edgeRow(rel: StixObject, c: Canonical): EdgeRow {
   const r = rel as StixObject & {
     relationship_type: string;
     source_ref: string;
@@ -174,8 +196,8 @@ export function edgeRow(rel: StixObject, hash: string): EdgeRow {
     description: str(r.description) ?? null,
     revoked: r.revoked === true,
     deprecated: r.x_mitre_deprecated === true,
-    hash,
-    stix: JSON.stringify(r),
+    hash: c.hash,
+    stix: c.json,
   };
   for (const k of Object.keys(props)) if (props[k] === null) delete props[k];
   return {

@@ -113,9 +113,13 @@ function problems(err: z.ZodError): SchemaProblem[] {
 export function checkObject(
   raw: unknown,
 ): { ok: true; object: StixObject } | { ok: false; problems: SchemaProblem[] } {
-  const base = common.safeParse(raw);
-  if (!base.success) return { ok: false, problems: problems(base.error) };
-  const obj = base.data as StixObject;
+  // One pass with the type's own schema (it extends the common one).
+  const type = (raw as { type?: unknown } | null)?.type;
+  const schema = (typeof type === 'string' && byType[type]) || common;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) return { ok: false, problems: problems(parsed.error) };
+  // The schemas only check: the object itself is kept as it came, unknown properties included.
+  const obj = raw as StixObject;
   const found: SchemaProblem[] = [];
   const [prefix] = obj.id.split('--');
   if (prefix !== obj.type) {
@@ -125,11 +129,6 @@ export function checkObject(
     for (const key of ['created', 'modified'] as const) {
       if (obj[key] === undefined) found.push({ path: key, message: `required for ${obj.type}` });
     }
-  }
-  const specific = byType[obj.type];
-  if (specific) {
-    const r = specific.safeParse(raw);
-    if (!r.success) found.push(...problems(r.error));
   }
   return found.length > 0 ? { ok: false, problems: found } : { ok: true, object: obj };
 }

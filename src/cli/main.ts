@@ -2,7 +2,8 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { fetchBundle } from '../attack/bundle-source';
-import { CHANGE_CATEGORIES, ImportService, type ChangeReport } from '../attack/import-service';
+import { CHANGE_CATEGORIES } from '../attack/diff';
+import { ImportService, type ChangeReport } from '../attack/import-service';
 import { applySchema } from '../attack/schema';
 import { StatusService, type Status } from '../attack/status-service';
 import { ConfigError, loadConfig, type Config } from '../shared/config';

@@ -20,7 +20,7 @@ const schema = z.object({
     .string()
     .regex(/^\d+[mMgG]$/, 'a JVM size such as 1g or 768m')
     .default('1g'),
-  TTPGRAPH_NEO4J_PAGE_CACHE_MB: z.coerce.number().int().min(16).max(65536).default(192),
+  TTPGRAPH_NEO4J_PAGE_CACHE_MB: z.coerce.number().int().min(16).max(65536).default(256),
   TTPGRAPH_NEO4J_PASSWORD: z.string().min(8, 'Neo4j requires 8 characters or more').optional(),
   TTPGRAPH_NEO4J_START_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
   // MITRE's own releases; air-gapped sites point this at files or a mirror.

@@ -33,7 +33,7 @@ public final class Launcher {
     Map<String, String> opts = parseArgs(args);
     Path home = Path.of(opts.getOrDefault("home", ".data/neo4j")).toAbsolutePath();
     int port = Integer.parseInt(opts.getOrDefault("port", "7687"));
-    long pageCacheMb = Long.parseLong(opts.getOrDefault("page-cache", "192"));
+    long pageCacheMb = Long.parseLong(opts.getOrDefault("page-cache", "256"));
     String password = System.getenv("TTPGRAPH_NEO4J_PASSWORD");
     boolean auth = password != null && !password.isEmpty();
 

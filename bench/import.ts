@@ -1,0 +1,254 @@
+/**
+ * npm run bench:import — the import pipeline against the floor of this Neo4j on this machine.
+ *
+ * Side by side in one run, on an emptied database each time:
+ *  - full import of Enterprise 18.1 (bytes → graph, in a child process so its peak RSS is its own);
+ *  - the floor: the same nodes and edges written with bare `UNWIND … CREATE` statements in one
+ *    transaction, rows prepared beforehand;
+ *  - re-import of the unchanged bundle (same bytes; and same content re-serialised, which takes the
+ *    full diff path), and the 18.0 → 18.1 update.
+ * Prints medians and ratios. Neo4j: NEO4J_URI, or the local launcher on a free port.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { decodeBundleBytes, parseBundle } from '../src/attack/bundle';
+import { ImportService } from '../src/attack/import-service';
+import { canonical, derivedEdges, edgeRow, nodeRow } from '../src/attack/model';
+import { applySchema } from '../src/attack/schema';
+import { loadConfig } from '../src/shared/config';
+import { startLocalNeo4j, type LocalNeo4j } from '../src/shared/local-neo4j';
+import { createLogger } from '../src/shared/logger';
+import { openGraph, type Graph } from '../src/shared/neo4j';
+import { packageRoot } from '../src/shared/paths';
+
+const DATA =
+  process.env.TTPGRAPH_ATTACK_DATA ?? path.resolve(packageRoot(), '..', 'shared', 'attack-data');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const E181 = path.join(DATA, 'enterprise-attack-18.1.json.gz');
+const E180 = path.join(DATA, 'enterprise-attack-18.0.json.gz');
+
+interface ChildResult {
+  ms: number;
+  maxRssMb: number;
+  changed: boolean;
+  nodes: number;
+  edges: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+/** Child mode: one import, timed from bytes on disk to commit; reports its own peak RSS. */
+async function child(file: string): Promise<void> {
+  const cfg = loadConfig();
+  const graph = await openGraph({ ...cfg.neo4j, uri: cfg.neo4j.uri as string });
+  const importer = new ImportService(graph, createLogger('silent'), cfg.importBatchSize);
+  const t0 = process.hrtime.bigint();
+  const bytes = readFileSync(file);
+  const r = await importer.importBytes({
+    bytes,
+    source: file,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  await graph.close();
+  const result: ChildResult = {
+    ms,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    changed: r.changed,
+    nodes: r.totals.added - (r.byType.relationship?.added ?? 0),
+    edges: r.byType.relationship?.added ?? 0,
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+function runChild(file: string, uri: string): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [__filename, '--child', file], {
+      env: { ...process.env, NEO4J_URI: uri },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    p.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop() as string))
+        : reject(new Error(`child exited ${code}`)),
+    );
+  });
+}
+
+async function emptyDatabase(graph: Graph): Promise<void> {
+  await graph.write('MATCH (n) DETACH DELETE n');
+}
+
+/**
+ * The floor: the same nodes and as many edges (STIX relationships plus the derived edges the import
+ * adds), written with bare CREATE statements in one transaction, same batch size, rows prepared.
+ */
+async function floor(
+  graph: Graph,
+  batch: number,
+): Promise<{ ms: number; nodes: number; edges: number }> {
+  const parsed = parseBundle(decodeBundleBytes(readFileSync(E181)));
+  const sdos = parsed.objects.filter((o) => o.type !== 'relationship');
+  const nodes = sdos.map((o) => nodeRow(o, canonical(o)).props);
+  const edges: Array<{ source: string; target: string; props: Record<string, unknown> }> =
+    parsed.objects
+      .filter((o) => o.type === 'relationship')
+      .map((o) => {
+        const e = edgeRow(o, canonical(o));
+        return { source: e.source, target: e.target, props: e.props };
+      });
+  const ids = new Set(sdos.map((o) => o.id));
+  for (const d of sdos.map(derivedEdges)) {
+    for (const e of d.edges)
+      if (ids.has(e.to)) edges.push({ source: e.from, target: e.to, props: e.props });
+    for (const t of d.tactics)
+      edges.push({ source: t.from, target: t.from, props: { domain: t.domain } });
+  }
+  const t0 = process.hrtime.bigint();
+  await graph.writeTransaction(async (tx) => {
+    const pending: Array<Promise<unknown>> = [];
+    for (let i = 0; i < nodes.length; i += batch) {
+      pending.push(
+        tx.run('UNWIND $rows AS row CREATE (n:AttackObject) SET n = row', {
+          rows: nodes.slice(i, i + batch),
+        }),
+      );
+    }
+    for (let i = 0; i < edges.length; i += batch) {
+      pending.push(
+        tx.run(
+          `UNWIND $rows AS row
+           MATCH (a:AttackObject {stix_id: row.source}) MATCH (b:AttackObject {stix_id: row.target})
+           CREATE (a)-[r:REL]->(b) SET r = row.props`,
+          { rows: edges.slice(i, i + batch) },
+        ),
+      );
+    }
+    await Promise.all(pending);
+  });
+  return {
+    ms: Number(process.hrtime.bigint() - t0) / 1e6,
+    nodes: nodes.length,
+    edges: edges.length,
+  };
+}
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  let local: LocalNeo4j | undefined;
+  let home: string | undefined;
+  let uri = cfg.neo4j.uri;
+  if (!uri) {
+    home = mkdtempSync(path.join(tmpdir(), 'ttpgraph-bench-'));
+    say('starting the local Neo4j');
+    local = await startLocalNeo4j({ ...cfg.localNeo4j, home, port: 0 });
+    uri = local.uri;
+  }
+  const graph = await openGraph({ ...cfg.neo4j, uri });
+  try {
+    await applySchema(graph);
+    const imports: ChildResult[] = [];
+    const floors: number[] = [];
+    let counts = { nodes: 0, edges: 0 };
+    for (let i = 1; i <= RUNS; i++) {
+      await emptyDatabase(graph);
+      say(`run ${i}/${RUNS}: full import of Enterprise 18.1`);
+      imports.push(await runChild(E181, uri));
+      await emptyDatabase(graph);
+      say(`run ${i}/${RUNS}: floor (bare UNWIND … CREATE)`);
+      const f = await floor(graph, cfg.importBatchSize);
+      floors.push(f.ms);
+      counts = { nodes: f.nodes, edges: f.edges };
+    }
+    await emptyDatabase(graph);
+    await runChild(E181, uri);
+    const same: ChildResult[] = [];
+    const reserialised: ChildResult[] = [];
+    // Same content, other bytes: pretty-printed JSON defeats the sha256 shortcut, so the diff runs.
+    const pretty = path.join(
+      mkdtempSync(path.join(tmpdir(), 'ttpgraph-bench-')),
+      'enterprise-18.1-pretty.json',
+    );
+    writeFileSync(pretty, JSON.stringify(decodeBundleBytes(readFileSync(E181)), null, 2));
+    for (let i = 1; i <= RUNS; i++) {
+      say(`run ${i}/${RUNS}: unchanged re-import (same bytes, then re-serialised)`);
+      same.push(await runChild(E181, uri));
+      reserialised.push(await runChild(pretty, uri));
+    }
+    rmSync(path.dirname(pretty), { recursive: true, force: true });
+    const updates: ChildResult[] = [];
+    for (let i = 1; i <= RUNS; i++) {
+      await emptyDatabase(graph);
+      await runChild(E180, uri);
+      say(`run ${i}/${RUNS}: update 18.0 → 18.1`);
+      updates.push(await runChild(E181, uri));
+    }
+
+    const importMs = median(imports.map((r) => r.ms));
+    const floorMs = median(floors);
+    const rows: Array<[string, string]> = [
+      [
+        'machine',
+        `${execFileSync('nproc').toString().trim()} cores, node ${process.version}, Neo4j at ${uri}`,
+      ],
+      ['objects', `${counts.nodes} nodes, ${counts.edges} edges (STIX relationships and derived)`],
+      [
+        'full import, median',
+        `${(importMs / 1000).toFixed(2)} s  (runs: ${imports.map((r) => (r.ms / 1000).toFixed(2)).join(', ')})`,
+      ],
+      ['  nodes/s', `${Math.round(counts.nodes / (importMs / 1000))}`],
+      ['  edges/s', `${Math.round(counts.edges / (importMs / 1000))}`],
+      ['  importer peak RSS', `${Math.max(...imports.map((r) => r.maxRssMb)).toFixed(0)} MB`],
+      [
+        'floor, median',
+        `${(floorMs / 1000).toFixed(2)} s  (runs: ${floors.map((m) => (m / 1000).toFixed(2)).join(', ')})`,
+      ],
+      ['ratio import / floor', `${(importMs / floorMs).toFixed(2)}  (target ≤ 1.5; import < 15 s)`],
+      [
+        'unchanged re-import, same bytes',
+        `${(median(same.map((r) => r.ms)) / 1000).toFixed(2)} s  (target < 3 s; wrote: ${same.some((r) => r.changed)})`,
+      ],
+      [
+        'unchanged re-import, re-serialised',
+        `${(median(reserialised.map((r) => r.ms)) / 1000).toFixed(2)} s  (full diff; wrote: ${reserialised.some((r) => r.changed)})`,
+      ],
+      [
+        'update 18.0 → 18.1, median',
+        `${(median(updates.map((r) => r.ms)) / 1000).toFixed(2)} s  (ratio to full import ${(median(updates.map((r) => r.ms)) / importMs).toFixed(2)})`,
+      ],
+      [
+        'importer peak RSS, all runs',
+        `${Math.max(...[...imports, ...same, ...reserialised, ...updates].map((r) => r.maxRssMb)).toFixed(0)} MB  (target < 600 MB)`,
+      ],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
+  } finally {
+    await graph.close();
+    await local?.stop();
+    if (home) rmSync(home, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3] as string).catch((err) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+    process.exit(1);
+  });
+}

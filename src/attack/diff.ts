@@ -1,0 +1,243 @@
+import { canonical, edgeRow, nodeRow, type EdgeRow, type NodeRow } from './model';
+import type { StixObject } from './stix-schema';
+
+/**
+ * The diff of one domain's bundle against the graph: pure functions that say what to write.
+ *
+ * An object held by several domains' bundles is one node. Each domain's own content hash
+ * (`source_hashes`) decides whether that domain's copy changed; the node's content is the most
+ * recently modified copy, so importing one domain never undoes another's newer write.
+ */
+
+export const CHANGE_CATEGORIES = [
+  'added',
+  'modified',
+  'unchanged',
+  'revoked',
+  'deprecated',
+  'removed',
+] as const;
+export type ChangeCategory = (typeof CHANGE_CATEGORIES)[number];
+export type ChangeCounts = Record<ChangeCategory, number>;
+
+export function emptyCounts(): ChangeCounts {
+  return { added: 0, modified: 0, unchanged: 0, revoked: 0, deprecated: 0, removed: 0 };
+}
+
+/** Change counts in total and per STIX type. */
+export class ChangeCounter {
+  readonly totals = emptyCounts();
+  readonly byType: Record<string, ChangeCounts> = {};
+
+  add(type: string, category: ChangeCategory): void {
+    this.totals[category]++;
+    (this.byType[type] ??= emptyCounts())[category]++;
+  }
+}
+
+export interface ElementState {
+  id: string;
+  hash: string;
+  modified: string | null;
+  revoked: boolean | null;
+  deprecated: boolean | null;
+  sources: string[];
+  sourceHashes: string[];
+}
+export interface NodeState extends ElementState {
+  type: string;
+  domains: string[];
+}
+export interface EdgeState extends ElementState {
+  source: string;
+  target: string;
+}
+
+interface SourceRow {
+  id: string;
+  sources: string[];
+  sourceHashes: string[];
+}
+
+export interface NodePlan {
+  create: NodeRow[];
+  update: NodeRow[];
+  setSources: Array<SourceRow & { domains: string[] }>;
+  remove: string[];
+}
+
+export interface EdgePlan {
+  create: EdgeRow[];
+  /** Edges replaced (deleted, then created again) or removed: located through their source node. */
+  remove: Array<{ id: string; source: string }>;
+  setSources: Array<SourceRow & { source: string }>;
+}
+
+export function writesIn(plan: NodePlan | EdgePlan): number {
+  return Object.values(plan).reduce((n: number, rows: unknown[]) => n + rows.length, 0);
+}
+
+function hashFor(sourceHashes: string[], domain: string): string | undefined {
+  const prefix = `${domain}=`;
+  return sourceHashes.find((s) => s.startsWith(prefix))?.slice(prefix.length);
+}
+
+function withHash(sourceHashes: string[], domain: string, hash: string | null): string[] {
+  const kept = sourceHashes.filter((s) => !s.startsWith(`${domain}=`));
+  return hash === null ? kept : [...kept, `${domain}=${hash}`].sort();
+}
+
+function union(...lists: string[][]): string[] {
+  return [...new Set(lists.flat())].sort();
+}
+
+function time(s: string | null | undefined): number {
+  const t = s ? Date.parse(s) : NaN;
+  return Number.isNaN(t) ? 0 : t;
+}
+
+export interface DiffContext {
+  domain: string;
+  force: boolean;
+  counter: ChangeCounter;
+}
+
+/** Counts one object of the bundle against what the domain held before. */
+function classify(ctx: DiffContext, obj: StixObject, prev: ElementState | undefined, hash: string) {
+  const prevHash = prev ? hashFor(prev.sourceHashes, ctx.domain) : undefined;
+  if (!prev || prevHash === undefined) return ctx.counter.add(obj.type, 'added');
+  if (prevHash === hash) return ctx.counter.add(obj.type, 'unchanged');
+  ctx.counter.add(obj.type, 'modified');
+  if (obj.revoked === true && !prev.revoked) ctx.counter.add(obj.type, 'revoked');
+  if (obj.x_mitre_deprecated === true && !prev.deprecated) ctx.counter.add(obj.type, 'deprecated');
+}
+
+/** Whether this domain's copy becomes the element's content. */
+function contentWins(ctx: DiffContext, prev: ElementState, hash: string, modified: unknown) {
+  if (ctx.force) return true;
+  // A copy this domain already had never overwrites another domain's newer write.
+  if (hash === prev.hash || hashFor(prev.sourceHashes, ctx.domain) === hash) return false;
+  const alone = prev.sources.every((s) => s === ctx.domain);
+  return alone || time(modified as string | undefined) >= time(prev.modified);
+}
+
+function needsSources(ctx: DiffContext, prev: ElementState, hash: string): boolean {
+  return hashFor(prev.sourceHashes, ctx.domain) !== hash || !prev.sources.includes(ctx.domain);
+}
+
+/** The writes for some of the bundle's objects (the bundle is diffed in chunks). */
+export function planNodes(
+  ctx: DiffContext,
+  objects: StixObject[],
+  state: Map<string, NodeState>,
+): NodePlan {
+  const plan: NodePlan = { create: [], update: [], setSources: [], remove: [] };
+  for (const obj of objects) {
+    const c = canonical(obj);
+    const prev = state.get(obj.id);
+    classify(ctx, obj, prev, c.hash);
+    if (!prev) {
+      const row = nodeRow(obj, c);
+      const domains = union(obj.x_mitre_domains ?? [], [ctx.domain]);
+      const bookkeeping = {
+        sources: [ctx.domain],
+        source_hashes: [`${ctx.domain}=${c.hash}`],
+        domains,
+      };
+      plan.create.push({ ...row, props: { ...row.props, ...bookkeeping } });
+      continue;
+    }
+    const sources = union(prev.sources, [ctx.domain]);
+    const sourceHashes = withHash(prev.sourceHashes, ctx.domain, c.hash);
+    const domains = union(prev.domains, obj.x_mitre_domains ?? [], [ctx.domain]);
+    if (contentWins(ctx, prev, c.hash, obj.modified)) {
+      const row = nodeRow(obj, c);
+      plan.update.push({
+        ...row,
+        props: { ...row.props, sources, source_hashes: sourceHashes, domains },
+      });
+    } else if (needsSources(ctx, prev, c.hash)) {
+      plan.setSources.push({ id: obj.id, sources, sourceHashes, domains });
+    }
+  }
+  return plan;
+}
+
+/** Nodes the domain held that its bundle no longer has: deleted, or kept for other domains. */
+export function planNodeRemovals(
+  ctx: DiffContext,
+  state: Map<string, NodeState>,
+  inBundle: Set<string>,
+): NodePlan {
+  const plan: NodePlan = { create: [], update: [], setSources: [], remove: [] };
+  for (const prev of state.values()) {
+    if (!prev.sources.includes(ctx.domain) || inBundle.has(prev.id)) continue;
+    ctx.counter.add(prev.type, 'removed');
+    const sources = prev.sources.filter((s) => s !== ctx.domain);
+    if (sources.length === 0) {
+      plan.remove.push(prev.id);
+    } else {
+      plan.setSources.push({
+        id: prev.id,
+        sources,
+        sourceHashes: withHash(prev.sourceHashes, ctx.domain, null),
+        domains: prev.domains.filter((d) => d !== ctx.domain),
+      });
+    }
+  }
+  return plan;
+}
+
+export function planEdges(
+  ctx: DiffContext,
+  relationships: StixObject[],
+  state: Map<string, EdgeState>,
+): EdgePlan {
+  const plan: EdgePlan = { create: [], remove: [], setSources: [] };
+  for (const rel of relationships) {
+    const c = canonical(rel);
+    const prev = state.get(rel.id);
+    classify(ctx, rel, prev, c.hash);
+    if (!prev) {
+      const row = edgeRow(rel, c);
+      const bookkeeping = { sources: [ctx.domain], source_hashes: [`${ctx.domain}=${c.hash}`] };
+      plan.create.push({ ...row, props: { ...row.props, ...bookkeeping } });
+      continue;
+    }
+    const sources = union(prev.sources, [ctx.domain]);
+    const sourceHashes = withHash(prev.sourceHashes, ctx.domain, c.hash);
+    if (contentWins(ctx, prev, c.hash, rel.modified)) {
+      // Endpoints or type may have changed: an edge is replaced, never patched.
+      plan.remove.push({ id: rel.id, source: prev.source });
+      const row = edgeRow(rel, c);
+      plan.create.push({ ...row, props: { ...row.props, sources, source_hashes: sourceHashes } });
+    } else if (needsSources(ctx, prev, c.hash)) {
+      plan.setSources.push({ id: rel.id, source: prev.source, sources, sourceHashes });
+    }
+  }
+  return plan;
+}
+
+export function planEdgeRemovals(
+  ctx: DiffContext,
+  state: Map<string, EdgeState>,
+  inBundle: Set<string>,
+): EdgePlan {
+  const plan: EdgePlan = { create: [], remove: [], setSources: [] };
+  for (const prev of state.values()) {
+    if (!prev.sources.includes(ctx.domain) || inBundle.has(prev.id)) continue;
+    ctx.counter.add('relationship', 'removed');
+    const sources = prev.sources.filter((s) => s !== ctx.domain);
+    if (sources.length === 0) {
+      plan.remove.push({ id: prev.id, source: prev.source });
+    } else {
+      plan.setSources.push({
+        id: prev.id,
+        source: prev.source,
+        sources,
+        sourceHashes: withHash(prev.sourceHashes, ctx.domain, null),
+      });
+    }
+  }
+  return plan;
+}

@@ -1,0 +1,168 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Graph } from '../../src/shared/neo4j';
+import { FIXTURE, fixtureBundle, freshGraph } from '../support/graph';
+
+// The built CLI (npm test builds first), run as a user would, against the test Neo4j.
+const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
+
+function ttpgraph(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, LOG_LEVEL: 'error', ...env } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+let graph: Graph;
+let server: http.Server;
+let base: string;
+const tmp = mkdtempSync(path.join(tmpdir(), 'ttpgraph-cli-'));
+
+beforeAll(async () => {
+  graph = await freshGraph();
+  const gz = gzipSync(Buffer.from(JSON.stringify(fixtureBundle())));
+  server = http.createServer((req, res) => {
+    if (req.url === '/enterprise.json.gz') {
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': gz.length,
+      });
+      res.end(gz);
+    } else if (req.url === '/short') {
+      // Promises more bytes than it sends, then hangs up.
+      res.writeHead(200, { 'content-length': gz.length * 2 });
+      res.write(gz, () => res.destroy());
+    } else {
+      res.writeHead(404).end('not here');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await graph.close();
+  await new Promise((r) => server.close(r));
+});
+
+describe('ttpgraph CLI', () => {
+  it('documents its commands, options and exit codes in --help', async () => {
+    const r = await ttpgraph(['--help']);
+    expect(r.code).toBe(0);
+    for (const word of ['import-mitre', 'mitre-status', 'db <action>', 'Exit codes'])
+      expect(r.stdout).toContain(word);
+    const imp = await ttpgraph(['import-mitre', '--help']);
+    for (const opt of [
+      '--source',
+      '--url',
+      '--domain',
+      '--force',
+      '--relationships',
+      '--strict',
+      '--json',
+    ]) {
+      expect(imp.stdout).toContain(opt);
+    }
+  });
+
+  it('answers --source taxii with "not supported yet" and exit code 2', async () => {
+    const r = await ttpgraph(['import-mitre', '--source', 'taxii']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--source taxii is not supported yet/);
+  });
+
+  it('rejects an unknown option with exit code 2', async () => {
+    const r = await ttpgraph(['import-mitre', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown argument: bogus/);
+  });
+
+  it('imports from an http URL and prints the change report as JSON', async () => {
+    const r = await ttpgraph(['import-mitre', '--url', `${base}/enterprise.json.gz`, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ domain: 'enterprise-attack', version: '18.1', changed: true });
+    expect(report.totals.added).toBe(43);
+  });
+
+  it('prints a summary table, and nothing changes on the second import', async () => {
+    const r = await ttpgraph(['import-mitre', '--url', FIXTURE]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/enterprise-attack 18\.1 .*unchanged, nothing written/);
+    expect(r.stdout).toMatch(/^attack-pattern\s+0\s+0\s+7\s+0\s+0\s+0$/m);
+  });
+
+  it('shows status as JSON with --detailed', async () => {
+    const r = await ttpgraph(['mitre-status', '--detailed', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.domains).toEqual([
+      expect.objectContaining({ domain: 'enterprise-attack', version: '18.1' }),
+    ]);
+    expect(s.detailed.tactics.map((t: { tacticId: string }) => t.tacticId)).toEqual([
+      'TA0002',
+      'TA0003',
+      'TA0005',
+    ]);
+    expect(s.detailed.constraints.map((c: { name: string }) => c.name)).toContain(
+      'attack_object_stix_id',
+    );
+    expect(s.detailed.lastReports['enterprise-attack'].totals.unchanged).toBe(43);
+  });
+
+  it('shows status as text', async () => {
+    const r = await ttpgraph(['mitre-status', '--detailed']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/enterprise-attack: techniques per tactic in kill-chain order/);
+    expect(r.stdout).toMatch(/^attack-pattern\s+7\s+5\s+1\s+1$/m);
+  });
+
+  it.each([
+    ['a missing file', () => [path.join(tmp, 'nope.json')], 4, /cannot read .*nope\.json: ENOENT/],
+    ['an HTTP 404', () => [`${base}/missing`], 4, /answered HTTP 404/],
+    ['a body cut short', () => [`${base}/short`], 4, /broke off|cut short/],
+    ['invalid JSON', () => [writeTmp('bad.json', '{"type": "bundle",')], 3, /not valid JSON/],
+    [
+      'a truncated gzip',
+      () => [writeTmp('cut.json.gz', gzipSync('{"type":"bundle"}').subarray(0, 12))],
+      3,
+      /gzip data is corrupt or truncated/,
+    ],
+  ])('fails on %s with a readable message and its exit code', async (_name, url, code, message) => {
+    const r = await ttpgraph(['import-mitre', '--url', ...url()]);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('says when Neo4j cannot be reached (exit code 5)', async () => {
+    const r = await ttpgraph(['mitre-status'], { NEO4J_URI: 'bolt://127.0.0.1:1' });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/cannot reach Neo4j at bolt:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('names a bad configuration value (exit code 2)', async () => {
+    const r = await ttpgraph(['mitre-status'], { TTPGRAPH_NEO4J_PORT: 'seven' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/invalid configuration:\n\s+TTPGRAPH_NEO4J_PORT/);
+  });
+});
+
+function writeTmp(name: string, content: string | Buffer): string {
+  const p = path.join(tmp, name);
+  writeFileSync(p, content);
+  return p;
+}
