@@ -10,11 +10,11 @@
  * Prints medians and ratios. Neo4j: NEO4J_URI, or the local launcher on a free port.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeBundleBytes, parseBundle } from '../src/attack/bundle';
+import { sha256Bytes } from '../src/attack/bundle-source';
 import { ImportService } from '../src/attack/import-service';
 import { canonical, derivedEdges, edgeRow, nodeRow } from '../src/attack/model';
 import { applySchema } from '../src/attack/schema';
@@ -56,7 +56,7 @@ async function child(file: string): Promise<void> {
   const r = await importer.importBytes({
     bytes,
     source: file,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: sha256Bytes(bytes),
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   await graph.close();

@@ -17,7 +17,7 @@ export interface FetchOptions {
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
 }
 
-function sha256(bytes: Buffer): string {
+export function sha256Bytes(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
@@ -37,7 +37,7 @@ async function readLocal(file: string, opts: FetchOptions): Promise<FetchedBundl
     );
   }
   const bytes = await readFile(abs);
-  return { bytes, source: abs, sha256: sha256(bytes) };
+  return { bytes, source: abs, sha256: sha256Bytes(bytes) };
 }
 
 async function readHttp(url: string, opts: FetchOptions): Promise<FetchedBundle> {
@@ -96,7 +96,7 @@ async function readHttp(url: string, opts: FetchOptions): Promise<FetchedBundle>
     throw new SourceError(`the download of ${url} was cut short: ${received} of ${declared} bytes`);
   }
   const bytes = Buffer.concat(chunks);
-  return { bytes, source: url, sha256: sha256(bytes) };
+  return { bytes, source: url, sha256: sha256Bytes(bytes) };
 }
 
 /** Reads a bundle from an http(s) URL, a file: URL or a path; gzip or not is decided later. */

@@ -17,6 +17,9 @@ import {
 } from '../shared/errors';
 import { buildLauncher, daemonStatus, startDaemon, stopDaemon } from '../shared/local-neo4j';
 import { createLogger, type Logger } from '../shared/logger';
+import { signDevelopmentToken } from '../auth/identity';
+import { API_BASE } from '../http/app';
+import { startServer } from '../http/server';
 import { progressReporter } from './progress';
 import { table } from './table';
 
@@ -250,39 +253,63 @@ async function db(argv: { action: string; json?: boolean; verbose?: boolean }): 
   }
 }
 
-/** `npm start`: Neo4j (NEO4J_URI or the local one), the schema, the configured imports; then it stays up. */
-async function start(argv: { verbose?: boolean }): Promise<void> {
+/**
+ * `ttpgraph serve` (and `start`, which `npm start` runs): the API with Neo4j (NEO4J_URI or the local
+ * one). `start` also imports TTPGRAPH_IMPORT_URLS in the background once the API listens.
+ */
+async function serve(argv: { verbose?: boolean; import?: boolean }): Promise<void> {
   const config = loadConfig();
   const log = createLogger(argv.verbose ? 'debug' : config.logLevel);
-  const conn = await connect(config, log);
-  await applySchema(conn.graph);
-  const importer = new ImportService(conn.graph, log, config.importBatchSize);
-  for (const url of config.importUrls) {
-    try {
-      const fetched = await fetchBundle(url, {
-        timeoutMs: config.fetchTimeoutMs,
-        maxBytes: config.maxBundleBytes,
-      });
-      const r = await importer.importBytes(fetched);
-      log.info(
-        { domain: r.domain, version: r.version, changed: r.changed, totals: r.totals },
-        'bundle imported',
-      );
-    } catch (err) {
-      // A bad source must not take the service down: the graph keeps what it had.
-      log.error({ url, err: (err as Error).message }, 'import failed; previous data kept');
-    }
-  }
-  log.info(
-    { neo4j: conn.graph.uri, database: conn.graph.database },
-    'ttpgraph running; Ctrl-C to stop',
+  const server = await startServer(config, log);
+  console.error(
+    `ttpgraph API at ${server.url}${API_BASE}/ (docs: ${server.url}${API_BASE}/docs/); Ctrl-C stops`,
   );
+  if (argv.import) {
+    void (async () => {
+      for (const url of config.importUrls) {
+        try {
+          const fetched = await fetchBundle(url, {
+            timeoutMs: config.fetchTimeoutMs,
+            maxBytes: config.maxBundleBytes,
+          });
+          const r = await server.importer.importBytes(fetched);
+          log.info(
+            { url, domain: r.domain, version: r.version, changed: r.changed, totals: r.totals },
+            'bundle imported',
+          );
+        } catch (err) {
+          // A bad source must not take the service down: the graph keeps what it had.
+          log.error({ url, err: (err as Error).message }, 'import failed; previous data kept');
+        }
+      }
+    })();
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  log.info('shutting down');
-  await conn.close();
+  log.info('shutting down: finishing in-flight requests');
+  await server.close();
+}
+
+async function token(argv: {
+  sub: string;
+  tenant: string[];
+  role: string[];
+  superuser: boolean;
+  ttl: string;
+}): Promise<void> {
+  const config = loadConfig();
+  const m = /^(\d+)([smhd])$/.exec(argv.ttl);
+  if (!m) throw new UsageError('--ttl takes a number and a unit: 30m, 1h, 7d');
+  const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  console.log(
+    await signDevelopmentToken(
+      config.auth,
+      { sub: argv.sub, tenants: argv.tenant, roles: argv.role, superuser: argv.superuser },
+      seconds,
+    ),
+  );
 }
 
 const verbose = (y: Argv) =>
@@ -373,10 +400,46 @@ export function cli(args: string[]): Argv {
       (argv) => db(argv as never),
     )
     .command(
-      'start',
-      'Run the service: Neo4j, schema, imports from TTPGRAPH_IMPORT_URLS',
+      'serve',
+      'Run the REST API (Neo4j from NEO4J_URI, else the local one)',
       (y) => verbose(y),
-      (argv) => start(argv),
+      (argv) => serve(argv),
+    )
+    .command(
+      'start',
+      'What npm start runs: the REST API, plus an import of TTPGRAPH_IMPORT_URLS in the background',
+      (y) => verbose(y),
+      (argv) => serve({ ...argv, import: true }),
+    )
+    .command(
+      'token',
+      'Print a development JWT signed with JWT_SECRET',
+      (y) =>
+        y
+          .option('sub', { type: 'string', demandOption: true, describe: 'User id' })
+          .option('tenant', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe: 'Tenant (repeatable)',
+          })
+          .option('role', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe: 'Role: admin, analyst, viewer (repeatable)',
+          })
+          .option('superuser', {
+            type: 'boolean',
+            default: false,
+            describe: 'Superuser: every tenant, imports and syncs',
+          })
+          .option('ttl', { type: 'string', default: '1h', describe: 'Lifetime: 30m, 1h, 7d' })
+          .example(
+            '$0 token --sub alice --tenant acme --role analyst',
+            'an analyst of tenant acme',
+          ),
+      (argv) => token(argv as never),
     )
     .demandCommand(1, 'Name a command: see --help')
     .strict()

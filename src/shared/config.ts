@@ -33,6 +33,28 @@ const schema = z.object({
     .positive()
     .default(512 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  TTPGRAPH_JSON_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  TTPGRAPH_UPLOAD_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(200 * 1024 * 1024),
+  TTPGRAPH_TRUST_PROXY: z.string().optional(),
+  TTPGRAPH_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  JWT_SECRET: z.string().min(32, 'use 32 characters or more').optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_CLAIM_TENANT: z.string().min(1).default('tenant'),
+  JWT_CLAIM_TENANTS: z.string().min(1).default('tenants'),
+  JWT_CLAIM_ROLES: z.string().min(1).default('roles'),
+  JWT_CLAIM_SUPERUSER: z.string().min(1).default('is_superuser'),
 });
 
 export interface Neo4jConfig {
@@ -52,7 +74,27 @@ export interface LocalNeo4jConfig {
   startTimeoutMs: number;
 }
 
+export interface AuthConfig {
+  /** HS256 secret (development); a JWKS URL is what production uses. */
+  secret?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  claims: { tenant: string; tenants: string; roles: string; superuser: string };
+}
+
+export interface HttpConfig {
+  host: string;
+  port: number;
+  jsonBodyLimit: number;
+  uploadLimit: number;
+  trustProxy?: string;
+  shutdownGraceMs: number;
+}
+
 export interface Config {
+  http: HttpConfig;
+  auth: AuthConfig;
   neo4j: Neo4jConfig;
   localNeo4j: LocalNeo4jConfig;
   dataDir: string;
@@ -76,6 +118,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(e.TTPGRAPH_DATA_DIR ?? path.join(packageRoot(), '.data'));
   const localPassword = e.TTPGRAPH_NEO4J_PASSWORD;
   return {
+    http: {
+      host: e.HTTP_HOST,
+      port: e.HTTP_PORT,
+      jsonBodyLimit: e.TTPGRAPH_JSON_BODY_LIMIT,
+      uploadLimit: e.TTPGRAPH_UPLOAD_LIMIT,
+      trustProxy: e.TTPGRAPH_TRUST_PROXY,
+      shutdownGraceMs: e.TTPGRAPH_SHUTDOWN_GRACE_MS,
+    },
+    auth: {
+      secret: e.JWT_SECRET,
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      claims: {
+        tenant: e.JWT_CLAIM_TENANT,
+        tenants: e.JWT_CLAIM_TENANTS,
+        roles: e.JWT_CLAIM_ROLES,
+        superuser: e.JWT_CLAIM_SUPERUSER,
+      },
+    },
     neo4j: {
       uri: e.NEO4J_URI,
       user: e.NEO4J_USER,

@@ -6,6 +6,7 @@ import { packageRoot } from './paths';
 export type QuerySet<N extends string> = Readonly<Record<N, string>>;
 
 let cache: Map<string, string> | undefined;
+const names = new Map<string, string>();
 
 function allQueries(): Map<string, string> {
   if (cache) return cache;
@@ -14,7 +15,9 @@ function allQueries(): Map<string, string> {
   for (const entry of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
     if (!entry.endsWith('.cypher')) continue;
     const name = entry.slice(0, -'.cypher'.length).split(path.sep).join('/');
-    found.set(name, readFileSync(path.join(root, entry), 'utf8'));
+    const text = readFileSync(path.join(root, entry), 'utf8');
+    found.set(name, text);
+    names.set(text, name);
   }
   return (cache = found);
 }
@@ -32,6 +35,12 @@ export function loadQueries<N extends string>(names: readonly N[]): QuerySet<N> 
     );
   }
   return Object.fromEntries(names.map((n) => [n, all.get(n) as string])) as QuerySet<N>;
+}
+
+/** The name a query was loaded under, for metrics and logs; `inline` for any other text. */
+export function queryName(text: string): string {
+  allQueries();
+  return names.get(text) ?? 'inline';
 }
 
 /** Splits a file of several statements (schema.cypher) on `;` at line ends. */

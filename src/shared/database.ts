@@ -1,7 +1,7 @@
 import type { Config } from './config';
 import { daemonStatus, startLocalNeo4j, type LocalNeo4j } from './local-neo4j';
 import type { Logger } from './logger';
-import { openGraph, type Graph } from './neo4j';
+import { openGraph, type Graph, type QueryObserver } from './neo4j';
 
 export interface Connection {
   graph: Graph;
@@ -14,7 +14,11 @@ export interface Connection {
  * else the local daemon (`ttpgraph db start`) when it runs, else a local Neo4j started for the
  * lifetime of this process.
  */
-export async function connect(cfg: Config, log: Logger): Promise<Connection> {
+export async function connect(
+  cfg: Config,
+  log: Logger,
+  observe?: QueryObserver,
+): Promise<Connection> {
   let local: LocalNeo4j | undefined;
   let uri = cfg.neo4j.uri;
   if (!uri) {
@@ -30,7 +34,7 @@ export async function connect(cfg: Config, log: Logger): Promise<Connection> {
     }
   }
   try {
-    const graph = await openGraph({ ...cfg.neo4j, uri });
+    const graph = await openGraph({ ...cfg.neo4j, uri }, observe);
     return {
       graph,
       close: async () => {

@@ -35,6 +35,22 @@ export class SourceError extends AppError {
   override readonly title = 'Source unavailable';
 }
 
+/** No valid credentials: answered with a WWW-Authenticate challenge. */
+export class UnauthorizedError extends AppError {
+  override readonly status = 401;
+  override readonly type = 'https://ttpgraph.dev/problems/unauthorized';
+  override readonly title = 'Unauthorized';
+}
+
+export class ForbiddenError extends AppError {
+  override readonly status = 403;
+  override readonly type = 'https://ttpgraph.dev/problems/forbidden';
+  override readonly title = 'Forbidden';
+  constructor(message = 'your roles do not allow this operation') {
+    super(message);
+  }
+}
+
 export class NotFoundError extends AppError {
   override readonly status = 404;
   override readonly type = 'https://ttpgraph.dev/problems/not-found';

@@ -13,9 +13,18 @@ import neo4j, {
   isTime,
 } from 'neo4j-driver';
 import type { Neo4jConfig } from './config';
+import { queryName } from './cypher';
 import { DatabaseUnavailableError } from './errors';
 
 export type Params = Record<string, unknown>;
+
+/** Told of every statement run: its name (see cypher.ts), mode, duration and outcome. */
+export type QueryObserver = (
+  name: string,
+  mode: 'READ' | 'WRITE',
+  seconds: number,
+  failed: boolean,
+) => void;
 
 /** A unit of work inside one transaction: every statement commits together or not at all. */
 export interface Tx {
@@ -62,9 +71,20 @@ function rows<T>(result: QueryResult<RecordShape>): T[] {
   return result.records.map((r) => toPlain(r.toObject()) as T);
 }
 
-function wrap(tx: ManagedTransaction): Tx {
+function wrap(tx: ManagedTransaction, mode: 'READ' | 'WRITE', observe?: QueryObserver): Tx {
   return {
-    run: async <T>(query: string, params: Params = {}) => rows<T>(await tx.run(query, params)),
+    run: async <T>(query: string, params: Params = {}) => {
+      if (!observe) return rows<T>(await tx.run(query, params));
+      const started = process.hrtime.bigint();
+      let failed = true;
+      try {
+        const out = rows<T>(await tx.run(query, params));
+        failed = false;
+        return out;
+      } finally {
+        observe(queryName(query), mode, Number(process.hrtime.bigint() - started) / 1e9, failed);
+      }
+    },
   };
 }
 
@@ -83,8 +103,21 @@ export function createDriver(cfg: Neo4jConfig & { uri: string }): Driver {
   });
 }
 
+const UNAVAILABLE = new Set(['ServiceUnavailable', 'SessionExpired']);
+
+/** A lost or unreachable database (a restart, a network cut) as the error callers map to 503. */
+function unavailable(err: unknown): DatabaseUnavailableError | undefined {
+  const code = (err as { code?: string } | null)?.code;
+  return code && UNAVAILABLE.has(code)
+    ? new DatabaseUnavailableError(`the graph database is unavailable: ${(err as Error).message}`)
+    : undefined;
+}
+
 /** Opens the driver and proves the database answers; a clear error when it does not. */
-export async function openGraph(cfg: Neo4jConfig & { uri: string }): Promise<Graph> {
+export async function openGraph(
+  cfg: Neo4jConfig & { uri: string },
+  observe?: QueryObserver,
+): Promise<Graph> {
   const driver = createDriver(cfg);
   try {
     await driver.verifyConnectivity({ database: cfg.database });
@@ -103,8 +136,10 @@ export async function openGraph(cfg: Neo4jConfig & { uri: string }): Promise<Gra
     const s = session(mode);
     try {
       return mode === 'READ'
-        ? await s.executeRead((tx) => work(wrap(tx)))
-        : await s.executeWrite((tx) => work(wrap(tx)));
+        ? await s.executeRead((tx) => work(wrap(tx, mode, observe)))
+        : await s.executeWrite((tx) => work(wrap(tx, mode, observe)));
+    } catch (err) {
+      throw unavailable(err) ?? err;
     } finally {
       await s.close();
     }

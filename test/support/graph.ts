@@ -4,8 +4,7 @@ import { applySchema } from '../../src/attack/schema';
 import { loadConfig } from '../../src/shared/config';
 import { createLogger } from '../../src/shared/logger';
 import { openGraph, type Graph } from '../../src/shared/neo4j';
-import type { FetchedBundle } from '../../src/attack/bundle-source';
-import { createHash } from 'node:crypto';
+import { sha256Bytes, type FetchedBundle } from '../../src/attack/bundle-source';
 
 export const ATTACK_DATA = path.resolve(__dirname, '../../../shared/attack-data');
 export const FIXTURE = path.resolve(__dirname, '../fixtures/enterprise-mini.json');
@@ -23,7 +22,7 @@ export async function freshGraph(): Promise<Graph> {
 }
 
 export function bundleBytes(bytes: Buffer, source: string): FetchedBundle {
-  return { bytes, source, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { bytes, source, sha256: sha256Bytes(bytes) };
 }
 
 export function fixtureBundle(): {

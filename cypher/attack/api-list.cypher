@@ -1,0 +1,15 @@
+// One page of ATT&CK objects of some types, with the total, in a stable order.
+MATCH (n:AttackObject)
+WHERE n.type IN $types AND n.removed IS NULL
+  AND ($includeRevoked OR NOT n.revoked)
+  AND ($includeDeprecated OR NOT n.deprecated)
+  AND ($domain IS NULL OR $domain IN n.domains)
+  AND ($platform IS NULL OR any(p IN n.platforms WHERE toLower(p) = toLower($platform)))
+  AND ($isSubtechnique IS NULL OR n.is_subtechnique = $isSubtechnique)
+  AND ($modifiedAfter IS NULL OR n.modified > datetime($modifiedAfter))
+  AND ($tactic IS NULL OR EXISTS { (n)-[:IN_TACTIC]->(t:Tactic) WHERE t.shortname = $tactic OR t.attack_id = $tactic })
+  AND ($parent IS NULL OR EXISTS { (n)-[:SUBTECHNIQUE_OF]->(p:AttackObject) WHERE p.attack_id = $parent OR p.stix_id = $parent })
+WITH n ORDER BY n.attack_id, n.stix_id
+WITH collect(n) AS matched
+RETURN size(matched) AS count,
+       [x IN matched[$offset..($offset + $limit)] | x {.*, stix: null, hash: null, source_hashes: null}] AS results

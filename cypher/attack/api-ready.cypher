@@ -1,0 +1,2 @@
+MATCH (d:AttackDomain)
+RETURN count(d) AS domains

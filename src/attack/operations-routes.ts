@@ -1,0 +1,73 @@
+import { Router } from 'express';
+import type { Authorizer } from '../auth/authorization';
+import { authorize, grants } from '../auth/middleware';
+import { flag, optionalString } from '../http/pagination';
+import type { Config } from '../shared/config';
+import { BadRequestError } from '../shared/errors';
+import { fetchBundle, sha256Bytes } from './bundle-source';
+import type { ImportService } from './import-service';
+import type { StatusService } from './status-service';
+
+export const UPLOAD_TYPES = [
+  'application/gzip',
+  'application/octet-stream',
+  'application/stix+json',
+];
+
+/** Status for everyone, imports for superusers. */
+export function operationsRouter(
+  deps: { importer: ImportService; status: StatusService; config: Config; onImported?: () => void },
+  authorizer: Authorizer,
+): Router {
+  const router = Router();
+
+  router.get(
+    '/status/',
+    authorize(authorizer, 'status', 'read'),
+    grants(authorizer, 'status-details', 'read'),
+    async (req, res) => {
+      res.json(await deps.status.status(req.auth?.granted.has('status-details:read') === true));
+    },
+  );
+
+  router.post('/imports/', authorize(authorizer, 'imports', 'create'), async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    let report;
+    if (Buffer.isBuffer(req.body)) {
+      if (req.body.length === 0) throw new BadRequestError('the uploaded bundle is empty');
+      report = await deps.importer.importBytes(
+        { bytes: req.body, source: 'upload', sha256: sha256Bytes(req.body) },
+        {
+          domain: optionalString(q.domain) ?? undefined,
+          force: flag(q.force),
+          relationships: flag(q.relationships, true),
+          strict: flag(q.strict),
+        },
+      );
+    } else {
+      const body = req.body as {
+        url: string;
+        domain?: string;
+        force?: boolean;
+        relationships?: boolean;
+        strict?: boolean;
+      };
+      // Only http(s): this endpoint must never read the server's own files.
+      if (!/^https?:\/\//i.test(body.url)) throw new BadRequestError('url must be an http(s) URL');
+      const fetched = await fetchBundle(body.url, {
+        timeoutMs: deps.config.fetchTimeoutMs,
+        maxBytes: deps.config.maxBundleBytes,
+      });
+      report = await deps.importer.importBytes(fetched, {
+        domain: body.domain,
+        force: body.force === true,
+        relationships: body.relationships !== false,
+        strict: body.strict === true,
+      });
+    }
+    if (report.changed) deps.onImported?.();
+    res.json(report);
+  });
+
+  return router;
+}

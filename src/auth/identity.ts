@@ -1,0 +1,121 @@
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+  type JWTPayload,
+} from 'jose';
+import type { AuthConfig } from '../shared/config';
+import { ConfigError } from '../shared/config';
+import { UnauthorizedError } from '../shared/errors';
+
+/** Who is calling, as the verified token says. */
+export interface Identity {
+  userId: string;
+  tenants: string[];
+  roles: string[];
+  superuser: boolean;
+}
+
+export type TokenVerifier = (token: string) => Promise<Identity>;
+
+const ASYMMETRIC = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return value === '' ? [] : [value];
+  return Array.isArray(value)
+    ? value.filter((v): v is string => typeof v === 'string' && v !== '')
+    : [];
+}
+
+function identityFrom(payload: JWTPayload, cfg: AuthConfig): Identity {
+  if (typeof payload.sub !== 'string' || payload.sub === '') {
+    throw new UnauthorizedError('the token has no subject (sub)');
+  }
+  const superuser = payload[cfg.claims.superuser] === true;
+  const roles = strings(payload[cfg.claims.roles]);
+  return {
+    userId: payload.sub,
+    tenants: [
+      ...new Set([...strings(payload[cfg.claims.tenant]), ...strings(payload[cfg.claims.tenants])]),
+    ],
+    roles: superuser ? [...new Set([...roles, 'superuser'])] : roles,
+    superuser,
+  };
+}
+
+/**
+ * Verifies bearer JWTs: against a JWKS URL (production: asymmetric keys, issuer and audience) or,
+ * for development, an HS256 secret. Any failure is a 401 that says why without echoing the token.
+ */
+export function createTokenVerifier(cfg: AuthConfig): TokenVerifier {
+  if (!cfg.jwksUrl && !cfg.secret) {
+    throw new ConfigError(
+      'no token verification configured: set JWT_JWKS_URL (production) or JWT_SECRET (development)',
+    );
+  }
+  const key = cfg.jwksUrl
+    ? createRemoteJWKSet(new URL(cfg.jwksUrl))
+    : new TextEncoder().encode(cfg.secret);
+  const options = {
+    algorithms: cfg.jwksUrl ? ASYMMETRIC : ['HS256'],
+    issuer: cfg.issuer,
+    audience: cfg.audience,
+    clockTolerance: 30,
+  };
+  return async (token) => {
+    try {
+      const { payload } =
+        typeof key === 'function'
+          ? await jwtVerify(token, key, options)
+          : await jwtVerify(token, key, options);
+      return identityFrom(payload, cfg);
+    } catch (err) {
+      if (err instanceof UnauthorizedError) throw err;
+      if (err instanceof joseErrors.JWTExpired)
+        throw new UnauthorizedError('the token has expired');
+      if (err instanceof joseErrors.JWTClaimValidationFailed) {
+        throw new UnauthorizedError(`the token's ${err.claim} claim is not accepted`);
+      }
+      throw new UnauthorizedError('the token is not valid');
+    }
+  };
+}
+
+/** A development token signed with JWT_SECRET (`ttpgraph token`); refused when only JWKS is set. */
+export async function signDevelopmentToken(
+  cfg: AuthConfig,
+  claims: { sub: string; tenants: string[]; roles: string[]; superuser: boolean },
+  ttlSeconds: number,
+): Promise<string> {
+  if (!cfg.secret) {
+    throw new ConfigError(
+      'JWT_SECRET is not set: development tokens need it (a JWKS setup takes tokens from its identity provider)',
+    );
+  }
+  const payload: JWTPayload = {
+    [cfg.claims.roles]: claims.roles,
+    [cfg.claims.superuser]: claims.superuser,
+  };
+  if (claims.tenants.length === 1) payload[cfg.claims.tenant] = claims.tenants[0];
+  else if (claims.tenants.length > 1) payload[cfg.claims.tenants] = claims.tenants;
+  let jwt = new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds);
+  if (cfg.issuer) jwt = jwt.setIssuer(cfg.issuer);
+  if (cfg.audience) jwt = jwt.setAudience(cfg.audience);
+  return jwt.sign(new TextEncoder().encode(cfg.secret));
+}

@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import swaggerUi from 'swagger-ui-express';
+import { parse as parseYaml } from 'yaml';
+import { attackRouter } from '../attack/attack-routes';
+import { AttackService } from '../attack/attack-service';
+import type { ImportService } from '../attack/import-service';
+import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
+import type { StatusService } from '../attack/status-service';
+import type { Authorizer } from '../auth/authorization';
+import type { TokenVerifier } from '../auth/identity';
+import { authenticate, authorize } from '../auth/middleware';
+import type { Config } from '../shared/config';
+import { loadQueries } from '../shared/cypher';
+import { NotFoundError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { Graph } from '../shared/neo4j';
+import { packageRoot } from '../shared/paths';
+import type { Metrics } from './metrics';
+import { problemHandler } from './problem';
+import { requestContext } from './request-context';
+
+export const API_BASE = '/api/v1/mitre';
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  graph: Graph;
+  verifier: TokenVerifier;
+  authorizer: Authorizer;
+  metrics: Metrics;
+  importer: ImportService;
+  status: StatusService;
+  /** Tests validate every response against openapi.yaml; production leaves it off for speed. */
+  validateResponses?: boolean;
+}
+
+/** Public paths of the API: the contract and its browser. */
+const PUBLIC = new Set([`${API_BASE}/openapi.yaml`]);
+
+/** The seed platform's paths end with a slash; the same path without it is taken as the same. */
+function trailingSlash(req: Request, _res: Response, next: NextFunction) {
+  if (req.path.startsWith(API_BASE) && !req.path.endsWith('/') && !PUBLIC.has(req.path)) {
+    const slashed = (url: string) => {
+      const q = url.indexOf('?');
+      return q === -1 ? `${url}/` : `${url.slice(0, q)}/${url.slice(q)}`;
+    };
+    // The validator matches on originalUrl, the routers on url: both get the slash.
+    req.url = slashed(req.url);
+    req.originalUrl = slashed(req.originalUrl);
+  }
+  next();
+}
+
+/** Builds the Express app; listening is the caller's (tests use port 0). */
+export function createApp(deps: AppDeps): Express {
+  const specFile = path.join(packageRoot(), 'openapi.yaml');
+  const specText = readFileSync(specFile, 'utf8');
+  const { 'attack/api-ready': readyQuery } = loadQueries(['attack/api-ready']);
+  const app = express();
+  app.disable('x-powered-by');
+  if (deps.config.http.trustProxy) app.set('trust proxy', deps.config.http.trustProxy);
+
+  app.use(requestContext(deps.log));
+  app.use(deps.metrics.middleware());
+  app.use(trailingSlash);
+
+  app.get(`${API_BASE}/openapi.yaml`, (_req, res) => {
+    res.type('application/yaml').send(specText);
+  });
+  app.use(
+    `${API_BASE}/docs`,
+    swaggerUi.serve,
+    swaggerUi.setup(parseYaml(specText) as object, { customSiteTitle: 'ttpgraph API' }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const [row] = await deps.graph.read<{ domains: number }>(readyQuery);
+    const loaded = (row?.domains ?? 0) > 0;
+    res.status(loaded ? 200 : 503);
+    if (loaded) res.json({ status: 'ok', checks: { neo4j: 'ok', attack: 'loaded' } });
+    else
+      res.type('application/problem+json').send(
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Service Unavailable',
+          status: 503,
+          detail: 'no ATT&CK release is loaded yet',
+        }),
+      );
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  // Every other API route needs a token, checked before any body is read.
+  app.use(API_BASE, authenticate(deps.verifier));
+  app.use(express.json({ limit: deps.config.http.jsonBodyLimit, type: 'application/json' }));
+  // An uploaded bundle may be large: it is read only once the caller may import.
+  app.post(
+    `${API_BASE}/imports/`,
+    authorize(deps.authorizer, 'imports', 'create'),
+    express.raw({ type: UPLOAD_TYPES, limit: deps.config.http.uploadLimit }),
+  );
+  app.use(
+    OpenApiValidator.middleware({
+      apiSpec: specFile,
+      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: true },
+      validateResponses: deps.validateResponses === true,
+      validateSecurity: false,
+      // Uploaded bundles are read by the route itself, up to the upload limit.
+      fileUploader: false,
+      validateApiSpec: true,
+      ignoreUndocumented: false,
+    }),
+  );
+
+  app.use(API_BASE, attackRouter(new AttackService(deps.graph), deps.authorizer));
+  app.use(
+    API_BASE,
+    operationsRouter(
+      { importer: deps.importer, status: deps.status, config: deps.config },
+      deps.authorizer,
+    ),
+  );
+
+  app.use((req: Request) => {
+    throw new NotFoundError(`no route for ${req.method} ${req.path}`);
+  });
+  app.use(problemHandler(deps.log));
+  return app;
+}

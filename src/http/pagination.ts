@@ -1,0 +1,58 @@
+import type { Request } from 'express';
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export interface PageRequest {
+  limit: number;
+  offset: number;
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+/** limit/offset from a query the validator has checked (numbers, or strings of digits). */
+export function pageRequest(query: Record<string, unknown>): PageRequest {
+  const limit = Number(query.limit ?? DEFAULT_LIMIT);
+  const offset = Number(query.offset ?? 0);
+  return {
+    limit: Math.min(Math.max(1, limit || DEFAULT_LIMIT), MAX_LIMIT),
+    offset: Math.max(0, offset || 0),
+  };
+}
+
+function linkTo(req: Request, offset: number, limit: number): string {
+  const url = new URL(`${req.protocol}://${req.get('host') ?? 'localhost'}${req.originalUrl}`);
+  url.searchParams.set('limit', String(limit));
+  if (offset > 0) url.searchParams.set('offset', String(offset));
+  else url.searchParams.delete('offset');
+  return url.toString();
+}
+
+/** The seed platform's (Django REST Framework) page shape: count, next, previous, results. */
+export function toPage<T>(req: Request, p: PageRequest, count: number, results: T[]): Page<T> {
+  return {
+    count,
+    next: p.offset + p.limit < count ? linkTo(req, p.offset + p.limit, p.limit) : null,
+    previous: p.offset > 0 ? linkTo(req, Math.max(0, p.offset - p.limit), p.limit) : null,
+    results,
+  };
+}
+
+/** A query flag the validator has checked: a boolean, or its string form. */
+export function flag(value: unknown, fallback = false): boolean {
+  if (value === undefined) return fallback;
+  return value === true || value === 'true';
+}
+
+export function optionalFlag(value: unknown): boolean | null {
+  return value === undefined ? null : flag(value);
+}
+
+export function optionalString(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}

@@ -1,0 +1,74 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ImportService } from '../attack/import-service';
+import { applySchema } from '../attack/schema';
+import { StatusService } from '../attack/status-service';
+import { createAuthorizer } from '../auth/authorization';
+import { createTokenVerifier } from '../auth/identity';
+import type { Config } from '../shared/config';
+import { connect, type Connection } from '../shared/database';
+import type { Logger } from '../shared/logger';
+import { createApp } from './app';
+import { Metrics } from './metrics';
+
+export interface RunningServer {
+  url: string;
+  address: AddressInfo;
+  connection: Connection;
+  importer: ImportService;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), closes Neo4j. */
+  close(): Promise<void>;
+}
+
+/** Composes the service (Neo4j, schema, auth, app) and listens. */
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const verifier = createTokenVerifier(config.auth);
+  const authorizer = await createAuthorizer();
+  let status: StatusService | undefined;
+  const metrics = new Metrics(() =>
+    status ? status.status() : Promise.reject(new Error('not ready')),
+  );
+  const connection = await connect(config, log, (name, mode, seconds, failed) =>
+    metrics.observeQuery(name, mode, seconds, failed),
+  );
+  try {
+    await applySchema(connection.graph);
+    status = new StatusService(connection.graph);
+    const importer = new ImportService(connection.graph, log, config.importBatchSize);
+    const app = createApp({
+      config,
+      log,
+      graph: connection.graph,
+      verifier,
+      authorizer,
+      metrics,
+      importer,
+      status,
+    });
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.http.port, config.http.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    log.info({ url, neo4j: connection.graph.uri }, 'ttpgraph API listening');
+    return {
+      url,
+      address,
+      connection,
+      importer,
+      close: async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs);
+        await closed;
+        clearTimeout(timer);
+        await connection.close();
+      },
+    };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
