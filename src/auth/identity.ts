@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   createRemoteJWKSet,
   errors as joseErrors,
@@ -8,6 +11,25 @@ import {
 import type { AuthConfig } from '../shared/config';
 import { ConfigError } from '../shared/config';
 import { UnauthorizedError } from '../shared/errors';
+
+/**
+ * Without JWT_SECRET or JWT_JWKS_URL, a local setup still has to start (`npm start`): it uses a
+ * random secret kept in the data directory (mode 0600), which `ttpgraph token` reads too.
+ * Production sets JWT_JWKS_URL.
+ */
+export function withDevelopmentSecret(
+  cfg: AuthConfig,
+  dataDir: string,
+): { auth: AuthConfig; generated: boolean } {
+  if (cfg.secret || cfg.jwksUrl) return { auth: cfg, generated: false };
+  const file = path.join(dataDir, 'jwt-secret');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return { auth: { ...cfg, secret: readFileSync(file, 'utf8').trim() }, generated: true };
+}
 
 /** Who is calling, as the verified token says. */
 export interface Identity {

@@ -17,7 +17,7 @@ import {
 } from '../shared/errors';
 import { buildLauncher, daemonStatus, startDaemon, stopDaemon } from '../shared/local-neo4j';
 import { createLogger, type Logger } from '../shared/logger';
-import { signDevelopmentToken } from '../auth/identity';
+import { signDevelopmentToken, withDevelopmentSecret } from '../auth/identity';
 import { API_BASE } from '../http/app';
 import { startServer } from '../http/server';
 import { progressReporter } from './progress';
@@ -305,7 +305,7 @@ async function token(argv: {
   const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
   console.log(
     await signDevelopmentToken(
-      config.auth,
+      withDevelopmentSecret(config.auth, config.dataDir).auth,
       { sub: argv.sub, tenants: argv.tenant, roles: argv.role, superuser: argv.superuser },
       seconds,
     ),

@@ -4,7 +4,7 @@ import { ImportService } from '../attack/import-service';
 import { applySchema } from '../attack/schema';
 import { StatusService } from '../attack/status-service';
 import { createAuthorizer } from '../auth/authorization';
-import { createTokenVerifier } from '../auth/identity';
+import { createTokenVerifier, withDevelopmentSecret } from '../auth/identity';
 import type { Config } from '../shared/config';
 import { connect, type Connection } from '../shared/database';
 import type { Logger } from '../shared/logger';
@@ -22,7 +22,14 @@ export interface RunningServer {
 
 /** Composes the service (Neo4j, schema, auth, app) and listens. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const verifier = createTokenVerifier(config.auth);
+  const dev = withDevelopmentSecret(config.auth, config.dataDir);
+  if (dev.generated) {
+    log.warn(
+      { dataDir: config.dataDir },
+      'no JWT_SECRET or JWT_JWKS_URL: using the local development secret (ttpgraph token signs with it)',
+    );
+  }
+  const verifier = createTokenVerifier(dev.auth);
   const authorizer = await createAuthorizer();
   let status: StatusService | undefined;
   const metrics = new Metrics(() =>

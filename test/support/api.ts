@@ -1,0 +1,70 @@
+import type { Express } from 'express';
+import { SignJWT } from 'jose';
+import { ImportService } from '../../src/attack/import-service';
+import { StatusService } from '../../src/attack/status-service';
+import { createAuthorizer } from '../../src/auth/authorization';
+import { createTokenVerifier } from '../../src/auth/identity';
+import { createApp } from '../../src/http/app';
+import { Metrics } from '../../src/http/metrics';
+import { loadConfig, type Config } from '../../src/shared/config';
+import { openGraph } from '../../src/shared/neo4j';
+import { silentLogger } from './graph';
+
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-42';
+
+export interface TestApi {
+  app: Express;
+  config: Config;
+  importer: ImportService;
+  /** Closes the app's own driver (the one its metrics observe). */
+  close(): Promise<void>;
+}
+
+/** The real app on the test Neo4j, every response validated against openapi.yaml. */
+export async function testApp(env: Record<string, string> = {}): Promise<TestApi> {
+  const config = loadConfig({ ...process.env, JWT_SECRET: TEST_SECRET, ...env });
+  let status: StatusService | undefined;
+  const metrics = new Metrics(() => (status as StatusService).status());
+  const graph = await openGraph({ ...config.neo4j, uri: config.neo4j.uri as string }, (...a) =>
+    metrics.observeQuery(...a),
+  );
+  status = new StatusService(graph);
+  const importer = new ImportService(graph, silentLogger);
+  const app = createApp({
+    config,
+    log: silentLogger,
+    graph,
+    verifier: createTokenVerifier(config.auth),
+    authorizer: await createAuthorizer(),
+    metrics,
+    importer,
+    status,
+    validateResponses: true,
+  });
+  return { app, config, importer, close: () => graph.close() };
+}
+
+export interface TokenClaims {
+  sub?: string;
+  tenant?: string;
+  tenants?: string[];
+  roles?: string[];
+  superuser?: boolean;
+  expiresIn?: number;
+  secret?: string;
+}
+
+export async function token(c: TokenClaims = {}): Promise<string> {
+  const payload: Record<string, unknown> = { roles: c.roles ?? [] };
+  if (c.tenant) payload.tenant = c.tenant;
+  if (c.tenants) payload.tenants = c.tenants;
+  if (c.superuser) payload.is_superuser = true;
+  let jwt = new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
+  if (c.sub !== '') jwt = jwt.setSubject(c.sub ?? 'alice');
+  jwt = jwt.setExpirationTime(Math.floor(Date.now() / 1000) + (c.expiresIn ?? 3600));
+  return jwt.sign(new TextEncoder().encode(c.secret ?? TEST_SECRET));
+}
+
+export const analyst = () => token({ sub: 'alice', tenant: 'acme', roles: ['analyst'] });
+export const viewer = () => token({ sub: 'victor', tenant: 'acme', roles: ['viewer'] });
+export const superuser = () => token({ sub: 'root', superuser: true });
