@@ -23,12 +23,12 @@ export interface TestApi {
 /** The real app on the test Neo4j, every response validated against openapi.yaml. */
 export async function testApp(env: Record<string, string> = {}): Promise<TestApi> {
   const config = loadConfig({ ...process.env, JWT_SECRET: TEST_SECRET, ...env });
-  let status: StatusService | undefined;
-  const metrics = new Metrics(() => (status as StatusService).status());
+  const late: { status?: StatusService } = {};
+  const metrics = new Metrics(() => (late.status as StatusService).status());
   const graph = await openGraph({ ...config.neo4j, uri: config.neo4j.uri as string }, (...a) =>
     metrics.observeQuery(...a),
   );
-  status = new StatusService(graph);
+  const status = (late.status = new StatusService(graph));
   const importer = new ImportService(graph, silentLogger);
   const app = createApp({
     config,

@@ -1,0 +1,173 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import request from 'supertest';
+import type { Graph } from '../../src/shared/neo4j';
+import { analyst, superuser, testApp, token, viewer, type TestApi } from '../support/api';
+import { fixtureBundle, freshGraph } from '../support/graph';
+
+let graph: Graph;
+let api: TestApi;
+let server: http.Server;
+let base: string;
+const fixtureGz = gzipSync(Buffer.from(JSON.stringify(fixtureBundle())));
+
+beforeAll(async () => {
+  graph = await freshGraph();
+  // Small limits so that 413 is cheap to reach.
+  api = await testApp({
+    TTPGRAPH_JSON_BODY_LIMIT: '2048',
+    TTPGRAPH_UPLOAD_LIMIT: String(fixtureGz.length + 1024),
+  });
+  server = http.createServer((req, res) => {
+    if (req.url === '/fixture.json.gz')
+      res.writeHead(200, { 'content-length': fixtureGz.length }).end(fixtureGz);
+    else res.writeHead(503).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await api.close();
+  await graph.close();
+  await new Promise((r) => server.close(r));
+});
+
+const as = async (who: () => Promise<string>) => `Bearer ${await who()}`;
+
+describe('POST /imports/', () => {
+  it('is for superusers only', async () => {
+    for (const who of [
+      analyst,
+      viewer,
+      () => token({ sub: 'ada', tenant: 'acme', roles: ['admin'] }),
+    ]) {
+      const r = await request(api.app)
+        .post('/api/v1/mitre/imports/')
+        .set('Authorization', await as(who))
+        .send({ url: `${base}/fixture.json.gz` })
+        .expect(403);
+      expect(r.type).toBe('application/problem+json');
+    }
+  });
+
+  it('imports from a URL and returns the change report', async () => {
+    const r = await request(api.app)
+      .post('/api/v1/mitre/imports')
+      .set('Authorization', await as(superuser))
+      .send({ url: `${base}/fixture.json.gz` })
+      .expect(200);
+    expect(r.body).toMatchObject({
+      domain: 'enterprise-attack',
+      version: '18.1',
+      changed: true,
+      totals: { added: 43 },
+    });
+    expect((await request(api.app).get('/readyz').expect(200)).body.status).toBe('ok');
+  });
+
+  it('imports an uploaded gzip bundle with options in the query', async () => {
+    const r = await request(api.app)
+      .post('/api/v1/mitre/imports/?force=true')
+      .set('Authorization', await as(superuser))
+      .set('Content-Type', 'application/gzip')
+      .send(fixtureGz)
+      .expect(200);
+    expect(r.body).toMatchObject({
+      source: 'upload',
+      force: true,
+      changed: true,
+      totals: { unchanged: 43 },
+    });
+  });
+
+  it('answers an invalid bundle with 422 and each problem, and keeps the data', async () => {
+    const bad = {
+      type: 'bundle',
+      id: fixtureBundle().id,
+      objects: [{ type: 'attack-pattern', id: 'attack-pattern--nope' }],
+    };
+    const r = await request(api.app)
+      .post('/api/v1/mitre/imports/?strict=true')
+      .set('Authorization', await as(superuser))
+      .set('Content-Type', 'application/stix+json')
+      .send(JSON.stringify(bad))
+      .expect(422);
+    expect(r.body).toMatchObject({ status: 422, title: 'Invalid STIX bundle' });
+    expect(r.body.errors).toEqual([expect.objectContaining({ path: 'attack-pattern--nope.id' })]);
+    const [n] = await graph.read<{ n: number }>('MATCH (t:Technique) RETURN count(t) AS n');
+    expect(n!.n).toBe(7);
+  });
+
+  it('answers a failing source with 502', async () => {
+    const r = await request(api.app)
+      .post('/api/v1/mitre/imports/')
+      .set('Authorization', await as(superuser))
+      .send({ url: `${base}/down` })
+      .expect(502);
+    expect(r.body.detail).toMatch(/HTTP 503/);
+  });
+
+  it('refuses file URLs and bodies that are not http(s) URLs', async () => {
+    await request(api.app)
+      .post('/api/v1/mitre/imports/')
+      .set('Authorization', await as(superuser))
+      .send({ url: 'file:///etc/passwd' })
+      .expect(400);
+    await request(api.app)
+      .post('/api/v1/mitre/imports/')
+      .set('Authorization', await as(superuser))
+      .send({ url: 'http://x', colour: 'blue' })
+      .expect(400);
+  });
+
+  it('answers 413 for bodies over the limits and 415 for other media types', async () => {
+    const big = await request(api.app)
+      .post('/api/v1/mitre/imports/')
+      .set('Authorization', await as(superuser))
+      .send({ url: `http://example.org/${'a'.repeat(4096)}` })
+      .expect(413);
+    expect(big.body).toMatchObject({ status: 413, title: 'Content Too Large' });
+    await request(api.app)
+      .post('/api/v1/mitre/imports/')
+      .set('Authorization', await as(superuser))
+      .set('Content-Type', 'application/gzip')
+      .send(Buffer.concat([fixtureGz, Buffer.alloc(4096)]))
+      .expect(413);
+    const text = await request(api.app)
+      .post('/api/v1/mitre/imports/')
+      .set('Authorization', await as(superuser))
+      .set('Content-Type', 'text/plain')
+      .send('hello')
+      .expect(415);
+    expect(text.type).toBe('application/problem+json');
+  });
+
+  it('answers malformed JSON with a 400 problem', async () => {
+    const r = await request(api.app)
+      .post('/api/v1/mitre/imports/')
+      .set('Authorization', await as(superuser))
+      .set('Content-Type', 'application/json')
+      .send('{"url": ')
+      .expect(400);
+    expect(r.body.detail).toBe('the request body is not valid JSON');
+  });
+});
+
+describe('GET /status/', () => {
+  it('shows every user the summary and superusers the details', async () => {
+    const plain = await request(api.app)
+      .get('/api/v1/mitre/status/')
+      .set('Authorization', await as(viewer))
+      .expect(200);
+    expect(plain.body.domains).toEqual([
+      expect.objectContaining({ domain: 'enterprise-attack', version: '18.1' }),
+    ]);
+    expect(plain.body.detailed).toBeUndefined();
+    const full = await request(api.app)
+      .get('/api/v1/mitre/status/')
+      .set('Authorization', await as(superuser))
+      .expect(200);
+    expect(full.body.detailed.tactics).toHaveLength(3);
+  });
+});

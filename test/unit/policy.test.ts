@@ -1,0 +1,53 @@
+import { createAuthorizer, type Authorizer } from '../../src/auth/authorization';
+import type { Identity } from '../../src/auth/identity';
+
+// The policy as a table: role × resource × action → allowed. A change to auth/policy.csv shows here.
+const TABLE: Array<[string, string, string, boolean]> = [
+  ['superuser', 'attack', 'read', true],
+  ['superuser', 'status', 'read', true],
+  ['superuser', 'status-details', 'read', true],
+  ['superuser', 'imports', 'create', true],
+  ['superuser', 'sync', 'create', true],
+  ['admin', 'attack', 'read', true],
+  ['admin', 'status', 'read', true],
+  ['admin', 'status-details', 'read', false],
+  ['admin', 'imports', 'create', false],
+  ['analyst', 'attack', 'read', true],
+  ['analyst', 'attack', 'write', false],
+  ['analyst', 'status', 'read', true],
+  ['analyst', 'status-details', 'read', false],
+  ['analyst', 'imports', 'create', false],
+  ['viewer', 'attack', 'read', true],
+  ['viewer', 'status', 'read', true],
+  ['viewer', 'imports', 'create', false],
+  ['stranger', 'attack', 'read', false],
+];
+
+let authorizer: Authorizer;
+beforeAll(async () => {
+  authorizer = await createAuthorizer();
+});
+
+const who = (role: string): Identity => ({
+  userId: `u-${role}`,
+  tenants: ['acme'],
+  roles: [role],
+  superuser: role === 'superuser',
+});
+
+describe('the Casbin policy', () => {
+  it.each(TABLE)('%s on %s/%s → %s', async (role, resource, action, allowed) => {
+    expect(await authorizer.can(who(role), 'acme', resource, action)).toBe(allowed);
+    expect(await authorizer.can(who(role), 'globex', resource, action)).toBe(allowed);
+  });
+
+  it('allows when any of several roles allows', async () => {
+    const both: Identity = {
+      userId: 'x',
+      tenants: ['acme'],
+      roles: ['stranger', 'viewer'],
+      superuser: false,
+    };
+    expect(await authorizer.can(both, 'acme', 'attack', 'read')).toBe(true);
+  });
+});
