@@ -10,6 +10,8 @@ WITH n ORDER BY n.revoked, n.deprecated, n.stix_id LIMIT 1
 OPTIONAL MATCH chain = (n)-[:REVOKED_BY*1..20]->(last:AttackObject)
 WHERE NOT (last)-[:REVOKED_BY]->()
 WITH n, last ORDER BY length(chain) DESC LIMIT 1
-RETURN n {.*, hash: null, source_hashes: null} AS object,
+RETURN n {.stix_id, .type, .attack_id, .url, .name, .description, .domains, .platforms, .aliases, .version,
+          .created, .modified, .revoked, .deprecated, .is_subtechnique, .tactic_shortnames, .detection,
+          .shortname, .first_seen, .last_seen, .is_family, stix: CASE WHEN $withStix THEN n.stix END} AS object,
        CASE WHEN last IS NULL THEN null
             ELSE last {id: last.attack_id, .stix_id, .type, .name, .revoked, .deprecated} END AS revokedBy

@@ -12,4 +12,4 @@ WHERE n.type IN $types AND n.removed IS NULL
 WITH n ORDER BY n.attack_id, n.stix_id
 WITH collect(n) AS matched
 RETURN size(matched) AS count,
-       [x IN matched[$offset..($offset + $limit)] | x {.*, stix: null, hash: null, source_hashes: null}] AS results
+       [x IN matched[$offset..($offset + $limit)] | x {.stix_id, .type, .attack_id, .url, .name, .description, .domains, .platforms, .aliases, .version, .created, .modified, .revoked, .deprecated, .is_subtechnique, .tactic_shortnames, .detection, .shortname, .first_seen, .last_seen, .is_family}] AS results

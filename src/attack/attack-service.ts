@@ -1,6 +1,7 @@
 import { loadQueries } from '../shared/cypher';
 import { NotFoundError } from '../shared/errors';
 import type { Graph } from '../shared/neo4j';
+import type { ReleaseCache } from './release-cache';
 import { STIX_ID_RE } from './stix-schema';
 
 const QUERIES = [
@@ -48,6 +49,14 @@ export interface ListFilters {
   includeDeprecated: boolean;
   modifiedAfter: string | null;
   search: string | null;
+}
+
+export interface RelationshipFilters {
+  type: string | null;
+  source: string | null;
+  target: string | null;
+  includeRevoked: boolean;
+  includeDeprecated: boolean;
 }
 
 type Node = Record<string, unknown>;
@@ -113,9 +122,24 @@ export function luceneQuery(text: string): string | null {
 export class AttackService {
   private readonly q = loadQueries(QUERIES);
 
-  constructor(private readonly graph: Graph) {}
+  constructor(
+    private readonly graph: Graph,
+    private readonly cache?: ReleaseCache,
+  ) {}
 
-  async list(resource: ResourceName, f: ListFilters, page: { limit: number; offset: number }) {
+  private cached<T>(key: unknown[], compute: () => Promise<T>): Promise<T> {
+    return this.cache ? this.cache.get(JSON.stringify(key), compute) : compute();
+  }
+
+  list(resource: ResourceName, f: ListFilters, page: { limit: number; offset: number }) {
+    return this.cached(['list', resource, f, page], () => this.listUncached(resource, f, page));
+  }
+
+  private async listUncached(
+    resource: ResourceName,
+    f: ListFilters,
+    page: { limit: number; offset: number },
+  ) {
     const types: readonly string[] =
       resource === 'software' && f.softwareType ? [f.softwareType] : RESOURCES[resource].types;
     const params = {
@@ -148,29 +172,38 @@ export class AttackService {
   }
 
   /** One object with its revocation pointer; NotFound when the id names nothing of this resource. */
-  async get(
+  private async get(
     resource: ResourceName,
     id: string,
+    withStix: boolean,
   ): Promise<{ object: Node; revokedBy: ObjectRef | null }> {
     const [row] = await this.graph.read<{ object: Node; revokedBy: ObjectRef | null }>(
       this.q['attack/api-get'],
-      {
-        id,
-        types: RESOURCES[resource].types,
-      },
+      { id, types: RESOURCES[resource].types, withStix },
     );
     if (!row) throw new NotFoundError(`no ${RESOURCES[resource].noun} with id ${id}`);
     return row;
   }
 
-  async detail(
+  detail(
     resource: ResourceName,
     id: string,
     opts: { followRevoked: boolean; stix: boolean; relatedLimit: number },
   ) {
-    let found = await this.get(resource, id);
-    if (opts.followRevoked && found.revokedBy)
-      found = await this.get(resource, found.revokedBy.stix_id);
+    return this.cached(['detail', resource, id, opts], () =>
+      this.detailUncached(resource, id, opts),
+    );
+  }
+
+  private async detailUncached(
+    resource: ResourceName,
+    id: string,
+    opts: { followRevoked: boolean; stix: boolean; relatedLimit: number },
+  ) {
+    let found = await this.get(resource, id, opts.stix);
+    if (opts.followRevoked && found.revokedBy) {
+      found = await this.get(resource, found.revokedBy.stix_id, opts.stix);
+    }
     if (opts.stix) return JSON.parse(found.object.stix as string) as unknown;
     const detail: Record<string, unknown> = {
       ...apiObject(found.object),
@@ -203,23 +236,20 @@ export class AttackService {
     };
   }
 
-  async relationships(
-    f: {
-      type: string | null;
-      source: string | null;
-      target: string | null;
-      includeRevoked: boolean;
-      includeDeprecated: boolean;
-    },
+  relationships(f: RelationshipFilters, page: { limit: number; offset: number }, stix: boolean) {
+    return this.cached(['relationships', f, page, stix], () =>
+      this.relationshipsUncached(f, page, stix),
+    );
+  }
+
+  private async relationshipsUncached(
+    f: RelationshipFilters,
     page: { limit: number; offset: number },
     stix: boolean,
   ) {
     const [row] = await this.graph.read<{ count: number; results: Node[] }>(
       this.q['attack/api-relationships'],
-      {
-        ...f,
-        ...page,
-      },
+      { ...f, ...page, withStix: stix },
     );
     return {
       count: row?.count ?? 0,
@@ -227,10 +257,15 @@ export class AttackService {
     };
   }
 
-  async relationship(id: string, stix: boolean) {
+  relationship(id: string, stix: boolean) {
+    return this.cached(['relationship', id, stix], () => this.relationshipUncached(id, stix));
+  }
+
+  private async relationshipUncached(id: string, stix: boolean) {
     if (!STIX_ID_RE.test(id)) throw new NotFoundError(`no relationship with id ${id}`);
     const [row] = await this.graph.read<{ relationship: Node }>(this.q['attack/api-relationship'], {
       id,
+      withStix: stix,
     });
     if (!row) throw new NotFoundError(`no relationship with id ${id}`);
     return relationshipView(row.relationship, stix);

@@ -8,6 +8,7 @@ import { attackRouter } from '../attack/attack-routes';
 import { AttackService } from '../attack/attack-service';
 import type { ImportService } from '../attack/import-service';
 import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
+import type { ReleaseCache } from '../attack/release-cache';
 import type { StatusService } from '../attack/status-service';
 import type { Authorizer } from '../auth/authorization';
 import type { TokenVerifier } from '../auth/identity';
@@ -33,6 +34,7 @@ export interface AppDeps {
   metrics: Metrics;
   importer: ImportService;
   status: StatusService;
+  cache: ReleaseCache;
   /** Tests validate every response against openapi.yaml; production leaves it off for speed. */
   validateResponses?: boolean;
 }
@@ -120,11 +122,12 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  app.use(API_BASE, attackRouter(new AttackService(deps.graph), deps.authorizer));
+  app.use(API_BASE, attackRouter(new AttackService(deps.graph, deps.cache), deps.authorizer));
+  const onImported = () => deps.cache.invalidate();
   app.use(
     API_BASE,
     operationsRouter(
-      { importer: deps.importer, status: deps.status, config: deps.config },
+      { importer: deps.importer, status: deps.status, config: deps.config, onImported },
       deps.authorizer,
     ),
   );

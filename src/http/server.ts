@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImportService } from '../attack/import-service';
+import { ReleaseCache } from '../attack/release-cache';
 import { applySchema } from '../attack/schema';
 import { StatusService } from '../attack/status-service';
 import { createAuthorizer } from '../auth/authorization';
@@ -42,6 +43,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await applySchema(connection.graph);
     status = new StatusService(connection.graph);
     const importer = new ImportService(connection.graph, log, config.importBatchSize);
+    const cache = new ReleaseCache(
+      connection.graph,
+      log,
+      config.cache.entries,
+      config.cache.pollMs,
+    );
+    await cache.start();
     const app = createApp({
       config,
       log,
@@ -51,6 +59,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       metrics,
       importer,
       status,
+      cache,
     });
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
@@ -71,6 +80,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         const timer = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs);
         await closed;
         clearTimeout(timer);
+        cache.stop();
         await connection.close();
       },
     };

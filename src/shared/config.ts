@@ -33,6 +33,8 @@ const schema = z.object({
     .positive()
     .default(512 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TTPGRAPH_CACHE_ENTRIES: z.coerce.number().int().min(0).default(10_000),
+  TTPGRAPH_CACHE_POLL_MS: z.coerce.number().int().min(100).default(2_000),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   TTPGRAPH_JSON_BODY_LIMIT: z.coerce
@@ -94,6 +96,8 @@ export interface HttpConfig {
 
 export interface Config {
   http: HttpConfig;
+  /** The in-process cache of ATT&CK answers (0 entries turns it off). */
+  cache: { entries: number; pollMs: number };
   auth: AuthConfig;
   neo4j: Neo4jConfig;
   localNeo4j: LocalNeo4jConfig;
@@ -118,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(e.TTPGRAPH_DATA_DIR ?? path.join(packageRoot(), '.data'));
   const localPassword = e.TTPGRAPH_NEO4J_PASSWORD;
   return {
+    cache: { entries: e.TTPGRAPH_CACHE_ENTRIES, pollMs: e.TTPGRAPH_CACHE_POLL_MS },
     http: {
       host: e.HTTP_HOST,
       port: e.HTTP_PORT,

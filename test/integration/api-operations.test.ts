@@ -4,7 +4,8 @@ import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import type { Graph } from '../../src/shared/neo4j';
 import { analyst, superuser, testApp, token, viewer, type TestApi } from '../support/api';
-import { fixtureBundle, freshGraph } from '../support/graph';
+import { ImportService } from '../../src/attack/import-service';
+import { asFetched, fixtureBundle, freshGraph, silentLogger } from '../support/graph';
 
 let graph: Graph;
 let api: TestApi;
@@ -18,6 +19,8 @@ beforeAll(async () => {
   api = await testApp({
     TTPGRAPH_JSON_BODY_LIMIT: '2048',
     TTPGRAPH_UPLOAD_LIMIT: String(fixtureGz.length + 1024),
+    // The cache test below refreshes the data version itself.
+    TTPGRAPH_CACHE_POLL_MS: '3600000',
   });
   server = http.createServer((req, res) => {
     if (req.url === '/fixture.json.gz')
@@ -169,5 +172,34 @@ describe('GET /status/', () => {
       .set('Authorization', await as(superuser))
       .expect(200);
     expect(full.body.detailed.tactics).toHaveLength(3);
+  });
+});
+
+describe('the ATT&CK answer cache', () => {
+  it('serves the new release once the data version changes, wherever the import ran', async () => {
+    const auth = await as(viewer);
+    const before = await request(api.app)
+      .get('/api/v1/mitre/campaigns/')
+      .set('Authorization', auth)
+      .expect(200);
+    expect(before.body.count).toBe(1);
+    // An import by another process: this app learns of it through the data version.
+    const bundle = fixtureBundle();
+    const campaign = bundle.objects.find((o) => o.type === 'campaign')!;
+    bundle.objects = bundle.objects.filter(
+      (o) => o.id !== campaign.id && o.source_ref !== campaign.id && o.target_ref !== campaign.id,
+    );
+    await new ImportService(graph, silentLogger).importBytes(asFetched(bundle));
+    const stale = await request(api.app)
+      .get('/api/v1/mitre/campaigns/')
+      .set('Authorization', auth)
+      .expect(200);
+    expect(stale.body.count).toBe(1);
+    await api.cache.refresh();
+    const fresh = await request(api.app)
+      .get('/api/v1/mitre/campaigns/')
+      .set('Authorization', auth)
+      .expect(200);
+    expect(fresh.body.count).toBe(0);
   });
 });

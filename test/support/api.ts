@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import { SignJWT } from 'jose';
 import { ImportService } from '../../src/attack/import-service';
+import { ReleaseCache } from '../../src/attack/release-cache';
 import { StatusService } from '../../src/attack/status-service';
 import { createAuthorizer } from '../../src/auth/authorization';
 import { createTokenVerifier } from '../../src/auth/identity';
@@ -16,6 +17,7 @@ export interface TestApi {
   app: Express;
   config: Config;
   importer: ImportService;
+  cache: ReleaseCache;
   /** Closes the app's own driver (the one its metrics observe). */
   close(): Promise<void>;
 }
@@ -30,6 +32,8 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
   );
   const status = (late.status = new StatusService(graph));
   const importer = new ImportService(graph, silentLogger);
+  const cache = new ReleaseCache(graph, silentLogger, config.cache.entries, config.cache.pollMs);
+  await cache.start();
   const app = createApp({
     config,
     log: silentLogger,
@@ -39,9 +43,19 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     metrics,
     importer,
     status,
+    cache,
     validateResponses: true,
   });
-  return { app, config, importer, close: () => graph.close() };
+  return {
+    app,
+    config,
+    importer,
+    cache,
+    close: async () => {
+      cache.stop();
+      await graph.close();
+    },
+  };
 }
 
 export interface TokenClaims {

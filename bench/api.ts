@@ -1,0 +1,231 @@
+/**
+ * npm run bench:api — the REST API against a floor, side by side in one run.
+ *
+ * With Enterprise 18.1 loaded, autocannon drives three requests at 50 connections for a fixed
+ * duration: a technique detail by ATT&CK id, a filtered technique list and a relationship query.
+ * The floor is a bare Express handler running the same Cypher through the driver with no
+ * validator, auth or mapping. Both servers run in child processes; this process only loads them.
+ * Prints req/s, p50, p99 and errors for both, and the throughput ratio.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import express from 'express';
+import neo4j from 'neo4j-driver';
+import { fetchBundle } from '../src/attack/bundle-source';
+import { ImportService } from '../src/attack/import-service';
+import { applySchema } from '../src/attack/schema';
+import { signDevelopmentToken } from '../src/auth/identity';
+import { startServer } from '../src/http/server';
+import { loadConfig } from '../src/shared/config';
+import { loadQueries } from '../src/shared/cypher';
+import { startLocalNeo4j, type LocalNeo4j } from '../src/shared/local-neo4j';
+import { createLogger } from '../src/shared/logger';
+import { openGraph } from '../src/shared/neo4j';
+import { packageRoot } from '../src/shared/paths';
+
+const DATA =
+  process.env.TTPGRAPH_ATTACK_DATA ?? path.resolve(packageRoot(), '..', 'shared', 'attack-data');
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 50;
+const SECRET = 'bench-secret-bench-secret-bench-secret';
+
+const SCENARIOS = [
+  {
+    name: 'technique detail T1059.001',
+    app: '/api/v1/mitre/techniques/T1059.001/',
+    floor: '/detail/T1059.001',
+  },
+  {
+    name: 'techniques ?tactic=execution&platform=windows&limit=50',
+    app: '/api/v1/mitre/techniques/?tactic=execution&platform=windows&limit=50',
+    floor: '/list?tactic=execution&platform=windows&limit=50',
+  },
+  {
+    name: 'relationships ?source=G0016&relationship_type=uses&limit=50',
+    app: '/api/v1/mitre/relationships/?source=G0016&relationship_type=uses&limit=50',
+    floor: '/relationships?source=G0016&relationship_type=uses&limit=50',
+  },
+];
+
+const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+/** Child: the real service. */
+async function serveApp(): Promise<void> {
+  const config = loadConfig({
+    ...process.env,
+    HTTP_PORT: '0',
+    JWT_SECRET: SECRET,
+    LOG_LEVEL: 'error',
+  });
+  const server = await startServer(config, createLogger('error'));
+  process.stdout.write(`LISTENING ${server.url}\n`);
+}
+
+/** Child: the floor, the same Cypher with nothing around it. */
+async function serveFloor(): Promise<void> {
+  const cfg = loadConfig();
+  const q = loadQueries([
+    'attack/api-get',
+    'attack/api-technique-related',
+    'attack/api-list',
+    'attack/api-relationships',
+  ]);
+  const driver = neo4j.driver(cfg.neo4j.uri as string, undefined, {
+    disableLosslessIntegers: true,
+  });
+  const run = (query: string, params: Record<string, unknown>) =>
+    driver.executeQuery(query, params, {
+      database: cfg.neo4j.database,
+      routing: neo4j.routing.READ,
+    });
+  const base = {
+    includeRevoked: false,
+    includeDeprecated: false,
+    domain: null,
+    isSubtechnique: null,
+    modifiedAfter: null,
+    parent: null,
+  };
+  const app = express();
+  app.get('/detail/:id', async (req, res) => {
+    const r = await run(q['attack/api-get'], { id: req.params.id, types: ['attack-pattern'] });
+    const obj = r.records[0]?.get('object') as { stix_id: string };
+    const rel = await run(q['attack/api-technique-related'], {
+      id: obj.stix_id,
+      relatedLimit: 100,
+    });
+    res.json({ object: obj, related: rel.records[0]?.toObject() });
+  });
+  app.get('/list', async (req, res) => {
+    const r = await run(q['attack/api-list'], {
+      ...base,
+      types: ['attack-pattern'],
+      tactic: req.query.tactic,
+      platform: req.query.platform,
+      limit: Number(req.query.limit),
+      offset: 0,
+    });
+    res.json(r.records[0]?.toObject());
+  });
+  app.get('/relationships', async (req, res) => {
+    const r = await run(q['attack/api-relationships'], {
+      type: req.query.relationship_type,
+      source: req.query.source,
+      target: null,
+      includeRevoked: false,
+      includeDeprecated: false,
+      limit: Number(req.query.limit),
+      offset: 0,
+    });
+    res.json(r.records[0]?.toObject());
+  });
+  const srv = app.listen(0, '127.0.0.1', () => {
+    const a = srv.address() as { port: number };
+    process.stdout.write(`LISTENING http://127.0.0.1:${a.port}\n`);
+  });
+}
+
+function child(mode: string, uri: string): Promise<{ url: string; proc: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [__filename, mode], {
+      env: { ...process.env, NEO4J_URI: uri },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /LISTENING (\S+)/.exec(out);
+      if (m?.[1]) resolve({ url: m[1], proc });
+    });
+    proc.on('exit', (code) => reject(new Error(`${mode} exited ${code}`)));
+  });
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+): Promise<Figures> {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  let local: LocalNeo4j | undefined;
+  let home: string | undefined;
+  let uri = cfg.neo4j.uri;
+  if (!uri) {
+    home = mkdtempSync(path.join(tmpdir(), 'ttpgraph-bench-'));
+    say('starting the local Neo4j');
+    local = await startLocalNeo4j({ ...cfg.localNeo4j, home, port: 0 });
+    uri = local.uri;
+  }
+  const children: ChildProcess[] = [];
+  try {
+    const graph = await openGraph({ ...cfg.neo4j, uri });
+    await applySchema(graph);
+    say('loading Enterprise 18.1');
+    const bundle = await fetchBundle(path.join(DATA, 'enterprise-attack-18.1.json.gz'), {
+      timeoutMs: 60_000,
+      maxBytes: 1e9,
+    });
+    await new ImportService(graph, createLogger('silent')).importBytes(bundle);
+    await graph.close();
+
+    const app = await child('--serve-app', uri);
+    const floor = await child('--serve-floor', uri);
+    children.push(app.proc, floor.proc);
+    const authConfig = loadConfig({ ...process.env, JWT_SECRET: SECRET }).auth;
+    const jwt = await signDevelopmentToken(
+      authConfig,
+      { sub: 'bench', tenants: ['bench'], roles: ['analyst'], superuser: false },
+      3600,
+    );
+    const auth = { authorization: `Bearer ${jwt}` };
+
+    const rows: string[] = [];
+    for (const s of SCENARIOS) {
+      say(`warm-up: ${s.name}`);
+      await load(app.url + s.app, auth, 2);
+      await load(floor.url + s.floor, {}, 2);
+      say(`measuring ${DURATION} s each: ${s.name}`);
+      const a = await load(app.url + s.app, auth, DURATION);
+      const f = await load(floor.url + s.floor, {}, DURATION);
+      const fmt = (x: Figures) =>
+        `${x.rps.toFixed(0).padStart(6)} req/s  p50 ${String(x.p50).padStart(3)} ms  p99 ${String(x.p99).padStart(3)} ms  errors ${x.errors}`;
+      rows.push(
+        `${s.name}\n  api    ${fmt(a)}\n  floor  ${fmt(f)}\n  ratio api/floor throughput ${(a.rps / f.rps).toFixed(2)}  (targets: ≥ 0.7, p99 < 20 ms, 0 errors)`,
+      );
+    }
+    console.log(
+      `${CONNECTIONS} connections, ${DURATION} s per run, Neo4j at ${uri}\n${rows.join('\n')}`,
+    );
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await local?.stop();
+    if (home) rmSync(home, { recursive: true, force: true });
+  }
+}
+
+const mode = process.argv[2];
+const entry = mode === '--serve-app' ? serveApp : mode === '--serve-floor' ? serveFloor : main;
+entry().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
