@@ -91,7 +91,7 @@ async function serveFloor(): Promise<void> {
   };
   const app = express();
   app.get('/detail/:id', async (req, res) => {
-    const r = await run(q['attack/api-get'], { id: req.params.id, types: ['attack-pattern'] });
+    const r = await run(q['attack/api-get'], { id: req.params.id, types: ['attack-pattern'], withStix: false });
     const obj = r.records[0]?.get('object') as { stix_id: string };
     const rel = await run(q['attack/api-technique-related'], {
       id: obj.stix_id,
@@ -119,6 +119,7 @@ async function serveFloor(): Promise<void> {
       includeDeprecated: false,
       limit: Number(req.query.limit),
       offset: 0,
+      withStix: false,
     });
     res.json(r.records[0]?.toObject());
   });
