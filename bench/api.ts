@@ -1,3 +1,4 @@
+import { ATTACK_DATA, benchNeo4j, say } from './support';
 /**
  * npm run bench:api — the REST API against a floor, side by side in one run.
  *
@@ -8,8 +9,6 @@
  * Prints req/s, p50, p99 and errors for both, and the throughput ratio.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import express from 'express';
@@ -21,13 +20,10 @@ import { signDevelopmentToken } from '../src/auth/identity';
 import { startServer } from '../src/http/server';
 import { loadConfig } from '../src/shared/config';
 import { loadQueries } from '../src/shared/cypher';
-import { startLocalNeo4j, type LocalNeo4j } from '../src/shared/local-neo4j';
 import { createLogger } from '../src/shared/logger';
 import { openGraph } from '../src/shared/neo4j';
-import { packageRoot } from '../src/shared/paths';
 
-const DATA =
-  process.env.TTPGRAPH_ATTACK_DATA ?? path.resolve(packageRoot(), '..', 'shared', 'attack-data');
+const DATA = ATTACK_DATA;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
 const SECRET = 'bench-secret-bench-secret-bench-secret';
@@ -49,8 +45,6 @@ const SCENARIOS = [
     floor: '/relationships?source=G0016&relationship_type=uses&limit=50',
   },
 ];
-
-const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
 /** Child: the real service. */
 async function serveApp(): Promise<void> {
@@ -91,7 +85,11 @@ async function serveFloor(): Promise<void> {
   };
   const app = express();
   app.get('/detail/:id', async (req, res) => {
-    const r = await run(q['attack/api-get'], { id: req.params.id, types: ['attack-pattern'], withStix: false });
+    const r = await run(q['attack/api-get'], {
+      id: req.params.id,
+      types: ['attack-pattern'],
+      withStix: false,
+    });
     const obj = r.records[0]?.get('object') as { stix_id: string };
     const rel = await run(q['attack/api-technique-related'], {
       id: obj.stix_id,
@@ -168,15 +166,8 @@ async function load(
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
-  let local: LocalNeo4j | undefined;
-  let home: string | undefined;
-  let uri = cfg.neo4j.uri;
-  if (!uri) {
-    home = mkdtempSync(path.join(tmpdir(), 'ttpgraph-bench-'));
-    say('starting the local Neo4j');
-    local = await startLocalNeo4j({ ...cfg.localNeo4j, home, port: 0 });
-    uri = local.uri;
-  }
+  const neo = await benchNeo4j();
+  const uri = neo.uri;
   const children: ChildProcess[] = [];
   try {
     const graph = await openGraph({ ...cfg.neo4j, uri });
@@ -219,8 +210,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const c of children) c.kill('SIGTERM');
-    await local?.stop();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await neo.stop();
   }
 }
 

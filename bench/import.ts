@@ -1,3 +1,4 @@
+import { ATTACK_DATA, benchNeo4j, median, say } from './support';
 /**
  * npm run bench:import — the import pipeline against the floor of this Neo4j on this machine.
  *
@@ -19,13 +20,10 @@ import { ImportService } from '../src/attack/import-service';
 import { canonical, derivedEdges, edgeRow, nodeRow } from '../src/attack/model';
 import { applySchema } from '../src/attack/schema';
 import { loadConfig } from '../src/shared/config';
-import { startLocalNeo4j, type LocalNeo4j } from '../src/shared/local-neo4j';
 import { createLogger } from '../src/shared/logger';
 import { openGraph, type Graph } from '../src/shared/neo4j';
-import { packageRoot } from '../src/shared/paths';
 
-const DATA =
-  process.env.TTPGRAPH_ATTACK_DATA ?? path.resolve(packageRoot(), '..', 'shared', 'attack-data');
+const DATA = ATTACK_DATA;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const E181 = path.join(DATA, 'enterprise-attack-18.1.json.gz');
 const E180 = path.join(DATA, 'enterprise-attack-18.0.json.gz');
@@ -37,14 +35,6 @@ interface ChildResult {
   nodes: number;
   edges: number;
 }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
 /** Child mode: one import, timed from bytes on disk to commit; reports its own peak RSS. */
 async function child(file: string): Promise<void> {
@@ -146,15 +136,8 @@ async function floor(
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
-  let local: LocalNeo4j | undefined;
-  let home: string | undefined;
-  let uri = cfg.neo4j.uri;
-  if (!uri) {
-    home = mkdtempSync(path.join(tmpdir(), 'ttpgraph-bench-'));
-    say('starting the local Neo4j');
-    local = await startLocalNeo4j({ ...cfg.localNeo4j, home, port: 0 });
-    uri = local.uri;
-  }
+  const neo = await benchNeo4j();
+  const uri = neo.uri;
   const graph = await openGraph({ ...cfg.neo4j, uri });
   try {
     await applySchema(graph);
@@ -241,8 +224,7 @@ async function main(): Promise<void> {
     console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
   } finally {
     await graph.close();
-    await local?.stop();
-    if (home) rmSync(home, { recursive: true, force: true });
+    await neo.stop();
   }
 }
 

@@ -41,6 +41,8 @@ export interface Identity {
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
 
+const MAX_CACHED_TOKENS = 10_000;
+
 const ASYMMETRIC = [
   'RS256',
   'RS384',
@@ -96,13 +98,26 @@ export function createTokenVerifier(cfg: AuthConfig): TokenVerifier {
     audience: cfg.audience,
     clockTolerance: 30,
   };
+  // A token verified once stays valid until it expires: repeat requests skip the signature check.
+  const verified = new Map<string, { identity: Identity; expiresAt: number }>();
   return async (token) => {
+    const hit = verified.get(token);
+    if (hit && hit.expiresAt > Date.now()) return hit.identity;
+    const identity = await verifyOnce(token);
+    if (verified.size >= MAX_CACHED_TOKENS) verified.clear();
+    verified.set(token, { identity: identity.identity, expiresAt: identity.expiresAt });
+    return identity.identity;
+  };
+
+  async function verifyOnce(token: string): Promise<{ identity: Identity; expiresAt: number }> {
     try {
       const { payload } =
         typeof key === 'function'
           ? await jwtVerify(token, key, options)
           : await jwtVerify(token, key, options);
-      return identityFrom(payload, cfg);
+      // Without exp a token is re-checked after a minute (a JWKS key may have been rotated away).
+      const expiresAt = Math.min((payload.exp ?? Infinity) * 1000, Date.now() + 60_000);
+      return { identity: identityFrom(payload, cfg), expiresAt };
     } catch (err) {
       if (err instanceof UnauthorizedError) throw err;
       if (err instanceof joseErrors.JWTExpired)
@@ -112,7 +127,7 @@ export function createTokenVerifier(cfg: AuthConfig): TokenVerifier {
       }
       throw new UnauthorizedError('the token is not valid');
     }
-  };
+  }
 }
 
 /** A development token signed with JWT_SECRET (`ttpgraph token`); refused when only JWKS is set. */
