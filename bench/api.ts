@@ -84,6 +84,10 @@ async function serveFloor(): Promise<void> {
     parent: null,
   };
   const app = express();
+  // The machine's ceiling: Express answering without any work.
+  app.get('/noop', (_req, res) => {
+    res.json({});
+  });
   app.get('/detail/:id', async (req, res) => {
     const r = await run(q['attack/api-get'], {
       id: req.params.id,
@@ -205,6 +209,11 @@ async function main(): Promise<void> {
         `${s.name}\n  api    ${fmt(a)}\n  floor  ${fmt(f)}\n  ratio api/floor throughput ${(a.rps / f.rps).toFixed(2)}  (targets: ≥ 0.7, p99 < 20 ms, 0 errors)`,
       );
     }
+    say('measuring the ceiling: a bare Express handler that does nothing');
+    const ceiling = await load(`${floor.url}/noop`, {}, DURATION);
+    rows.push(
+      `ceiling (bare Express, no work, same load generator on the same cores)\n  noop   ${ceiling.rps.toFixed(0).padStart(6)} req/s  p50 ${String(ceiling.p50).padStart(3)} ms  p99 ${String(ceiling.p99).padStart(3)} ms`,
+    );
     console.log(
       `${CONNECTIONS} connections, ${DURATION} s per run, Neo4j at ${uri}\n${rows.join('\n')}`,
     );
