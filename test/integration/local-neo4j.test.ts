@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { loadConfig } from '../../src/shared/config';
+import { startLocalNeo4j, type LocalNeo4j } from '../../src/shared/local-neo4j';
+import { startServer, type RunningServer } from '../../src/http/server';
+import { silentLogger } from '../support/graph';
+import { TEST_SECRET, analyst } from '../support/api';
+
+// These tests run their own Neo4j processes, apart from the suite's shared one.
+const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function ttpgraph(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const clean = { ...process.env, ...env };
+  delete clean.NEO4J_URI;
+  return new Promise((resolve) =>
+    execFile(process.execPath, [CLI, ...args], { env: clean }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+describe('ttpgraph db start|status|stop', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ttpgraph-db-'));
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    env = {
+      TTPGRAPH_DATA_DIR: dataDir,
+      TTPGRAPH_NEO4J_PORT: String(await freePort()),
+      LOG_LEVEL: 'error',
+    };
+  });
+  afterAll(async () => {
+    await ttpgraph(['db', 'stop'], env);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs the local Neo4j in the background, and commands use it', async () => {
+    const started = await ttpgraph(['db', 'start'], env);
+    expect(started.code).toBe(0);
+    expect(started.stdout.trim()).toBe(`bolt://127.0.0.1:${env.TTPGRAPH_NEO4J_PORT}`);
+    const status = await ttpgraph(['db', 'status', '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: true, uri: started.stdout.trim() });
+    const again = await ttpgraph(['db', 'start'], env);
+    expect(again.stdout.trim()).toBe(started.stdout.trim());
+    const mitre = await ttpgraph(['mitre-status'], env);
+    expect(mitre.code).toBe(0);
+    expect(mitre.stdout).toContain(`Neo4j ${started.stdout.trim()} (database neo4j): reachable`);
+  });
+
+  it('says so when its port is taken', async () => {
+    const other = mkdtempSync(path.join(tmpdir(), 'ttpgraph-db-'));
+    const r = await ttpgraph(['db', 'start'], { ...env, TTPGRAPH_DATA_DIR: other });
+    rmSync(other, { recursive: true, force: true });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(new RegExp(`port ${env.TTPGRAPH_NEO4J_PORT} on 127.0.0.1 is taken`));
+  });
+
+  it('stops it', async () => {
+    expect((await ttpgraph(['db', 'stop'], env)).stdout).toMatch(/local Neo4j stopped/);
+    const status = await ttpgraph(['db', 'status'], env);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/not running/);
+  });
+});
+
+describe('the API across a Neo4j restart', () => {
+  const home = mkdtempSync(path.join(tmpdir(), 'ttpgraph-restart-'));
+  let neo4j: LocalNeo4j;
+  let server: RunningServer;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    const cfg = loadConfig({ ...process.env, TTPGRAPH_NEO4J_PORT: String(port) });
+    neo4j = await startLocalNeo4j({ ...cfg.localNeo4j, home, port });
+    server = await startServer(
+      loadConfig({
+        ...process.env,
+        NEO4J_URI: neo4j.uri,
+        HTTP_PORT: '0',
+        JWT_SECRET: TEST_SECRET,
+        TTPGRAPH_CACHE_ENTRIES: '0',
+      }),
+      silentLogger,
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    await neo4j?.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('answers 503 problems while Neo4j is down and recovers when it is back', async () => {
+    const auth = `Bearer ${await analyst()}`;
+    await request(server.url).get('/api/v1/mitre/tactics/').set('Authorization', auth).expect(200);
+    await neo4j.stop();
+    const down = await request(server.url).get('/api/v1/mitre/tactics/').set('Authorization', auth);
+    expect(down.status).toBe(503);
+    expect(down.type).toBe('application/problem+json');
+    expect(down.body.title).toBe('Database unavailable');
+    expect((await request(server.url).get('/readyz')).status).toBe(503);
+    const cfg = loadConfig({ ...process.env, TTPGRAPH_NEO4J_PORT: String(port) });
+    neo4j = await startLocalNeo4j({ ...cfg.localNeo4j, home, port });
+    await request(server.url).get('/api/v1/mitre/tactics/').set('Authorization', auth).expect(200);
+  });
+
+  it('stops accepting and closes cleanly', async () => {
+    const url = server.url;
+    await server.close();
+    await expect(request(url).get('/healthz')).rejects.toThrow(/ECONNREFUSED/);
+    server = undefined as unknown as RunningServer;
+  });
+});
