@@ -10,3 +10,13 @@ CREATE INDEX tactic_shortname IF NOT EXISTS FOR (n:Tactic) ON (n.shortname);
 CREATE FULLTEXT INDEX attack_object_text IF NOT EXISTS FOR (n:AttackObject) ON EACH [n.attack_id, n.name, n.aliases, n.description];
 CREATE CONSTRAINT attack_domain_name IF NOT EXISTS FOR (d:AttackDomain) REQUIRE d.name IS UNIQUE;
 CREATE CONSTRAINT release_id IF NOT EXISTS FOR (r:Release) REQUIRE r.id IS UNIQUE;
+// Tenant data: alerts, incidents and observables keyed by tenant and the SOC platform's own id.
+CREATE CONSTRAINT alert_tenant_id IF NOT EXISTS FOR (n:Alert) REQUIRE (n.tenant, n.id) IS UNIQUE;
+CREATE CONSTRAINT incident_tenant_id IF NOT EXISTS FOR (n:Incident) REQUIRE (n.tenant, n.id) IS UNIQUE;
+CREATE CONSTRAINT observable_tenant_id IF NOT EXISTS FOR (n:Observable) REQUIRE (n.tenant, n.id) IS UNIQUE;
+CREATE CONSTRAINT mapping_id IF NOT EXISTS FOR (m:Mapping) REQUIRE m.id IS UNIQUE;
+CREATE CONSTRAINT mapping_tenant_key IF NOT EXISTS FOR (m:Mapping) REQUIRE (m.tenant, m.key) IS UNIQUE;
+CREATE INDEX mapping_tenant_technique IF NOT EXISTS FOR (m:Mapping) ON (m.tenant, m.technique_stix_id);
+CREATE INDEX mapping_tenant_entity IF NOT EXISTS FOR (m:Mapping) ON (m.tenant, m.kind, m.entity_id);
+CREATE CONSTRAINT mapping_event_id IF NOT EXISTS FOR (e:MappingEvent) REQUIRE e.id IS UNIQUE;
+CREATE INDEX mapping_event_tenant_mapping IF NOT EXISTS FOR (e:MappingEvent) ON (e.tenant, e.mapping_id);

@@ -154,6 +154,8 @@ export class ImportService {
     private readonly graph: Graph,
     private readonly log: Logger,
     private readonly batchSize = 2_000,
+    /** Runs after a release changed the graph (the mappings' revocation remap). */
+    private readonly afterChange?: () => Promise<unknown>,
   ) {}
 
   async importBytes(fetched: FetchedBundle, opts: ImportOptions = {}): Promise<ChangeReport> {
@@ -235,6 +237,12 @@ export class ImportService {
       });
       return report;
     });
+    if (report.changed && this.afterChange) {
+      // Idempotent and retried by the next import if it fails: the release itself is committed.
+      await this.afterChange().catch((err: unknown) =>
+        this.log.error({ err: (err as Error).message }, 'post-release step failed'),
+      );
+    }
     this.log.info(
       {
         domain,

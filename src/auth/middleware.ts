@@ -72,3 +72,24 @@ export function grants(authorizer: Authorizer, resource: string, action: string)
     next();
   };
 }
+
+/**
+ * Allowed when Casbin grants any of the actions (e.g. update-any or update-own); the ones granted
+ * are recorded for the service to scope the operation.
+ */
+export function authorizeAny(
+  authorizer: Authorizer,
+  resource: string,
+  actions: string[],
+): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const auth = req.auth;
+    if (!auth) throw new UnauthorizedError('a Bearer token is required');
+    for (const action of actions) {
+      if (await authorizer.can(auth.identity, auth.tenant, resource, action))
+        auth.granted.add(`${resource}:${action}`);
+    }
+    if (!actions.some((a) => auth.granted.has(`${resource}:${a}`))) throw new ForbiddenError();
+    next();
+  };
+}

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { fetchBundle } from '../attack/bundle-source';
 import { CHANGE_CATEGORIES } from '../attack/diff';
 import { ImportService, type ChangeReport } from '../attack/import-service';
+import { MappingService } from '../mappings/mapping-service';
 import { applySchema } from '../attack/schema';
 import { StatusService, type Status } from '../attack/status-service';
 import { ConfigError, loadConfig, type Config } from '../shared/config';
@@ -181,7 +182,10 @@ async function importMitre(argv: {
     throw new UsageError('--domain applies to one bundle: pass a single --url');
   const progress = progressReporter();
   const reports = await withGraph(ctx, async ({ graph }) => {
-    const importer = new ImportService(graph, ctx.log, ctx.config.importBatchSize);
+    const mappings = new MappingService(graph);
+    const importer = new ImportService(graph, ctx.log, ctx.config.importBatchSize, () =>
+      mappings.applyRelease(),
+    );
     const out: ChangeReport[] = [];
     for (const url of urls) {
       const fetched = await fetchBundle(url, {

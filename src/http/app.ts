@@ -9,6 +9,8 @@ import { AttackService } from '../attack/attack-service';
 import type { ImportService } from '../attack/import-service';
 import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
 import type { ReleaseCache } from '../attack/release-cache';
+import { mappingRouter } from '../mappings/mapping-routes';
+import type { MappingService } from '../mappings/mapping-service';
 import type { StatusService } from '../attack/status-service';
 import type { Authorizer } from '../auth/authorization';
 import type { TokenVerifier } from '../auth/identity';
@@ -35,6 +37,7 @@ export interface AppDeps {
   importer: ImportService;
   status: StatusService;
   cache: ReleaseCache;
+  mappings: MappingService;
   /** Tests validate every response against openapi.yaml; production leaves it off for speed. */
   validateResponses?: boolean;
 }
@@ -131,6 +134,8 @@ export function createApp(deps: AppDeps): Express {
       deps.authorizer,
     ),
   );
+
+  app.use(API_BASE, mappingRouter(deps.mappings, deps.authorizer));
 
   app.use((req: Request) => {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);

@@ -89,8 +89,17 @@ export function problemHandler(log: Logger) {
           `Bearer realm="ttpgraph", error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`,
         );
       }
-      const details = err.details as { issues?: unknown[] } | undefined;
-      if (Array.isArray(details?.issues)) {
+      const details = err.details as { issues?: unknown[]; errors?: unknown[] } | undefined;
+      if (Array.isArray(details?.errors)) {
+        problem.errors = (
+          details.errors as Array<{ index?: number; path: string; message: string }>
+        )
+          .slice(0, 1000)
+          .map((e) => ({
+            path: e.index === undefined ? e.path : `/items/${e.index}/${e.path}`,
+            message: e.message,
+          }));
+      } else if (Array.isArray(details?.issues)) {
         problem.errors = (
           details.issues as Array<{ object: string; path: string; message: string }>
         )

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImportService } from '../attack/import-service';
 import { ReleaseCache } from '../attack/release-cache';
+import { MappingService } from '../mappings/mapping-service';
 import { applySchema } from '../attack/schema';
 import { StatusService } from '../attack/status-service';
 import { createAuthorizer } from '../auth/authorization';
@@ -42,7 +43,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   try {
     await applySchema(connection.graph);
     status = new StatusService(connection.graph);
-    const importer = new ImportService(connection.graph, log, config.importBatchSize);
+    const mappings = new MappingService(connection.graph);
+    const importer = new ImportService(connection.graph, log, config.importBatchSize, () =>
+      mappings.applyRelease(),
+    );
     const cache = new ReleaseCache(
       connection.graph,
       log,
@@ -60,6 +64,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       importer,
       status,
       cache,
+      mappings,
     });
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));

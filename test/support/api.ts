@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { SignJWT } from 'jose';
 import { ImportService } from '../../src/attack/import-service';
 import { ReleaseCache } from '../../src/attack/release-cache';
+import { MappingService } from '../../src/mappings/mapping-service';
 import { StatusService } from '../../src/attack/status-service';
 import { createAuthorizer } from '../../src/auth/authorization';
 import { createTokenVerifier } from '../../src/auth/identity';
@@ -18,6 +19,7 @@ export interface TestApi {
   config: Config;
   importer: ImportService;
   cache: ReleaseCache;
+  mappings: MappingService;
   /** Closes the app's own driver (the one its metrics observe). */
   close(): Promise<void>;
 }
@@ -31,7 +33,8 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     metrics.observeQuery(...a),
   );
   const status = (late.status = new StatusService(graph));
-  const importer = new ImportService(graph, silentLogger);
+  const mappings = new MappingService(graph);
+  const importer = new ImportService(graph, silentLogger, 2_000, () => mappings.applyRelease());
   const cache = new ReleaseCache(graph, silentLogger, config.cache.entries, config.cache.pollMs);
   await cache.start();
   const app = createApp({
@@ -44,6 +47,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     importer,
     status,
     cache,
+    mappings,
     validateResponses: true,
   });
   return {
@@ -51,6 +55,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     config,
     importer,
     cache,
+    mappings,
     close: async () => {
       cache.stop();
       await graph.close();

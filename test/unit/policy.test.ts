@@ -21,6 +21,21 @@ const TABLE: Array<[string, string, string, boolean]> = [
   ['viewer', 'status', 'read', true],
   ['viewer', 'imports', 'create', false],
   ['stranger', 'attack', 'read', false],
+  ['superuser', 'mappings', 'delete-any', true],
+  ['admin', 'mappings', 'read', true],
+  ['admin', 'mappings', 'create', true],
+  ['admin', 'mappings', 'update-any', true],
+  ['admin', 'mappings', 'delete-any', true],
+  ['analyst', 'mappings', 'read', true],
+  ['analyst', 'mappings', 'create', true],
+  ['analyst', 'mappings', 'update-own', true],
+  ['analyst', 'mappings', 'update-any', false],
+  ['analyst', 'mappings', 'delete-own', true],
+  ['analyst', 'mappings', 'delete-any', false],
+  ['viewer', 'mappings', 'read', true],
+  ['viewer', 'mappings', 'create', false],
+  ['viewer', 'mappings', 'update-own', false],
+  ['viewer', 'mappings', 'delete-own', false],
 ];
 
 let authorizer: Authorizer;

@@ -1,0 +1,2 @@
+MATCH (d:AttackDomain)
+RETURN d.name AS domain, d.version AS version

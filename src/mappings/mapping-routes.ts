@@ -1,0 +1,131 @@
+import { Router, type Request } from 'express';
+import type { Authorizer } from '../auth/authorization';
+import { authorize, authorizeAny } from '../auth/middleware';
+import { flag, optionalFlag, optionalString, pageRequest, toPage } from '../http/pagination';
+import { BadRequestError } from '../shared/errors';
+import {
+  KINDS,
+  type Actor,
+  type Kind,
+  type MappingInput,
+  type MappingService,
+} from './mapping-service';
+
+/** Tenant data needs one tenant: a superuser names it with X-Tenant. */
+function tenantOf(req: Request): string {
+  const tenant = req.auth?.tenant ?? '';
+  if (tenant === '' || tenant === '*') {
+    throw new BadRequestError(
+      'this operation acts on one tenant: name it with the X-Tenant header',
+    );
+  }
+  return tenant;
+}
+
+function actor(req: Request, action: 'update' | 'delete'): Actor {
+  const any = req.auth?.granted.has(`mappings:${action}-any`) === true;
+  return {
+    tenant: tenantOf(req),
+    userId: req.auth?.identity.userId ?? '',
+    scope: any ? 'any' : 'own',
+  };
+}
+
+/** alert-mappings/, incident-mappings/, observable-mappings/ and mapping-changes/. */
+export function mappingRouter(service: MappingService, authorizer: Authorizer): Router {
+  const router = Router();
+  const read = authorize(authorizer, 'mappings', 'read');
+  const create = authorize(authorizer, 'mappings', 'create');
+  const update = authorizeAny(authorizer, 'mappings', ['update-any', 'update-own']);
+  const remove = authorizeAny(authorizer, 'mappings', ['delete-any', 'delete-own']);
+
+  for (const kind of Object.keys(KINDS) as Kind[]) {
+    const base = `/${kind}-mappings`;
+    router.get(`${base}/`, read, async (req, res) => {
+      const q = req.query as Record<string, unknown>;
+      const page = pageRequest(q);
+      const { count, results } = await service.list(
+        tenantOf(req),
+        kind,
+        {
+          entityId: optionalString(q[KINDS[kind].idField]),
+          technique: optionalString(q.technique),
+          includeSubtechniques: flag(q.include_subtechniques),
+          tactic: optionalString(q.tactic),
+          source: optionalString(q.source),
+          minConfidence: q.min_confidence === undefined ? null : Number(q.min_confidence),
+          createdAfter: optionalString(q.created_after),
+          createdBefore: optionalString(q.created_before),
+          occurredAfter: optionalString(q.occurred_after),
+          occurredBefore: optionalString(q.occurred_before),
+          stale: optionalFlag(q.stale),
+        },
+        page,
+      );
+      res.json(toPage(req, page, count, results));
+    });
+
+    router.post(`${base}/`, create, async (req, res) => {
+      const [one] = await service.create(
+        { tenant: tenantOf(req), userId: req.auth?.identity.userId ?? '', scope: 'own' },
+        kind,
+        [req.body as MappingInput],
+      );
+      res.status(one?.created ? 201 : 200).json({ ...one?.mapping, warnings: one?.warnings ?? [] });
+    });
+
+    router.post(`${base}/bulk/`, create, async (req, res) => {
+      const items = (req.body as { items: MappingInput[] }).items;
+      const out = await service.create(
+        { tenant: tenantOf(req), userId: req.auth?.identity.userId ?? '', scope: 'own' },
+        kind,
+        items,
+      );
+      res.status(201).json({
+        count: out.length,
+        created: out.filter((o) => o.created).length,
+        results: out.map((o) => ({ ...o.mapping, warnings: o.warnings })),
+      });
+    });
+
+    router.get(`${base}/:id/`, read, async (req, res) => {
+      res.json(await service.get(tenantOf(req), kind, String(req.params.id)));
+    });
+
+    router.get(`${base}/:id/events/`, read, async (req, res) => {
+      await service.get(tenantOf(req), kind, String(req.params.id)).catch(async (err: unknown) => {
+        // A deleted mapping keeps its trail: only an id this tenant never had is unknown.
+        await service.events(tenantOf(req), String(req.params.id)).catch(() => {
+          throw err;
+        });
+      });
+      res.json({ results: await service.events(tenantOf(req), String(req.params.id)) });
+    });
+
+    router.patch(`${base}/:id/`, update, async (req, res) => {
+      res.json(
+        await service.update(
+          actor(req, 'update'),
+          kind,
+          String(req.params.id),
+          req.body as MappingInput,
+        ),
+      );
+    });
+
+    router.delete(`${base}/:id/`, remove, async (req, res) => {
+      await service.remove(actor(req, 'delete'), kind, String(req.params.id));
+      res.status(204).end();
+    });
+  }
+
+  router.get('/mapping-changes/', read, async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const page = pageRequest(q);
+    const kind = optionalString(q.kind) as Kind | null;
+    const { count, results } = await service.changes(tenantOf(req), kind, page);
+    res.json(toPage(req, page, count, results));
+  });
+
+  return router;
+}

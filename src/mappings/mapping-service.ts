@@ -1,0 +1,443 @@
+import { randomUUID } from 'node:crypto';
+import { loadQueries } from '../shared/cypher';
+import { AppError, BadRequestError, ForbiddenError, NotFoundError } from '../shared/errors';
+import type { Graph } from '../shared/neo4j';
+
+const QUERIES = [
+  'mappings/resolve-techniques',
+  'mappings/domain-versions',
+  'mappings/create',
+  'mappings/view',
+  'mappings/list',
+  'mappings/technique-family',
+  'mappings/update',
+  'mappings/delete',
+  'mappings/events',
+  'mappings/remap-revoked',
+  'mappings/flag-stale',
+  'mappings/changes',
+] as const;
+
+/** The three things a SOC platform maps to techniques, with the field that names each. */
+export const KINDS = {
+  alert: { label: 'Alert', idField: 'alert_id' },
+  incident: { label: 'Incident', idField: 'incident_id' },
+  observable: { label: 'Observable', idField: 'observable_id' },
+} as const;
+export type Kind = keyof typeof KINDS;
+
+export const SOURCES = ['manual', 'rule', 'enrichment', 'auto'] as const;
+export const MAX_BULK = 10_000;
+
+/** Who acts, in which tenant, and how far their write permissions reach (Casbin decides). */
+export interface Actor {
+  tenant: string;
+  userId: string;
+  scope: 'own' | 'any';
+}
+
+/** A mapping as the API receives it (already checked against openapi.yaml). */
+export type MappingInput = Record<string, unknown> & {
+  technique: string;
+  tactic?: string;
+  source?: string;
+  confidence?: number;
+  procedure?: string;
+  occurred_at?: string;
+  allow_deprecated?: boolean;
+};
+
+/** Something wrong with one item of a create: 422 lists each with its index. */
+export class UnprocessableMappingError extends AppError {
+  override readonly status = 422;
+  override readonly type = 'https://ttpgraph.dev/problems/invalid-mapping';
+  override readonly title = 'Invalid mapping';
+}
+
+export class ConflictError extends AppError {
+  override readonly status = 409;
+  override readonly type = 'https://ttpgraph.dev/problems/conflict';
+  override readonly title = 'Conflict';
+}
+
+interface Resolved {
+  given: string;
+  stixId: string;
+  attackId: string | null;
+  revoked: boolean;
+  activeStixId: string;
+  activeAttackId: string | null;
+  activeName: string | null;
+  activeDeprecated: boolean;
+  activeRevoked: boolean;
+  tactics: string[];
+  domain: string | null;
+}
+
+interface View {
+  mapping: Record<string, unknown>;
+  technique: Record<string, unknown>;
+  incidentId: string | null;
+  alertId: string | null;
+}
+
+const ENTITY_FIELDS: Record<Kind, string[]> = {
+  alert: ['title', 'severity', 'status'],
+  incident: ['title', 'severity', 'status'],
+  observable: ['observable_type', 'observable_value'],
+};
+
+/** Mappings of tenant data to techniques: every query carries the tenant. */
+export class MappingService {
+  private readonly q = loadQueries(QUERIES);
+
+  constructor(private readonly graph: Graph) {}
+
+  private async resolve(ids: string[]): Promise<Map<string, Resolved>> {
+    const rows = await this.graph.read<Resolved>(this.q['mappings/resolve-techniques'], {
+      ids: [...new Set(ids)],
+    });
+    return new Map(rows.map((r) => [r.given, r]));
+  }
+
+  /** Creates mappings, all or none; an existing identical mapping is returned, not duplicated. */
+  async create(actor: Actor, kind: Kind, items: MappingInput[]) {
+    if (items.length > MAX_BULK)
+      throw new BadRequestError(`at most ${MAX_BULK} mappings per request`);
+    const idField = KINDS[kind].idField;
+    const [resolved, versions] = await Promise.all([
+      this.resolve(items.map((i) => i.technique)),
+      this.graph.read<{ domain: string; version: string }>(this.q['mappings/domain-versions']),
+    ]);
+    const versionOf = new Map(versions.map((v) => [v.domain, v.version]));
+    const errors: Array<{ index: number; path: string; message: string }> = [];
+    const warnings: Array<{ index: number; message: string }> = [];
+    const now = new Date().toISOString();
+    const rows = items.map((item, index) => {
+      const t = resolved.get(item.technique);
+      if (!t) {
+        errors.push({ index, path: 'technique', message: `unknown technique ${item.technique}` });
+        return null;
+      }
+      if (t.activeRevoked) {
+        errors.push({
+          index,
+          path: 'technique',
+          message: `${item.technique} is revoked and has no active replacement`,
+        });
+        return null;
+      }
+      if (t.activeDeprecated && item.allow_deprecated !== true) {
+        errors.push({
+          index,
+          path: 'technique',
+          message: `${t.activeAttackId ?? item.technique} is deprecated (set allow_deprecated to map it anyway)`,
+        });
+        return null;
+      }
+      if (item.tactic !== undefined && !t.tactics.includes(item.tactic)) {
+        errors.push({
+          index,
+          path: 'tactic',
+          message: `${item.tactic} is not a tactic of ${t.activeAttackId} (${t.tactics.join(', ') || 'none'})`,
+        });
+        return null;
+      }
+      if (t.revoked) {
+        warnings.push({
+          index,
+          message: `${t.attackId ?? item.technique} is revoked: mapped to ${t.activeAttackId} instead`,
+        });
+      }
+      const entityId = String(item[idField]);
+      const entityProps: Record<string, unknown> = {};
+      for (const f of ENTITY_FIELDS[kind])
+        if (item[f] !== undefined) entityProps[f.replace(/^observable_/, '')] = item[f];
+      return {
+        index,
+        label: KINDS[kind].label,
+        entityId,
+        entityProps,
+        incidentId: kind !== 'incident' ? ((item.incident_id as string | undefined) ?? null) : null,
+        alertId: kind === 'observable' ? ((item.alert_id as string | undefined) ?? null) : null,
+        techniqueStixId: t.activeStixId,
+        key: JSON.stringify([kind, entityId, t.activeStixId, item.tactic ?? null]),
+        occurredAt: item.occurred_at ?? null,
+        eventId: randomUUID(),
+        changes: JSON.stringify({
+          created: { technique: t.activeAttackId, tactic: item.tactic ?? null },
+        }),
+        mapping: {
+          id: randomUUID(),
+          kind,
+          entity_id: entityId,
+          technique_id: t.activeAttackId,
+          technique_stix_id: t.activeStixId,
+          original_technique_id: t.revoked ? (t.attackId ?? item.technique) : null,
+          tactic: item.tactic ?? null,
+          source: item.source ?? 'manual',
+          confidence: item.confidence ?? 50,
+          procedure: item.procedure ?? null,
+          created_by: actor.userId,
+          attack_version: (t.domain && versionOf.get(t.domain)) ?? null,
+          stale: t.activeDeprecated,
+        },
+      };
+    });
+    if (errors.length > 0) {
+      throw new UnprocessableMappingError(
+        items.length === 1
+          ? (errors[0]?.message ?? 'invalid mapping')
+          : `${errors.length} of ${items.length} mappings are invalid; none was created`,
+        { errors },
+      );
+    }
+    const written = await this.graph.writeTransaction((tx) =>
+      tx.run<{ index: number; id: string; created: boolean }>(this.q['mappings/create'], {
+        tenant: actor.tenant,
+        actor: actor.userId,
+        now,
+        rows,
+      }),
+    );
+    const byIndex = new Map(written.map((w) => [w.index, w]));
+    const views = await this.views(
+      actor.tenant,
+      written.map((w) => w.id),
+      kind,
+    );
+    return items.map((_, index) => {
+      const w = byIndex.get(index) as { id: string; created: boolean };
+      return {
+        created: w.created,
+        mapping: views.get(w.id),
+        warnings: warnings.filter((x) => x.index === index).map((x) => x.message),
+      };
+    });
+  }
+
+  private async views(
+    tenant: string,
+    ids: string[],
+    kind?: Kind,
+  ): Promise<Map<string, Record<string, unknown>>> {
+    const rows = await this.graph.read<View>(this.q['mappings/view'], { tenant, ids });
+    return new Map(
+      rows
+        .filter((r) => !kind || r.mapping.kind === kind)
+        .map((r) => [r.mapping.id as string, apiMapping(r)]),
+    );
+  }
+
+  async get(tenant: string, kind: Kind, id: string) {
+    const view = (await this.views(tenant, [id], kind)).get(id);
+    // Another tenant's mapping answers exactly as a missing one does.
+    if (!view) throw new NotFoundError(`no ${kind} mapping with id ${id}`);
+    return view;
+  }
+
+  async list(
+    tenant: string,
+    kind: Kind,
+    f: {
+      entityId: string | null;
+      technique: string | null;
+      includeSubtechniques: boolean;
+      tactic: string | null;
+      source: string | null;
+      minConfidence: number | null;
+      createdAfter: string | null;
+      createdBefore: string | null;
+      occurredAfter: string | null;
+      occurredBefore: string | null;
+      stale: boolean | null;
+    },
+    page: { limit: number; offset: number },
+  ) {
+    let techniques: string[] | null = null;
+    if (f.technique !== null) {
+      const [row] = await this.graph.read<{ ids: string[] }>(this.q['mappings/technique-family'], {
+        id: f.technique,
+        withSubtechniques: f.includeSubtechniques,
+      });
+      techniques = row?.ids ?? [];
+    }
+    const [row] = await this.graph.read<{ count: number; ids: string[] }>(this.q['mappings/list'], {
+      tenant,
+      kind,
+      entityId: f.entityId,
+      techniques,
+      tactic: f.tactic,
+      source: f.source,
+      minConfidence: f.minConfidence,
+      createdAfter: f.createdAfter,
+      createdBefore: f.createdBefore,
+      occurredAfter: f.occurredAfter,
+      occurredBefore: f.occurredBefore,
+      stale: f.stale,
+      ...page,
+    });
+    const ids = row?.ids ?? [];
+    const views = await this.views(tenant, ids, kind);
+    return {
+      count: row?.count ?? 0,
+      results: ids.map((id) => views.get(id)).filter((v) => v !== undefined),
+    };
+  }
+
+  private async editable(actor: Actor, kind: Kind, id: string) {
+    const current = await this.get(actor.tenant, kind, id);
+    if (actor.scope === 'own' && current.created_by !== actor.userId) {
+      throw new ForbiddenError('you may change and delete only the mappings you created');
+    }
+    return current;
+  }
+
+  async update(actor: Actor, kind: Kind, id: string, patch: MappingInput | Partial<MappingInput>) {
+    const current = await this.editable(actor, kind, id);
+    const changes: Record<string, unknown> = {};
+    const diff: Record<string, { from: unknown; to: unknown }> = {};
+    let techniqueStixId: string | null = null;
+    const technique = current.technique as { id: string; stix_id: string };
+    let tactics: string[] | null = null;
+    if (patch.technique !== undefined) {
+      const t = (await this.resolve([patch.technique])).get(patch.technique);
+      if (!t) throw new UnprocessableMappingError(`unknown technique ${patch.technique}`);
+      if (t.activeDeprecated && patch.allow_deprecated !== true) {
+        throw new UnprocessableMappingError(
+          `${t.activeAttackId} is deprecated (set allow_deprecated to map it anyway)`,
+        );
+      }
+      if (t.activeStixId !== technique.stix_id) {
+        techniqueStixId = t.activeStixId;
+        changes.technique_id = t.activeAttackId;
+        changes.technique_stix_id = t.activeStixId;
+        changes.stale = t.activeDeprecated;
+        diff.technique = { from: technique.id, to: t.activeAttackId };
+      }
+      tactics = t.tactics;
+    }
+    for (const field of ['tactic', 'source', 'confidence', 'procedure'] as const) {
+      if (patch[field] !== undefined && patch[field] !== current[field]) {
+        changes[field] = patch[field];
+        diff[field] = { from: current[field], to: patch[field] };
+      }
+    }
+    if (changes.tactic !== undefined || techniqueStixId !== null) {
+      const tactic = (changes.tactic ?? current.tactic) as string | null;
+      const allowed =
+        tactics ?? (await this.resolve([technique.stix_id])).get(technique.stix_id)?.tactics ?? [];
+      if (tactic !== null && !allowed.includes(tactic)) {
+        throw new UnprocessableMappingError(`${tactic} is not a tactic of the mapped technique`);
+      }
+      changes.key = JSON.stringify([
+        kind,
+        current[KINDS[kind].idField],
+        techniqueStixId ?? technique.stix_id,
+        tactic,
+      ]);
+    }
+    if (patch.occurred_at !== undefined)
+      diff.occurred_at = { from: current.occurred_at, to: patch.occurred_at };
+    if (Object.keys(diff).length === 0) return current;
+    try {
+      await this.graph.write(this.q['mappings/update'], {
+        id,
+        tenant: actor.tenant,
+        changes,
+        occurredAt: patch.occurred_at ?? null,
+        techniqueStixId,
+        eventId: randomUUID(),
+        actor: actor.userId,
+        now: new Date().toISOString(),
+        diff: JSON.stringify(diff),
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'Neo.ClientError.Schema.ConstraintValidationFailed') {
+        throw new ConflictError(
+          'an identical mapping (same entity, technique and tactic) already exists',
+        );
+      }
+      throw err;
+    }
+    return this.get(actor.tenant, kind, id);
+  }
+
+  async remove(actor: Actor, kind: Kind, id: string): Promise<void> {
+    const current = await this.editable(actor, kind, id);
+    await this.graph.write(this.q['mappings/delete'], {
+      id,
+      tenant: actor.tenant,
+      eventId: randomUUID(),
+      actor: actor.userId,
+      now: new Date().toISOString(),
+      diff: JSON.stringify({
+        deleted: { technique: (current.technique as { id: string }).id, tactic: current.tactic },
+      }),
+    });
+  }
+
+  /** The audit trail of a mapping of the tenant (kept after it is deleted). */
+  async events(tenant: string, id: string) {
+    const rows = await this.graph.read<{ event: Record<string, unknown> }>(
+      this.q['mappings/events'],
+      { tenant, id },
+    );
+    if (rows.length === 0) throw new NotFoundError(`no mapping with id ${id}`);
+    return rows.map((r) => ({
+      ...r.event,
+      changes: JSON.parse(r.event.changes as string) as unknown,
+    }));
+  }
+
+  /**
+   * After a release: mappings on revoked techniques move to the active end of the chain, those on
+   * deprecated techniques are flagged stale. Idempotent; audited as the system.
+   */
+  async applyRelease(): Promise<{ remapped: number; staleChanged: number }> {
+    const now = new Date().toISOString();
+    return this.graph.writeTransaction(async (tx) => {
+      const [r] = await tx.run<{ remapped: number }>(this.q['mappings/remap-revoked'], { now });
+      const [s] = await tx.run<{ changed: number }>(this.q['mappings/flag-stale'], { now });
+      return { remapped: r?.remapped ?? 0, staleChanged: s?.changed ?? 0 };
+    });
+  }
+
+  async changes(tenant: string, kind: Kind | null, page: { limit: number; offset: number }) {
+    const [row] = await this.graph.read<{ count: number; ids: string[] }>(
+      this.q['mappings/changes'],
+      { tenant, kind, ...page },
+    );
+    const ids = row?.ids ?? [];
+    const views = await this.views(tenant, ids);
+    return {
+      count: row?.count ?? 0,
+      results: ids.map((id) => views.get(id)).filter((v) => v !== undefined),
+    };
+  }
+}
+
+function apiMapping(v: View): Record<string, unknown> {
+  const m = v.mapping;
+  const kind = m.kind as Kind;
+  const out: Record<string, unknown> = {
+    id: m.id,
+    kind,
+    [KINDS[kind].idField]: m.entity_id,
+    technique: v.technique,
+    original_technique_id: m.original_technique_id ?? null,
+    tactic: m.tactic ?? null,
+    source: m.source,
+    confidence: m.confidence,
+    procedure: m.procedure ?? null,
+    occurred_at: m.occurred_at ?? null,
+    created_by: m.created_by,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+    attack_version: m.attack_version ?? null,
+    stale: m.stale === true,
+  };
+  if (kind !== 'incident') out.incident_id = v.incidentId;
+  if (kind === 'observable') out.alert_id = v.alertId;
+  return out;
+}

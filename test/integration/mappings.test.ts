@@ -1,0 +1,330 @@
+import request from 'supertest';
+import { ImportService } from '../../src/attack/import-service';
+import type { Graph } from '../../src/shared/neo4j';
+import { superuser, testApp, token, type TestApi } from '../support/api';
+import { asFetched, fixtureBundle, freshGraph, silentLogger } from '../support/graph';
+
+let graph: Graph;
+let api: TestApi;
+const who = {
+  alice: () => token({ sub: 'alice', tenant: 'acme', roles: ['analyst'] }),
+  bob: () => token({ sub: 'bob', tenant: 'acme', roles: ['analyst'] }),
+  ada: () => token({ sub: 'ada', tenant: 'acme', roles: ['admin'] }),
+  victor: () => token({ sub: 'victor', tenant: 'acme', roles: ['viewer'] }),
+  gina: () => token({ sub: 'gina', tenant: 'globex', roles: ['admin'] }),
+  root: superuser,
+};
+type Who = keyof typeof who;
+
+beforeAll(async () => {
+  graph = await freshGraph();
+  await new ImportService(graph, silentLogger).importBytes(asFetched(fixtureBundle(), 'fixture'));
+  api = await testApp();
+});
+afterAll(async () => {
+  await api.close();
+  await graph.close();
+});
+
+async function as(
+  user: Who,
+  method: 'get' | 'post' | 'patch' | 'delete',
+  path: string,
+  body?: unknown,
+) {
+  const req = request(api.app)
+    [method](`/api/v1/mitre${path}`)
+    .set('Authorization', `Bearer ${await who[user]()}`);
+  return body === undefined ? req : req.send(body as object);
+}
+
+describe('creating mappings', () => {
+  it('maps an alert to a technique and tactic, once', async () => {
+    const r = await as('alice', 'post', '/alert-mappings/', {
+      alert_id: 'A-1',
+      incident_id: 'I-1',
+      technique: 'T1059.001',
+      tactic: 'execution',
+      source: 'rule',
+      confidence: 80,
+      procedure: 'powershell -enc ...',
+      occurred_at: '2026-11-01T10:00:00Z',
+      title: 'Encoded PowerShell',
+      severity: 'high',
+    });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({
+      kind: 'alert',
+      alert_id: 'A-1',
+      incident_id: 'I-1',
+      technique: { id: 'T1059.001', name: 'PowerShell' },
+      tactic: 'execution',
+      source: 'rule',
+      confidence: 80,
+      created_by: 'alice',
+      attack_version: '18.1',
+      stale: false,
+      original_technique_id: null,
+      warnings: [],
+    });
+    const again = await as('bob', 'post', '/alert-mappings/', {
+      alert_id: 'A-1',
+      technique: 'attack-pattern--970a3432-3237-47ad-bcca-7d8cbb217736',
+      tactic: 'execution',
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(r.body.id);
+  });
+
+  it.each([
+    ['an unknown technique', { technique: 'T9999' }, /unknown technique T9999/],
+    ['a deprecated technique', { technique: 'T1064' }, /T1064 is deprecated/],
+    [
+      'a tactic the technique lacks',
+      { technique: 'T1059.001', tactic: 'persistence' },
+      /persistence is not a tactic of T1059.001/,
+    ],
+  ])('refuses %s with 422', async (_name, body, detail) => {
+    const r = await as('alice', 'post', '/alert-mappings/', { alert_id: 'A-2', ...body });
+    expect(r.status).toBe(422);
+    expect(r.type).toBe('application/problem+json');
+    expect(r.body.detail).toMatch(detail);
+  });
+
+  it('maps a deprecated technique when allowed, flagged stale', async () => {
+    const r = await as('alice', 'post', '/incident-mappings/', {
+      incident_id: 'I-1',
+      technique: 'T1064',
+      allow_deprecated: true,
+    });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({
+      kind: 'incident',
+      incident_id: 'I-1',
+      stale: true,
+      technique: { id: 'T1064' },
+    });
+  });
+
+  it('maps a revoked technique to its replacement, with a warning', async () => {
+    const r = await as('alice', 'post', '/observable-mappings/', {
+      observable_id: 'O-1',
+      alert_id: 'A-1',
+      technique: 'T1143',
+      observable_type: 'process',
+      observable_value: 'powershell.exe -w hidden',
+    });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({
+      technique: { id: 'T1564.003' },
+      original_technique_id: 'T1143',
+      alert_id: 'A-1',
+    });
+    expect(r.body.warnings[0]).toMatch(/T1143 is revoked: mapped to T1564.003/);
+  });
+
+  it('creates in bulk, all or nothing, naming each bad item', async () => {
+    const bad = await as('alice', 'post', '/alert-mappings/bulk/', {
+      items: [
+        { alert_id: 'B-1', technique: 'T1059' },
+        { alert_id: 'B-2', technique: 'T0000' },
+        { alert_id: 'B-3', technique: 'T1564', tactic: 'execution' },
+      ],
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([
+      { path: '/items/1/technique', message: 'unknown technique T0000' },
+      {
+        path: '/items/2/tactic',
+        message: expect.stringMatching(/execution is not a tactic of T1564/),
+      },
+    ]);
+    expect((await as('alice', 'get', '/alert-mappings/?alert_id=B-1')).body.count).toBe(0);
+    const good = await as('alice', 'post', '/alert-mappings/bulk/', {
+      items: [
+        { alert_id: 'B-1', technique: 'T1059', confidence: 30 },
+        { alert_id: 'B-2', technique: 'T1059.003', source: 'enrichment' },
+        { alert_id: 'B-1', technique: 'T1059', confidence: 30 },
+      ],
+    });
+    expect(good.status).toBe(201);
+    expect(good.body).toMatchObject({ count: 3, created: 2 });
+    expect(good.body.results[2].id).toBe(good.body.results[0].id);
+  });
+
+  it('lets viewers read but not create', async () => {
+    expect(
+      (await as('victor', 'post', '/alert-mappings/', { alert_id: 'V', technique: 'T1059' }))
+        .status,
+    ).toBe(403);
+    expect((await as('victor', 'get', '/alert-mappings/')).status).toBe(200);
+  });
+});
+
+describe('listing mappings', () => {
+  it.each([
+    ['technique=T1059', ['B-1']],
+    ['technique=T1059&include_subtechniques=true', ['A-1', 'B-1', 'B-2']],
+    ['tactic=execution', ['A-1']],
+    ['source=enrichment', ['B-2']],
+    ['min_confidence=60', ['A-1']],
+    ['alert_id=A-1', ['A-1']],
+    ['occurred_after=2026-10-01T00:00:00Z&occurred_before=2026-12-01T00:00:00Z', ['A-1']],
+  ])('filters alert mappings by %s', async (query, alerts) => {
+    const r = await as('victor', 'get', `/alert-mappings/?${query}`);
+    expect(r.status).toBe(200);
+    expect(r.body.results.map((m: { alert_id: string }) => m.alert_id).sort()).toEqual(alerts);
+  });
+
+  it('pages in the seed platform shape', async () => {
+    const r = await as('victor', 'get', '/alert-mappings/?limit=1');
+    expect(r.body.count).toBe(3);
+    expect(r.body.results).toHaveLength(1);
+    expect(r.body.next).toMatch(/offset=1/);
+  });
+});
+
+describe('changing and deleting', () => {
+  let id: string;
+  beforeAll(async () => {
+    id = (await as('alice', 'get', '/alert-mappings/?alert_id=A-1')).body.results[0].id;
+  });
+
+  it('lets an analyst change her own mapping, audited', async () => {
+    const r = await as('alice', 'patch', `/alert-mappings/${id}/`, {
+      confidence: 90,
+      procedure: 'updated',
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ confidence: 90, procedure: 'updated' });
+    const events = (await as('victor', 'get', `/alert-mappings/${id}/events/`)).body.results;
+    expect(events.map((e: { action: string }) => e.action)).toEqual(['created', 'updated']);
+    expect(events[1]).toMatchObject({
+      actor: 'alice',
+      changes: { confidence: { from: 80, to: 90 } },
+    });
+  });
+
+  it("forbids another analyst's change, allows the tenant admin's", async () => {
+    expect((await as('bob', 'patch', `/alert-mappings/${id}/`, { confidence: 10 })).status).toBe(
+      403,
+    );
+    expect((await as('bob', 'delete', `/alert-mappings/${id}/`)).status).toBe(403);
+    const r = await as('ada', 'patch', `/alert-mappings/${id}/`, { source: 'manual' });
+    expect(r.status).toBe(200);
+  });
+
+  it('refuses a change that would duplicate another mapping', async () => {
+    const other = await as('alice', 'post', '/alert-mappings/', {
+      alert_id: 'A-1',
+      technique: 'T1059.001',
+    });
+    expect(other.status).toBe(201);
+    const r = await as('alice', 'patch', `/alert-mappings/${other.body.id}/`, {
+      tactic: 'execution',
+    });
+    expect(r.status).toBe(409);
+    expect((await as('alice', 'delete', `/alert-mappings/${other.body.id}/`)).status).toBe(204);
+  });
+
+  it('deletes, keeping the audit trail', async () => {
+    expect((await as('ada', 'delete', `/alert-mappings/${id}/`)).status).toBe(204);
+    expect((await as('ada', 'get', `/alert-mappings/${id}/`)).status).toBe(404);
+    const events = (await as('victor', 'get', `/alert-mappings/${id}/events/`)).body.results;
+    expect(events.map((e: { action: string }) => e.action)).toEqual([
+      'created',
+      'updated',
+      'updated',
+      'deleted',
+    ]);
+  });
+});
+
+describe('tenants', () => {
+  it("never shows one tenant's mappings to another: a foreign id is a 404", async () => {
+    const mine = await as('alice', 'post', '/alert-mappings/', {
+      alert_id: 'T-1',
+      technique: 'T1059',
+    });
+    for (const [method, body] of [['get'], ['patch', { confidence: 1 }], ['delete']] as const) {
+      const r = await as('gina', method, `/alert-mappings/${mine.body.id}/`, body);
+      expect(r.status).toBe(404);
+    }
+    expect((await as('gina', 'get', `/alert-mappings/${mine.body.id}/events/`)).status).toBe(404);
+    expect((await as('gina', 'get', '/alert-mappings/')).body.count).toBe(0);
+    expect((await as('gina', 'get', '/alert-mappings/?alert_id=T-1')).body.count).toBe(0);
+  });
+
+  it('makes a superuser name the tenant', async () => {
+    expect((await as('root', 'get', '/alert-mappings/')).status).toBe(400);
+    const r = await request(api.app)
+      .get('/api/v1/mitre/alert-mappings/?alert_id=T-1')
+      .set('Authorization', `Bearer ${await superuser()}`)
+      .set('X-Tenant', 'acme');
+    expect(r.body.count).toBe(1);
+  });
+});
+
+describe('releases that revoke or deprecate', () => {
+  it('moves mappings of a revoked technique and flags those of a deprecated one', async () => {
+    const moved = await as('alice', 'post', '/alert-mappings/', {
+      alert_id: 'R-1',
+      technique: 'T1059.003',
+      tactic: 'execution',
+    });
+    const staled = await as('alice', 'post', '/alert-mappings/', {
+      alert_id: 'R-2',
+      technique: 'T1564',
+    });
+    // A release in which T1059.003 is revoked by T1059.001 and T1564 deprecated.
+    const bundle = fixtureBundle();
+    const byAttackId = (id: string) =>
+      bundle.objects.find(
+        (o) =>
+          (o.external_references as Array<{ external_id?: string }> | undefined)?.[0]
+            ?.external_id === id && o.type === 'attack-pattern',
+      )!;
+    const t3 = byAttackId('T1059.003');
+    const t1 = byAttackId('T1059.001');
+    t3.revoked = true;
+    t3.modified = '2026-11-01T00:00:00.000Z';
+    byAttackId('T1564').x_mitre_deprecated = true;
+    bundle.objects.push({
+      type: 'relationship',
+      id: 'relationship--5b0d2c2e-6c3e-4a8c-9f0e-2f7e3b1d9c01',
+      spec_version: '2.1',
+      created: '2026-11-01T00:00:00.000Z',
+      modified: '2026-11-01T00:00:00.000Z',
+      relationship_type: 'revoked-by',
+      source_ref: t3.id,
+      target_ref: t1.id,
+    });
+    const report = await api.importer.importBytes(asFetched(bundle, 'release-19'));
+    expect(report.totals).toMatchObject({ revoked: 1, deprecated: 1 });
+    const m = (await as('alice', 'get', `/alert-mappings/${moved.body.id}/`)).body;
+    expect(m).toMatchObject({
+      technique: { id: 'T1059.001' },
+      original_technique_id: 'T1059.003',
+      tactic: 'execution',
+    });
+    const s = (await as('alice', 'get', `/alert-mappings/${staled.body.id}/`)).body;
+    expect(s.stale).toBe(true);
+    const events = (await as('alice', 'get', `/alert-mappings/${moved.body.id}/events/`)).body
+      .results;
+    expect(events.map((e: { action: string; actor: string }) => `${e.action}:${e.actor}`)).toEqual([
+      'created:alice',
+      'remapped:system',
+    ]);
+    const changes = (await as('victor', 'get', '/mapping-changes/?kind=alert')).body;
+    // B-2 was mapped to T1059.003 by the bulk test: it moves too.
+    expect(changes.results.map((c: { alert_id: string }) => c.alert_id).sort()).toEqual([
+      'B-2',
+      'R-1',
+      'R-2',
+    ]);
+    // Idempotent: running it again moves nothing.
+    expect(await api.mappings.applyRelease()).toEqual({ remapped: 0, staleChanged: 0 });
+    // Gina's tenant sees none of it.
+    expect((await as('gina', 'get', '/mapping-changes/')).body.count).toBe(0);
+  });
+});
