@@ -37,11 +37,12 @@ const schema = z.object({
   TTPGRAPH_CACHE_POLL_MS: z.coerce.number().int().min(100).default(2_000),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  // A bulk of 10,000 mappings must fit.
   TTPGRAPH_JSON_BODY_LIMIT: z.coerce
     .number()
     .int()
     .positive()
-    .default(1024 * 1024),
+    .default(16 * 1024 * 1024),
   TTPGRAPH_UPLOAD_LIMIT: z.coerce
     .number()
     .int()

@@ -1,0 +1,149 @@
+/**
+ * npm run bench:mappings — bulk creation and filtered lists of mappings through the real API.
+ *
+ * With Enterprise 18.1 loaded: one bulk request of 10,000 alert mappings; then 100,000 more
+ * spread over 10 tenants (alerts of incidents, and incidents); then one tenant's alert mappings
+ * by technique with its sub-techniques, and its incident mappings by incident, each listed
+ * repeatedly. Prints mappings/s and list latency p50/p99.
+ */
+import path from 'node:path';
+import { fetchBundle } from '../src/attack/bundle-source';
+import { ImportService } from '../src/attack/import-service';
+import { applySchema } from '../src/attack/schema';
+import { signDevelopmentToken } from '../src/auth/identity';
+import { startServer } from '../src/http/server';
+import { loadConfig } from '../src/shared/config';
+import { createLogger } from '../src/shared/logger';
+import { openGraph } from '../src/shared/neo4j';
+import { ATTACK_DATA, benchNeo4j, median, say } from './support';
+
+const SECRET = 'bench-secret-bench-secret-bench-secret';
+const LIST_RUNS = Number(process.env.BENCH_LIST_RUNS ?? 200);
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+
+async function main(): Promise<void> {
+  const neo = await benchNeo4j();
+  const graph = await openGraph({ ...loadConfig().neo4j, uri: neo.uri });
+  await applySchema(graph);
+  say('loading Enterprise 18.1');
+  const bundle = await fetchBundle(path.join(ATTACK_DATA, 'enterprise-attack-18.1.json.gz'), {
+    timeoutMs: 60_000,
+    maxBytes: 1e9,
+  });
+  await new ImportService(graph, createLogger('silent')).importBytes(bundle);
+  const techniques = (
+    await graph.read<{ id: string }>(
+      `MATCH (t:Technique) WHERE NOT t.revoked AND NOT t.deprecated RETURN t.attack_id AS id ORDER BY id`,
+    )
+  ).map((r) => r.id);
+  await graph.close();
+
+  const config = loadConfig({
+    ...process.env,
+    NEO4J_URI: neo.uri,
+    HTTP_PORT: '0',
+    JWT_SECRET: SECRET,
+    LOG_LEVEL: 'error',
+  });
+  const server = await startServer(config, createLogger('error'));
+  const tokenFor = (tenant: string) =>
+    signDevelopmentToken(
+      config.auth,
+      { sub: 'bench', tenants: [tenant], roles: ['analyst'], superuser: false },
+      3600,
+    );
+  const post = async (tenant: string, kind: string, items: object[]) => {
+    const res = await fetch(`${server.url}/api/v1/mitre/${kind}-mappings/bulk/`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await tokenFor(tenant)}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ items }),
+    });
+    if (res.status !== 201)
+      throw new Error(`bulk answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  };
+  const alerts = (tenant: string, n: number, offset: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      alert_id: `${tenant}-A-${offset + i}`,
+      incident_id: `${tenant}-I-${(offset + i) % 500}`,
+      technique: techniques[(offset + i) % techniques.length],
+      confidence: (offset + i) % 101,
+      source: 'rule',
+    }));
+
+  try {
+    say('bulk: 10,000 alert mappings in one request');
+    let t0 = performance.now();
+    await post('t0', 'alert', alerts('t0', 10_000, 0));
+    const firstMs = performance.now() - t0;
+
+    say('bulk: 100,000 more over 10 tenants (9,000 alert and 1,000 incident mappings each)');
+    t0 = performance.now();
+    for (let t = 1; t <= 10; t++) {
+      const tenant = `t${t}`;
+      await post(tenant, 'alert', alerts(tenant, 9_000, 0));
+      await post(
+        tenant,
+        'incident',
+        Array.from({ length: 1_000 }, (_, i) => ({
+          incident_id: `${tenant}-I-${i % 500}`,
+          technique: techniques[(i * 7) % techniques.length],
+        })),
+      );
+    }
+    const spreadMs = performance.now() - t0;
+
+    const list = async (url: string, tenant: string) => {
+      const auth = `Bearer ${await tokenFor(tenant)}`;
+      const times: number[] = [];
+      let count = 0;
+      for (let i = 0; i < LIST_RUNS; i++) {
+        const s = performance.now();
+        const res = await fetch(`${server.url}${url}`, { headers: { authorization: auth } });
+        const body = (await res.json()) as { count: number };
+        times.push(performance.now() - s);
+        if (res.status !== 200) throw new Error(`list answered ${res.status}`);
+        count = body.count;
+      }
+      return { p50: median(times), p99: percentile(times, 99), count };
+    };
+    say(`lists: ${LIST_RUNS} sequential requests each`);
+    const byTechnique = await list(
+      '/api/v1/mitre/alert-mappings/?technique=T1059&include_subtechniques=true&limit=50',
+      't5',
+    );
+    const byIncident = await list(
+      '/api/v1/mitre/incident-mappings/?incident_id=t5-I-42&limit=50',
+      't5',
+    );
+    const byTechniqueConfidence = await list(
+      '/api/v1/mitre/alert-mappings/?technique=T1566&include_subtechniques=true&min_confidence=50&limit=50',
+      't5',
+    );
+
+    console.log(
+      [
+        `bulk 10,000 in one request        ${(firstMs / 1000).toFixed(2)} s  ${Math.round(10_000 / (firstMs / 1000))} mappings/s  (target ≥ 5,000)`,
+        `bulk 100,000 over 10 tenants      ${(spreadMs / 1000).toFixed(2)} s  ${Math.round(100_000 / (spreadMs / 1000))} mappings/s`,
+        `list by technique + subs (t5)     p50 ${byTechnique.p50.toFixed(1)} ms  p99 ${byTechnique.p99.toFixed(1)} ms  (${byTechnique.count} matches; target p99 < 30 ms)`,
+        `list by incident (t5)             p50 ${byIncident.p50.toFixed(1)} ms  p99 ${byIncident.p99.toFixed(1)} ms  (${byIncident.count} matches)`,
+        `list by technique + confidence    p50 ${byTechniqueConfidence.p50.toFixed(1)} ms  p99 ${byTechniqueConfidence.p99.toFixed(1)} ms  (${byTechniqueConfidence.count} matches)`,
+        `(110,000 mappings in the graph, Neo4j at ${neo.uri})`,
+      ].join('\n'),
+    );
+  } finally {
+    await server.close();
+    await neo.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
