@@ -2,8 +2,20 @@
 // the same tenant + entity + technique + tactic is one mapping, returned again when it exists.
 UNWIND $rows AS row
 CALL (row) {
-  MERGE (e:$(row.label) {tenant: $tenant, id: row.entityId})
-  ON CREATE SET e.first_seen_at = datetime()
+  // Static labels, one branch per kind: MERGE on a dynamic label cannot use the (tenant, id) index.
+  CALL (row) {
+    WITH row WHERE row.label = 'Alert'
+    MERGE (e:Alert {tenant: $tenant, id: row.entityId})
+    RETURN e
+    UNION
+    WITH row WHERE row.label = 'Incident'
+    MERGE (e:Incident {tenant: $tenant, id: row.entityId})
+    RETURN e
+    UNION
+    WITH row WHERE row.label = 'Observable'
+    MERGE (e:Observable {tenant: $tenant, id: row.entityId})
+    RETURN e
+  }
   SET e += row.entityProps
   WITH e
   CALL (e, row) {
@@ -18,7 +30,7 @@ CALL (row) {
   }
   RETURN e
 }
-MATCH (t:Technique {stix_id: row.techniqueStixId})
+MATCH (t:AttackObject {stix_id: row.techniqueStixId})
 MERGE (m:Mapping {tenant: $tenant, key: row.key})
 ON CREATE SET m += row.mapping, m.created_at = datetime($now), m.updated_at = datetime($now),
               m.occurred_at = datetime(row.occurredAt)

@@ -2,9 +2,9 @@
 // revocation chain, and that technique's tactics. Unknown ids return no row.
 UNWIND $ids AS given
 CALL (given) {
-  MATCH (t:Technique {stix_id: given}) RETURN t
+  MATCH (t:AttackObject {stix_id: given}) WHERE t:Technique RETURN t
   UNION
-  MATCH (t:Technique {attack_id: given}) RETURN t
+  MATCH (t:AttackObject {attack_id: given}) WHERE t:Technique RETURN t
 }
 WITH given, t ORDER BY t.revoked, t.deprecated
 WITH given, collect(t)[0] AS t

@@ -9,7 +9,7 @@ CALL (m) {
   MATCH (m)-[old:MAPS_TO]->()
   DELETE old
   WITH m
-  MATCH (t:Technique {stix_id: $techniqueStixId})
+  MATCH (t:AttackObject {stix_id: $techniqueStixId})
   MERGE (m)-[:MAPS_TO]->(t)
 }
 CREATE (m)-[:HAS_EVENT]->(:MappingEvent {id: $eventId, tenant: $tenant, mapping_id: m.id,
