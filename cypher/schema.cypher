@@ -20,3 +20,4 @@ CREATE INDEX mapping_tenant_technique IF NOT EXISTS FOR (m:Mapping) ON (m.tenant
 CREATE INDEX mapping_tenant_entity IF NOT EXISTS FOR (m:Mapping) ON (m.tenant, m.kind, m.entity_id);
 CREATE CONSTRAINT mapping_event_id IF NOT EXISTS FOR (e:MappingEvent) REQUIRE e.id IS UNIQUE;
 CREATE INDEX mapping_event_tenant_mapping IF NOT EXISTS FOR (e:MappingEvent) ON (e.tenant, e.mapping_id);
+CREATE INDEX mapping_tenant_kind IF NOT EXISTS FOR (m:Mapping) ON (m.tenant, m.kind);

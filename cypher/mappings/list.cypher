@@ -1,8 +1,23 @@
-// One page of a tenant's mappings of one kind, newest first, with the total.
-MATCH (m:Mapping)
+// One page of a tenant's mappings of one kind, newest first, with the total. The match starts
+// from the most selective index the filters allow: technique, then entity, then tenant + kind.
+CALL () {
+  WITH * WHERE $techniques IS NOT NULL
+  UNWIND $techniques AS sid
+  MATCH (m:Mapping {tenant: $tenant, technique_stix_id: sid})
+  WHERE m.kind = $kind
+  RETURN m
+  UNION
+  WITH * WHERE $techniques IS NULL AND $entityId IS NOT NULL
+  MATCH (m:Mapping {tenant: $tenant, kind: $kind, entity_id: $entityId})
+  RETURN m
+  UNION
+  WITH * WHERE $techniques IS NULL AND $entityId IS NULL
+  MATCH (m:Mapping {tenant: $tenant, kind: $kind})
+  RETURN m
+}
+WITH m
 WHERE m.tenant = $tenant AND m.kind = $kind
   AND ($entityId IS NULL OR m.entity_id = $entityId)
-  AND ($techniques IS NULL OR m.technique_stix_id IN $techniques)
   AND ($tactic IS NULL OR m.tactic = $tactic)
   AND ($source IS NULL OR m.source = $source)
   AND ($minConfidence IS NULL OR m.confidence >= $minConfidence)
