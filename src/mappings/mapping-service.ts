@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { loadQueries } from '../shared/cypher';
-import { AppError, BadRequestError, ForbiddenError, NotFoundError } from '../shared/errors';
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnprocessableError,
+} from '../shared/errors';
 import type { Graph } from '../shared/neo4j';
 
 const QUERIES = [
@@ -46,19 +52,6 @@ export type MappingInput = Record<string, unknown> & {
   occurred_at?: string;
   allow_deprecated?: boolean;
 };
-
-/** Something wrong with one item of a create: 422 lists each with its index. */
-export class UnprocessableMappingError extends AppError {
-  override readonly status = 422;
-  override readonly type = 'https://ttpgraph.dev/problems/invalid-mapping';
-  override readonly title = 'Invalid mapping';
-}
-
-export class ConflictError extends AppError {
-  override readonly status = 409;
-  override readonly type = 'https://ttpgraph.dev/problems/conflict';
-  override readonly title = 'Conflict';
-}
 
 interface Resolved {
   given: string;
@@ -185,7 +178,7 @@ export class MappingService {
       };
     });
     if (errors.length > 0) {
-      throw new UnprocessableMappingError(
+      throw new UnprocessableError(
         items.length === 1
           ? (errors[0]?.message ?? 'invalid mapping')
           : `${errors.length} of ${items.length} mappings are invalid; none was created`,
@@ -302,9 +295,9 @@ export class MappingService {
     let tactics: string[] | null = null;
     if (patch.technique !== undefined) {
       const t = (await this.resolve([patch.technique])).get(patch.technique);
-      if (!t) throw new UnprocessableMappingError(`unknown technique ${patch.technique}`);
+      if (!t) throw new UnprocessableError(`unknown technique ${patch.technique}`);
       if (t.activeDeprecated && patch.allow_deprecated !== true) {
-        throw new UnprocessableMappingError(
+        throw new UnprocessableError(
           `${t.activeAttackId} is deprecated (set allow_deprecated to map it anyway)`,
         );
       }
@@ -328,7 +321,7 @@ export class MappingService {
       const allowed =
         tactics ?? (await this.resolve([technique.stix_id])).get(technique.stix_id)?.tactics ?? [];
       if (tactic !== null && !allowed.includes(tactic)) {
-        throw new UnprocessableMappingError(`${tactic} is not a tactic of the mapped technique`);
+        throw new UnprocessableError(`${tactic} is not a tactic of the mapped technique`);
       }
       changes.key = JSON.stringify([
         kind,

@@ -51,6 +51,19 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/** Well-formed but invalid input (a mapping to an unknown technique); `details.errors` lists each. */
+export class UnprocessableError extends AppError {
+  override readonly status = 422;
+  override readonly type = 'https://ttpgraph.dev/problems/unprocessable';
+  override readonly title = 'Unprocessable Content';
+}
+
+export class ConflictError extends AppError {
+  override readonly status = 409;
+  override readonly type = 'https://ttpgraph.dev/problems/conflict';
+  override readonly title = 'Conflict';
+}
+
 export class NotFoundError extends AppError {
   override readonly status = 404;
   override readonly type = 'https://ttpgraph.dev/problems/not-found';

@@ -1,17 +1,14 @@
 import request from 'supertest';
 import type { Graph } from '../../src/shared/neo4j';
-import { analyst, testApp, token, type TestApi } from '../support/api';
-import { asFetched, fixtureBundle, freshGraph, silentLogger } from '../support/graph';
-import { ImportService } from '../../src/attack/import-service';
+import { analyst, fixtureApp, type TestApi, token } from '../support/api';
+import { fixtureBundle } from '../support/graph';
 
 let graph: Graph;
 let api: TestApi;
 let auth: string;
 
 beforeAll(async () => {
-  graph = await freshGraph();
-  await new ImportService(graph, silentLogger).importBytes(asFetched(fixtureBundle(), 'fixture'));
-  api = await testApp();
+  ({ graph, api } = await fixtureApp());
   auth = `Bearer ${await analyst()}`;
 });
 afterAll(async () => {

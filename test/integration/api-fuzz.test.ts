@@ -1,9 +1,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
-import { ImportService } from '../../src/attack/import-service';
 import type { Graph } from '../../src/shared/neo4j';
-import { analyst, superuser, testApp, token, type TestApi } from '../support/api';
-import { asFetched, fixtureBundle, freshGraph, silentLogger } from '../support/graph';
+import { analyst, fixtureApp, superuser, type TestApi, token } from '../support/api';
 
 // Malformed input thrown at every route: the answer is always a 2xx/3xx or a 4xx problem+json,
 // never a 5xx. Network fetches are confined to a closed loopback port.
@@ -14,9 +12,10 @@ let api: TestApi;
 let tokens: string[];
 
 beforeAll(async () => {
-  graph = await freshGraph();
-  await new ImportService(graph, silentLogger).importBytes(asFetched(fixtureBundle(), 'fixture'));
-  api = await testApp({ TTPGRAPH_JSON_BODY_LIMIT: '4096', TTPGRAPH_UPLOAD_LIMIT: '65536' });
+  ({ graph, api } = await fixtureApp({
+    TTPGRAPH_JSON_BODY_LIMIT: '4096',
+    TTPGRAPH_UPLOAD_LIMIT: '65536',
+  }));
   tokens = [
     await analyst(),
     await superuser(),

@@ -1,9 +1,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
-import { ImportService } from '../../src/attack/import-service';
 import type { Graph } from '../../src/shared/neo4j';
-import { testApp, token, type TestApi } from '../support/api';
-import { asFetched, fixtureBundle, freshGraph, silentLogger } from '../support/graph';
+import { fixtureApp, type TestApi, token } from '../support/api';
 
 // Tenant isolation as a property: random tenants, users, roles, entities and mappings; every
 // cross-tenant read, list, count, update, delete and id probe must leak nothing.
@@ -13,9 +11,7 @@ let graph: Graph;
 let api: TestApi;
 
 beforeAll(async () => {
-  graph = await freshGraph();
-  await new ImportService(graph, silentLogger).importBytes(asFetched(fixtureBundle(), 'fixture'));
-  api = await testApp();
+  ({ graph, api } = await fixtureApp());
 });
 afterAll(async () => {
   await api.close();

@@ -1,8 +1,7 @@
 import request from 'supertest';
-import { ImportService } from '../../src/attack/import-service';
 import type { Graph } from '../../src/shared/neo4j';
-import { superuser, testApp, token, type TestApi } from '../support/api';
-import { asFetched, fixtureBundle, freshGraph, silentLogger } from '../support/graph';
+import { fixtureApp, superuser, type TestApi, token } from '../support/api';
+import { asFetched, fixtureBundle } from '../support/graph';
 
 let graph: Graph;
 let api: TestApi;
@@ -17,9 +16,7 @@ const who = {
 type Who = keyof typeof who;
 
 beforeAll(async () => {
-  graph = await freshGraph();
-  await new ImportService(graph, silentLogger).importBytes(asFetched(fixtureBundle(), 'fixture'));
-  api = await testApp();
+  ({ graph, api } = await fixtureApp());
 });
 afterAll(async () => {
   await api.close();

@@ -10,7 +10,8 @@ import { createApp } from '../../src/http/app';
 import { Metrics } from '../../src/http/metrics';
 import { loadConfig, type Config } from '../../src/shared/config';
 import { openGraph } from '../../src/shared/neo4j';
-import { silentLogger } from './graph';
+import { asFetched, fixtureBundle, freshGraph, silentLogger } from './graph';
+import type { Graph } from '../../src/shared/neo4j';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-42';
 
@@ -87,3 +88,12 @@ export async function token(c: TokenClaims = {}): Promise<string> {
 export const analyst = () => token({ sub: 'alice', tenant: 'acme', roles: ['analyst'] });
 export const viewer = () => token({ sub: 'victor', tenant: 'acme', roles: ['viewer'] });
 export const superuser = () => token({ sub: 'root', superuser: true });
+
+/** The usual start of an API suite: an emptied graph holding the fixture, and the app on it. */
+export async function fixtureApp(
+  env: Record<string, string> = {},
+): Promise<{ graph: Graph; api: TestApi }> {
+  const graph = await freshGraph();
+  await new ImportService(graph, silentLogger).importBytes(asFetched(fixtureBundle(), 'fixture'));
+  return { graph, api: await testApp(env) };
+}
