@@ -8,8 +8,7 @@ import {
   SignJWT,
   type JWTPayload,
 } from 'jose';
-import type { AuthConfig } from '../shared/config';
-import { ConfigError } from '../shared/config';
+import { ConfigError, type AuthConfig } from '../shared/config';
 import { UnauthorizedError } from '../shared/errors';
 
 /**
