@@ -1,17 +1,26 @@
 // A page of STIX relationships with both ends. A given source or target anchors the match on an
 // index; without either, every relationship is a candidate.
+// Guards are empty UNWINDs: behind `WITH * WHERE $param` the planner would run every branch.
 CALL () {
-  WITH * WHERE $source IS NOT NULL
-  MATCH (a:AttackObject) WHERE a.stix_id = $source OR a.attack_id = $source
+  UNWIND CASE WHEN $source IS NOT NULL THEN [$source] ELSE [] END AS given
+  CALL (given) {
+    MATCH (a:AttackObject {stix_id: given}) RETURN a
+    UNION
+    MATCH (a:AttackObject {attack_id: given}) RETURN a
+  }
   MATCH (a)-[r]->(b:AttackObject)
   RETURN a, r, b
   UNION
-  WITH * WHERE $source IS NULL AND $target IS NOT NULL
-  MATCH (b:AttackObject) WHERE b.stix_id = $target OR b.attack_id = $target
+  UNWIND CASE WHEN $source IS NULL AND $target IS NOT NULL THEN [$target] ELSE [] END AS given
+  CALL (given) {
+    MATCH (b:AttackObject {stix_id: given}) RETURN b
+    UNION
+    MATCH (b:AttackObject {attack_id: given}) RETURN b
+  }
   MATCH (a:AttackObject)-[r]->(b)
   RETURN a, r, b
   UNION
-  WITH * WHERE $source IS NULL AND $target IS NULL
+  UNWIND CASE WHEN $source IS NULL AND $target IS NULL THEN [true] ELSE [] END AS everything
   MATCH (a:AttackObject)-[r]->(b:AttackObject)
   RETURN a, r, b
 }

@@ -71,7 +71,9 @@ export function mappingRouter(service: MappingService, authorizer: Authorizer): 
         kind,
         [req.body as MappingInput],
       );
-      res.status(one?.created ? 201 : 200).json({ ...one?.mapping, warnings: one?.warnings ?? [] });
+      if (!one) throw new Error('create answered nothing for one item');
+      const mapping = await service.get(tenantOf(req), kind, one.id);
+      res.status(one.created ? 201 : 200).json({ ...mapping, warnings: one.warnings });
     });
 
     router.post(`${base}/bulk/`, create, async (req, res) => {
@@ -84,7 +86,7 @@ export function mappingRouter(service: MappingService, authorizer: Authorizer): 
       res.status(201).json({
         count: out.length,
         created: out.filter((o) => o.created).length,
-        results: out.map((o) => ({ ...o.mapping, warnings: o.warnings })),
+        results: out,
       });
     });
 

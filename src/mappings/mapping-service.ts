@@ -12,16 +12,14 @@ import type { Graph } from '../shared/neo4j';
 const QUERIES = [
   'mappings/resolve-techniques',
   'mappings/domain-versions',
+  'mappings/upsert-entities',
   'mappings/create',
-  'mappings/view',
-  'mappings/list',
-  'mappings/technique-family',
+  'mappings/page',
   'mappings/update',
   'mappings/delete',
   'mappings/events',
   'mappings/remap-revoked',
   'mappings/flag-stale',
-  'mappings/changes',
 ] as const;
 
 /** The three things a SOC platform maps to techniques, with the field that names each. */
@@ -74,6 +72,53 @@ interface View {
   alertId: string | null;
 }
 
+interface Entity {
+  id: string;
+  label: string;
+  props: Record<string, unknown>;
+  incidentId: string | null;
+  alertId: string | null;
+}
+
+/** The parameters of cypher/mappings/page.cypher; null means "not filtered". */
+interface PageFilters {
+  ids: string[] | null;
+  kind: Kind | null;
+  entityId: string | null;
+  technique: string | null;
+  includeSubtechniques: boolean;
+  tactic: string | null;
+  source: string | null;
+  minConfidence: number | null;
+  createdAfter: string | null;
+  createdBefore: string | null;
+  occurredAfter: string | null;
+  occurredBefore: string | null;
+  stale: boolean | null;
+  changed: boolean;
+  limit: number;
+  offset: number;
+}
+
+const NO_FILTERS: PageFilters = {
+  ids: null,
+  kind: null,
+  entityId: null,
+  technique: null,
+  includeSubtechniques: false,
+  tactic: null,
+  source: null,
+  minConfidence: null,
+  createdAfter: null,
+  createdBefore: null,
+  occurredAfter: null,
+  occurredBefore: null,
+  stale: null,
+  changed: false,
+  limit: 50,
+  offset: 0,
+};
+
 const ENTITY_FIELDS: Record<Kind, string[]> = {
   alert: ['title', 'severity', 'status'],
   incident: ['title', 'severity', 'status'],
@@ -93,7 +138,10 @@ export class MappingService {
     return new Map(rows.map((r) => [r.given, r]));
   }
 
-  /** Creates mappings, all or none; an existing identical mapping is returned, not duplicated. */
+  /**
+   * Creates mappings, all or none; an existing identical mapping is answered, not duplicated.
+   * Answers ids only: a 10,000-item bulk response with every mapping would cost more than the write.
+   */
   async create(actor: Actor, kind: Kind, items: MappingInput[]) {
     if (items.length > MAX_BULK)
       throw new BadRequestError(`at most ${MAX_BULK} mappings per request`);
@@ -106,6 +154,7 @@ export class MappingService {
     const errors: Array<{ index: number; path: string; message: string }> = [];
     const warnings: Array<{ index: number; message: string }> = [];
     const now = new Date().toISOString();
+    const entities = new Map<string, Entity>();
     const rows = items.map((item, index) => {
       const t = resolved.get(item.technique);
       if (!t) {
@@ -143,16 +192,24 @@ export class MappingService {
         });
       }
       const entityId = String(item[idField]);
-      const entityProps: Record<string, unknown> = {};
+      // Later items' fields win, as they would if the items came one request at a time.
+      const entity = entities.get(entityId) ?? {
+        id: entityId,
+        label: KINDS[kind].label,
+        props: {},
+        incidentId: null,
+        alertId: null,
+      };
       for (const f of ENTITY_FIELDS[kind])
-        if (item[f] !== undefined) entityProps[f.replace(/^observable_/, '')] = item[f];
+        if (item[f] !== undefined) entity.props[f.replace(/^observable_/, '')] = item[f];
+      if (kind !== 'incident' && item.incident_id !== undefined)
+        entity.incidentId = item.incident_id as string;
+      if (kind === 'observable' && item.alert_id !== undefined)
+        entity.alertId = item.alert_id as string;
+      entities.set(entityId, entity);
       return {
         index,
-        label: KINDS[kind].label,
         entityId,
-        entityProps,
-        incidentId: kind !== 'incident' ? ((item.incident_id as string | undefined) ?? null) : null,
-        alertId: kind === 'observable' ? ((item.alert_id as string | undefined) ?? null) : null,
         techniqueStixId: t.activeStixId,
         key: JSON.stringify([kind, entityId, t.activeStixId, item.tactic ?? null]),
         occurredAt: item.occurred_at ?? null,
@@ -185,41 +242,46 @@ export class MappingService {
         { errors },
       );
     }
-    const written = await this.graph.writeTransaction((tx) =>
-      tx.run<{ index: number; id: string; created: boolean }>(this.q['mappings/create'], {
+    // Entities first, then mappings on them: two statements without Eager barriers, one transaction.
+    const written = await this.graph.writeTransaction(async (tx) => {
+      const upserted = await tx.run<{ id: string; element: string }>(
+        this.q['mappings/upsert-entities'],
+        { tenant: actor.tenant, entities: [...entities.values()] },
+      );
+      const elementOf = new Map(upserted.map((u) => [u.id, u.element]));
+      return tx.run<{ index: number; id: string; created: boolean }>(this.q['mappings/create'], {
         tenant: actor.tenant,
         actor: actor.userId,
         now,
-        rows,
-      }),
-    );
+        rows: rows.map((r) => (r ? { ...r, entity: elementOf.get(r.entityId) } : r)),
+      });
+    });
     const byIndex = new Map(written.map((w) => [w.index, w]));
-    const views = await this.views(
-      actor.tenant,
-      written.map((w) => w.id),
-      kind,
-    );
+    const warningsOf = new Map<number, string[]>();
+    for (const w of warnings)
+      warningsOf.set(w.index, [...(warningsOf.get(w.index) ?? []), w.message]);
     return items.map((_, index) => {
       const w = byIndex.get(index) as { id: string; created: boolean };
-      return {
-        created: w.created,
-        mapping: views.get(w.id),
-        warnings: warnings.filter((x) => x.index === index).map((x) => x.message),
-      };
+      return { index, id: w.id, created: w.created, warnings: warningsOf.get(index) ?? [] };
     });
   }
 
-  private async views(
-    tenant: string,
-    ids: string[],
-    kind?: Kind,
-  ): Promise<Map<string, Record<string, unknown>>> {
-    const rows = await this.graph.read<View>(this.q['mappings/view'], { tenant, ids });
-    return new Map(
-      rows
-        .filter((r) => !kind || r.mapping.kind === kind)
-        .map((r) => [r.mapping.id as string, apiMapping(r)]),
+  /** One page of mappings from the one read statement (see cypher/mappings/page.cypher). */
+  private async page(tenant: string, filters: Partial<PageFilters>) {
+    const [row] = await this.graph.read<{ count: number; results: View[] }>(
+      this.q['mappings/page'],
+      {
+        ...NO_FILTERS,
+        ...filters,
+        tenant,
+      },
     );
+    return { count: row?.count ?? 0, results: (row?.results ?? []).map(apiMapping) };
+  }
+
+  private async views(tenant: string, ids: string[], kind: Kind | null = null) {
+    const { results } = await this.page(tenant, { ids, kind, limit: ids.length });
+    return new Map(results.map((v) => [v.id as string, v]));
   }
 
   async get(tenant: string, kind: Kind, id: string) {
@@ -232,50 +294,10 @@ export class MappingService {
   async list(
     tenant: string,
     kind: Kind,
-    f: {
-      entityId: string | null;
-      technique: string | null;
-      includeSubtechniques: boolean;
-      tactic: string | null;
-      source: string | null;
-      minConfidence: number | null;
-      createdAfter: string | null;
-      createdBefore: string | null;
-      occurredAfter: string | null;
-      occurredBefore: string | null;
-      stale: boolean | null;
-    },
+    f: Omit<PageFilters, 'ids' | 'kind' | 'changed' | 'limit' | 'offset'>,
     page: { limit: number; offset: number },
   ) {
-    let techniques: string[] | null = null;
-    if (f.technique !== null) {
-      const [row] = await this.graph.read<{ ids: string[] }>(this.q['mappings/technique-family'], {
-        id: f.technique,
-        withSubtechniques: f.includeSubtechniques,
-      });
-      techniques = row?.ids ?? [];
-    }
-    const [row] = await this.graph.read<{ count: number; ids: string[] }>(this.q['mappings/list'], {
-      tenant,
-      kind,
-      entityId: f.entityId,
-      techniques,
-      tactic: f.tactic,
-      source: f.source,
-      minConfidence: f.minConfidence,
-      createdAfter: f.createdAfter,
-      createdBefore: f.createdBefore,
-      occurredAfter: f.occurredAfter,
-      occurredBefore: f.occurredBefore,
-      stale: f.stale,
-      ...page,
-    });
-    const ids = row?.ids ?? [];
-    const views = await this.views(tenant, ids, kind);
-    return {
-      count: row?.count ?? 0,
-      results: ids.map((id) => views.get(id)).filter((v) => v !== undefined),
-    };
+    return this.page(tenant, { ...f, kind, ...page });
   }
 
   private async editable(actor: Actor, kind: Kind, id: string) {
@@ -397,16 +419,7 @@ export class MappingService {
   }
 
   async changes(tenant: string, kind: Kind | null, page: { limit: number; offset: number }) {
-    const [row] = await this.graph.read<{ count: number; ids: string[] }>(
-      this.q['mappings/changes'],
-      { tenant, kind, ...page },
-    );
-    const ids = row?.ids ?? [];
-    const views = await this.views(tenant, ids);
-    return {
-      count: row?.count ?? 0,
-      results: ids.map((id) => views.get(id)).filter((v) => v !== undefined),
-    };
+    return this.page(tenant, { kind, changed: true, ...page });
   }
 }
 

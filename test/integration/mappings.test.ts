@@ -146,7 +146,20 @@ describe('creating mappings', () => {
     });
     expect(good.status).toBe(201);
     expect(good.body).toMatchObject({ count: 3, created: 2 });
+    expect(good.body.results[0]).toEqual({
+      index: 0,
+      id: expect.any(String),
+      created: true,
+      warnings: [],
+    });
+    expect(good.body.results[2]).toMatchObject({ index: 2, created: false });
     expect(good.body.results[2].id).toBe(good.body.results[0].id);
+    const second = await as('alice', 'get', `/alert-mappings/${good.body.results[1].id}/`);
+    expect(second.body).toMatchObject({
+      alert_id: 'B-2',
+      technique: { id: 'T1059.003' },
+      source: 'enrichment',
+    });
   });
 
   it('lets viewers read but not create', async () => {
