@@ -53,6 +53,7 @@ async function serveApp(): Promise<void> {
     HTTP_PORT: '0',
     JWT_SECRET: SECRET,
     LOG_LEVEL: 'error',
+    TTPGRAPH_SYNC_INTERVAL: 'off',
   });
   const server = await startServer(config, createLogger('error'));
   process.stdout.write(`LISTENING ${server.url}\n`);

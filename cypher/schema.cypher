@@ -10,6 +10,7 @@ CREATE INDEX tactic_shortname IF NOT EXISTS FOR (n:Tactic) ON (n.shortname);
 CREATE FULLTEXT INDEX attack_object_text IF NOT EXISTS FOR (n:AttackObject) ON EACH [n.attack_id, n.name, n.aliases, n.description];
 CREATE CONSTRAINT attack_domain_name IF NOT EXISTS FOR (d:AttackDomain) REQUIRE d.name IS UNIQUE;
 CREATE CONSTRAINT release_id IF NOT EXISTS FOR (r:Release) REQUIRE r.id IS UNIQUE;
+CREATE INDEX release_change_release IF NOT EXISTS FOR (c:ReleaseChange) ON (c.release_id);
 // Tenant data: alerts, incidents and observables keyed by tenant and the SOC platform's own id.
 CREATE CONSTRAINT alert_tenant_id IF NOT EXISTS FOR (n:Alert) REQUIRE (n.tenant, n.id) IS UNIQUE;
 CREATE CONSTRAINT incident_tenant_id IF NOT EXISTS FOR (n:Incident) REQUIRE (n.tenant, n.id) IS UNIQUE;
@@ -21,3 +22,9 @@ CREATE INDEX mapping_tenant_entity IF NOT EXISTS FOR (m:Mapping) ON (m.tenant, m
 CREATE CONSTRAINT mapping_event_id IF NOT EXISTS FOR (e:MappingEvent) REQUIRE e.id IS UNIQUE;
 CREATE INDEX mapping_event_tenant_mapping IF NOT EXISTS FOR (e:MappingEvent) ON (e.tenant, e.mapping_id);
 CREATE INDEX mapping_tenant_kind IF NOT EXISTS FOR (m:Mapping) ON (m.tenant, m.kind);
+// Sync: the lease, run records, per-source validators and the scheduler's next run.
+CREATE CONSTRAINT sync_lease_name IF NOT EXISTS FOR (l:SyncLease) REQUIRE l.name IS UNIQUE;
+CREATE CONSTRAINT sync_run_id IF NOT EXISTS FOR (r:SyncRun) REQUIRE r.id IS UNIQUE;
+CREATE INDEX sync_run_started IF NOT EXISTS FOR (r:SyncRun) ON (r.started_at);
+CREATE CONSTRAINT sync_source_key IF NOT EXISTS FOR (s:SyncSource) REQUIRE s.key IS UNIQUE;
+CREATE CONSTRAINT sync_schedule_name IF NOT EXISTS FOR (s:SyncSchedule) REQUIRE s.name IS UNIQUE;

@@ -3,19 +3,21 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SourceError } from '../shared/errors';
+import { httpGet, statusError, type HttpGetOptions } from '../shared/http-client';
 
 export interface FetchedBundle {
   bytes: Buffer;
   /** Where it came from, as given (a URL or an absolute path). */
   source: string;
   sha256: string;
+  /** HTTP validators of the answer, for the next conditional request. */
+  etag?: string | null;
+  lastModified?: string | null;
+  /** A conditional request answered 304: no bytes, nothing changed. */
+  notModified?: boolean;
 }
 
-export interface FetchOptions {
-  timeoutMs: number;
-  maxBytes: number;
-  onProgress?: (p: { phase: string; done: number; total: number }) => void;
-}
+export type FetchOptions = Omit<HttpGetOptions, 'signal'> & { signal?: AbortSignal };
 
 export function sha256Bytes(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -41,62 +43,30 @@ async function readLocal(file: string, opts: FetchOptions): Promise<FetchedBundl
 }
 
 async function readHttp(url: string, opts: FetchOptions): Promise<FetchedBundle> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      signal: AbortSignal.timeout(opts.timeoutMs),
-      headers: {
-        accept: 'application/json, application/stix+json, application/gzip;q=0.9, */*;q=0.5',
-      },
-    });
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why =
-      e.name === 'TimeoutError'
-        ? `no answer within ${opts.timeoutMs} ms`
-        : (e.cause?.code ?? e.cause?.message ?? e.message);
-    throw new SourceError(`cannot fetch ${url}: ${why}`);
-  }
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new SourceError(`fetching ${url} answered HTTP ${res.status} ${res.statusText}`.trim());
-  }
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > opts.maxBytes) {
-    await res.body?.cancel();
-    throw new SourceError(
-      `${url} is ${declared} bytes, over the limit of ${opts.maxBytes} (TTPGRAPH_MAX_BUNDLE_BYTES)`,
-    );
-  }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  try {
-    for await (const chunk of res.body ?? []) {
-      received += chunk.length;
-      if (received > opts.maxBytes) {
-        throw new SourceError(
-          `${url} sent more than the limit of ${opts.maxBytes} bytes (TTPGRAPH_MAX_BUNDLE_BYTES)`,
-        );
-      }
-      chunks.push(Buffer.from(chunk));
-      opts.onProgress?.({
-        phase: 'download',
-        done: received,
-        total: Number.isNaN(declared) ? 0 : declared,
-      });
-    }
-  } catch (err) {
-    if (err instanceof SourceError) throw err;
-    throw new SourceError(
-      `the download of ${url} broke off after ${received} bytes: ${(err as Error).message}`,
-    );
-  }
-  // Compressed transfers make Content-Length the wire size, so only a plain one is checked.
-  if (!Number.isNaN(declared) && !res.headers.get('content-encoding') && received !== declared) {
-    throw new SourceError(`the download of ${url} was cut short: ${received} of ${declared} bytes`);
-  }
-  const bytes = Buffer.concat(chunks);
-  return { bytes, source: url, sha256: sha256Bytes(bytes) };
+  const res = await httpGet(url, {
+    ...opts,
+    headers: {
+      accept: 'application/json, application/stix+json, application/gzip;q=0.9, */*;q=0.5',
+      ...opts.headers,
+    },
+  });
+  if (res.status === 304)
+    return {
+      bytes: Buffer.alloc(0),
+      source: url,
+      sha256: '',
+      notModified: true,
+      etag: opts.headers?.['if-none-match'] ?? null,
+      lastModified: opts.headers?.['if-modified-since'] ?? null,
+    };
+  if (res.status < 200 || res.status > 299) throw statusError(res);
+  return {
+    bytes: res.bytes,
+    source: url,
+    sha256: sha256Bytes(res.bytes),
+    etag: res.headers.get('etag'),
+    lastModified: res.headers.get('last-modified'),
+  };
 }
 
 /** Reads a bundle from an http(s) URL, a file: URL or a path; gzip or not is decided later. */

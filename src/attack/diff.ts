@@ -1,4 +1,4 @@
-import { canonical, edgeRow, nodeRow, type EdgeRow, type NodeRow } from './model';
+import { attackReference, canonical, edgeRow, nodeRow, type EdgeRow, type NodeRow } from './model';
 import type { StixObject } from './stix-schema';
 
 /**
@@ -24,15 +24,62 @@ export function emptyCounts(): ChangeCounts {
   return { added: 0, modified: 0, unchanged: 0, revoked: 0, deprecated: 0, removed: 0 };
 }
 
-/** Change counts in total and per STIX type. */
+/**
+ * The release-note categories of MITRE's changelog tool (mitreattack-python diff_stix), for the
+ * objects of a release other than relationships: what an analyst reads to see what moved.
+ */
+export const CHANGELOG_CATEGORIES = [
+  'additions',
+  'major_version_changes',
+  'minor_version_changes',
+  'other_version_changes',
+  'patches',
+  'revocations',
+  'deprecations',
+  'deletions',
+] as const;
+export type ChangelogCategory = (typeof CHANGELOG_CATEGORIES)[number];
+
+export interface ChangelogEntry {
+  category: ChangelogCategory;
+  type: string;
+  stix_id: string;
+  attack_id: string | null;
+  name: string | null;
+  version_from: string | null;
+  version_to: string | null;
+}
+
+/** Change counts in total and per STIX type, and the changelog entries of the release. */
 export class ChangeCounter {
   readonly totals = emptyCounts();
   readonly byType: Record<string, ChangeCounts> = {};
+  readonly changelog: ChangelogEntry[] = [];
 
   add(type: string, category: ChangeCategory): void {
     this.totals[category]++;
     (this.byType[type] ??= emptyCounts())[category]++;
   }
+
+  note(entry: ChangelogEntry): void {
+    this.changelog.push(entry);
+  }
+}
+
+/** "2.1" → [2, 1]; anything else → null (versions are compared only when both parse). */
+function parseVersion(v: string | null | undefined): [number, number] | null {
+  const m = /^(\d+)\.(\d+)$/.exec(v ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+/** How a changed object's version moved, in the changelog's terms. */
+export function versionChange(from: string | null, to: string | null): ChangelogCategory {
+  if (from === to) return 'patches';
+  const a = parseVersion(from);
+  const b = parseVersion(to);
+  if (a && b && b[0] > a[0]) return 'major_version_changes';
+  if (a && b && b[0] === a[0] && b[1] > a[1]) return 'minor_version_changes';
+  return 'other_version_changes';
 }
 
 export interface ElementState {
@@ -47,6 +94,9 @@ export interface ElementState {
 export interface NodeState extends ElementState {
   type: string;
   domains: string[];
+  attackId: string | null;
+  name: string | null;
+  version: string | null;
 }
 export interface EdgeState extends ElementState {
   source: string;
@@ -102,11 +152,40 @@ export interface DiffContext {
   counter: ChangeCounter;
 }
 
+/** The changelog's words for an object of the bundle (relationships are only counted). */
+function changelogCategory(
+  obj: StixObject,
+  prev: NodeState | undefined,
+  known: boolean,
+): ChangelogCategory {
+  if (!prev || !known) return 'additions';
+  if (obj.revoked === true && !prev.revoked) return 'revocations';
+  if (obj.x_mitre_deprecated === true && !prev.deprecated) return 'deprecations';
+  return versionChange(prev.version, obj.x_mitre_version ?? null);
+}
+
 /** Counts one object of the bundle against what the domain held before. */
-function classify(ctx: DiffContext, obj: StixObject, prev: ElementState | undefined, hash: string) {
+function classify(
+  ctx: DiffContext,
+  obj: StixObject,
+  prev: ElementState | undefined,
+  hash: string,
+  node?: { prev: NodeState | undefined },
+) {
   const prevHash = prev ? hashFor(prev.sourceHashes, ctx.domain) : undefined;
-  if (!prev || prevHash === undefined) return ctx.counter.add(obj.type, 'added');
   if (prevHash === hash) return ctx.counter.add(obj.type, 'unchanged');
+  if (node) {
+    ctx.counter.note({
+      category: changelogCategory(obj, node.prev, prevHash !== undefined),
+      type: obj.type,
+      stix_id: obj.id,
+      attack_id: attackReference(obj).id ?? null,
+      name: typeof obj.name === 'string' ? obj.name : null,
+      version_from: prevHash === undefined ? null : (node.prev?.version ?? null),
+      version_to: obj.x_mitre_version ?? null,
+    });
+  }
+  if (!prev || prevHash === undefined) return ctx.counter.add(obj.type, 'added');
   ctx.counter.add(obj.type, 'modified');
   if (obj.revoked === true && !prev.revoked) ctx.counter.add(obj.type, 'revoked');
   if (obj.x_mitre_deprecated === true && !prev.deprecated) ctx.counter.add(obj.type, 'deprecated');
@@ -135,7 +214,7 @@ export function planNodes(
   for (const obj of objects) {
     const c = canonical(obj);
     const prev = state.get(obj.id);
-    classify(ctx, obj, prev, c.hash);
+    classify(ctx, obj, prev, c.hash, { prev });
     if (!prev) {
       const row = nodeRow(obj, c);
       const domains = union(obj.x_mitre_domains ?? [], [ctx.domain]);
@@ -173,6 +252,15 @@ export function planNodeRemovals(
   for (const prev of state.values()) {
     if (!prev.sources.includes(ctx.domain) || inBundle.has(prev.id)) continue;
     ctx.counter.add(prev.type, 'removed');
+    ctx.counter.note({
+      category: 'deletions',
+      type: prev.type,
+      stix_id: prev.id,
+      attack_id: prev.attackId,
+      name: prev.name,
+      version_from: prev.version,
+      version_to: null,
+    });
     const sources = prev.sources.filter((s) => s !== ctx.domain);
     if (sources.length === 0) {
       plan.remove.push(prev.id);

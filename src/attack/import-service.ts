@@ -11,7 +11,10 @@ import {
 } from './bundle';
 import type { FetchedBundle } from './bundle-source';
 import {
+  CHANGELOG_CATEGORIES,
   ChangeCounter,
+  type ChangelogCategory,
+  type ChangelogEntry,
   planEdgeRemovals,
   planEdges,
   planNodeRemovals,
@@ -59,6 +62,13 @@ export interface ChangeReport {
   relationships: boolean;
   totals: ChangeCounts;
   byType: Record<string, ChangeCounts>;
+  /** The release record this import made (null when nothing changed). */
+  releaseId: string | null;
+  /** The changelog's totals (MITRE's release-note categories), overall and per type. */
+  changelog: {
+    totals: Record<ChangelogCategory, number>;
+    byType: Record<string, Partial<Record<ChangelogCategory, number>>>;
+  };
   objectsInBundle: number;
   skipped: number;
   warnings: number;
@@ -115,6 +125,20 @@ function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+function changelogTotals(entries: ChangelogEntry[]): ChangeReport['changelog'] {
+  const totals = Object.fromEntries(CHANGELOG_CATEGORIES.map((c) => [c, 0])) as Record<
+    ChangelogCategory,
+    number
+  >;
+  const byType: ChangeReport['changelog']['byType'] = {};
+  for (const e of entries) {
+    totals[e.category]++;
+    const t = (byType[e.type] ??= {});
+    t[e.category] = (t[e.category] ?? 0) + 1;
+  }
+  return { totals, byType };
 }
 
 /** A bundle the domain already holds byte for byte: every object counts as unchanged. */
@@ -213,28 +237,35 @@ export class ImportService {
         relationships,
         totals: counter.totals,
         byType: counter.byType,
+        releaseId: null,
+        changelog: changelogTotals(counter.changelog),
         objectsInBundle: parsed.totalObjects,
         skipped: new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object)).size,
         warnings: issues.filter((i) => i.severity === 'warning').length,
         issues: issues.slice(0, MAX_REPORTED_ISSUES),
       };
       report.durationMs = Date.now() - started;
-      await tx.run(this.q['attack/record-import'], {
-        domain,
-        changed: report.changed,
-        report: JSON.stringify(report),
-        release: {
-          id: `${domain}@${version}`,
+      const [recorded] = await tx.run<{ releaseId: string | null }>(
+        this.q['attack/record-import'],
+        {
           domain,
-          version,
-          attack_spec_version: report.attackSpecVersion,
-          bundle_id: parsed.id,
-          sha256: fetched.sha256,
-          source: fetched.source,
-          applied_at: appliedAt,
-          duration_ms: report.durationMs,
+          changed: report.changed,
+          report: JSON.stringify(report),
+          changes: counter.changelog,
+          releaseId: `${domain}@${version}`,
+          release: {
+            domain,
+            version,
+            attack_spec_version: report.attackSpecVersion,
+            bundle_id: parsed.id,
+            sha256: fetched.sha256,
+            source: fetched.source,
+            applied_at: appliedAt,
+            duration_ms: report.durationMs,
+          },
         },
-      });
+      );
+      report.releaseId = recorded?.releaseId ?? null;
       return report;
     });
     if (report.changed && this.afterChange) {

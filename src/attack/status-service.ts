@@ -1,5 +1,6 @@
 import { loadQueries } from '../shared/cypher';
 import type { Graph } from '../shared/neo4j';
+import { SYNC_LEASE } from '../sync/lease';
 import type { ChangeReport } from './import-service';
 
 const QUERIES = [
@@ -9,6 +10,7 @@ const QUERIES = [
   'attack/status-tactics',
   'attack/status-indexes',
   'attack/status-constraints',
+  'attack/status-sync',
 ] as const;
 
 export interface DomainStatus {
@@ -19,6 +21,22 @@ export interface DomainStatus {
   sha256: string | null;
   lastImportAt: string | null;
   lastChangeAt: string | null;
+  syncSource: string | null;
+  lastAttemptAt: string | null;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  /** The current release and its changelog totals (MITRE's categories). */
+  releaseId: string | null;
+  lastChangelog?: ChangeReport['changelog']['totals'];
+}
+
+export interface SyncStatus {
+  running: boolean;
+  holder: string | null;
+  leaseExpiresAt: string | null;
+  nextRunAt: string | null;
+  schedule: string | null;
 }
 
 export interface TypeCounts {
@@ -32,6 +50,7 @@ export interface TypeCounts {
 export interface Status {
   database: { reachable: true; uri: string; name: string };
   domains: DomainStatus[];
+  sync: SyncStatus;
   objects: TypeCounts[];
   relationships: Record<string, number>;
   derivedEdges: Record<string, number>;
@@ -58,18 +77,37 @@ export class StatusService {
   constructor(private readonly graph: Graph) {}
 
   async status(detailed = false): Promise<Status> {
-    const [domains, objects, rels] = await Promise.all([
-      this.graph.read<DomainStatus & { lastReport: string | null }>(
-        this.q['attack/status-domains'],
-      ),
+    const [domains, objects, rels, sync] = await Promise.all([
+      this.graph.read<
+        Omit<DomainStatus, 'lastChangelog'> & {
+          lastReport: string | null;
+          releaseReport: string | null;
+        }
+      >(this.q['attack/status-domains']),
       this.graph.read<TypeCounts>(this.q['attack/status-counts']),
       this.graph.read<{ kind: string; type: string; count: number }>(
         this.q['attack/status-relationships'],
       ),
+      this.graph.read<SyncStatus>(this.q['attack/status-sync'], {
+        lease: SYNC_LEASE,
+        job: 'sync-mitre',
+      }),
     ]);
     const status: Status = {
       database: { reachable: true, uri: this.graph.uri, name: this.graph.database },
-      domains: domains.map(({ lastReport: _lastReport, ...d }) => d),
+      domains: domains.map(({ lastReport: _lastReport, releaseReport, ...d }) => {
+        const totals = releaseReport
+          ? (JSON.parse(releaseReport) as Partial<ChangeReport>).changelog?.totals
+          : undefined;
+        return totals ? { ...d, lastChangelog: totals } : d;
+      }),
+      sync: sync[0] ?? {
+        running: false,
+        holder: null,
+        leaseExpiresAt: null,
+        nextRunAt: null,
+        schedule: null,
+      },
       objects,
       relationships: Object.fromEntries(
         rels.filter((r) => r.kind === 'stix').map((r) => [r.type, r.count]),

@@ -12,6 +12,10 @@ import type { ReleaseCache } from '../attack/release-cache';
 import { mappingRouter } from '../mappings/mapping-routes';
 import type { MappingService } from '../mappings/mapping-service';
 import type { StatusService } from '../attack/status-service';
+import type { ReleaseService } from '../sync/release-service';
+import type { SyncScheduler } from '../sync/scheduler';
+import { syncRouter } from '../sync/sync-routes';
+import type { SyncService } from '../sync/sync-service';
 import type { Authorizer } from '../auth/authorization';
 import type { TokenVerifier } from '../auth/identity';
 import { authenticate, authorize } from '../auth/middleware';
@@ -38,6 +42,10 @@ export interface AppDeps {
   status: StatusService;
   cache: ReleaseCache;
   mappings: MappingService;
+  sync: SyncService;
+  releases: ReleaseService;
+  /** Absent where this instance schedules no sync (POST sync/ then answers 501). */
+  scheduler?: SyncScheduler;
   /** Tests validate every response against openapi.yaml; production leaves it off for speed. */
   validateResponses?: boolean;
 }
@@ -136,6 +144,13 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.use(API_BASE, mappingRouter(deps.mappings, deps.authorizer));
+  app.use(
+    API_BASE,
+    syncRouter(
+      { releases: deps.releases, sync: deps.sync, scheduler: deps.scheduler },
+      deps.authorizer,
+    ),
+  );
 
   app.use((req: Request) => {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);

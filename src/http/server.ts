@@ -11,6 +11,9 @@ import type { Config } from '../shared/config';
 import { connect, type Connection } from '../shared/database';
 import type { Logger } from '../shared/logger';
 import { createApp } from './app';
+import { ReleaseService } from '../sync/release-service';
+import { SyncScheduler } from '../sync/scheduler';
+import { SyncService } from '../sync/sync-service';
 import { Metrics } from './metrics';
 
 export interface RunningServer {
@@ -18,6 +21,7 @@ export interface RunningServer {
   address: AddressInfo;
   connection: Connection;
   importer: ImportService;
+  scheduler: SyncScheduler | undefined;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes Neo4j. */
   close(): Promise<void>;
 }
@@ -54,6 +58,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       config.cache.pollMs,
     );
     await cache.start();
+    const sync = new SyncService(connection.graph, importer, config, log);
+    // The scheduler runs only where syncing is on; tests and benchmarks turn it off.
+    const scheduler =
+      config.sync.schedule.kind === 'off'
+        ? undefined
+        : new SyncScheduler(config, log, connection.graph, () => cache.invalidate());
+    await scheduler?.start();
     const app = createApp({
       config,
       log,
@@ -65,6 +76,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       status,
       cache,
       mappings,
+      sync,
+      releases: new ReleaseService(connection.graph),
+      scheduler,
     });
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
@@ -79,7 +93,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       address,
       connection,
       importer,
+      scheduler,
       close: async () => {
+        await scheduler?.stop(config.http.shutdownGraceMs);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs);

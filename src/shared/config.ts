@@ -2,9 +2,28 @@ import path from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from './paths';
 
-const DEFAULT_IMPORT_URLS = [
-  'https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json',
-].join(',');
+const DEFAULT_INDEX_URL =
+  'https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/index.json';
+const DEFAULT_TAXII_URL = 'https://attack-taxii.mitre.org/api/v21/';
+
+/** A Bree schedule: `off`, a human interval (`10m`, `1 hour`) or a 5/6-field cron expression. */
+export type SyncSchedule =
+  | { kind: 'off' }
+  | { kind: 'interval'; value: string; ms: number }
+  | { kind: 'cron'; value: string };
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+function parseSchedule(value: string): SyncSchedule | null {
+  const v = value.trim();
+  if (/^(off|false|0|none)$/i.test(v)) return { kind: 'off' };
+  const d = DURATION.exec(v);
+  if (d)
+    return { kind: 'interval', value: v, ms: Number(d[1]) * UNIT_MS[d[2] as keyof typeof UNIT_MS] };
+  if (/^\S+(\s+\S+){4,5}$/.test(v)) return { kind: 'cron', value: v };
+  return null;
+}
 
 const schema = z.object({
   NEO4J_URI: z
@@ -24,7 +43,25 @@ const schema = z.object({
   TTPGRAPH_NEO4J_PASSWORD: z.string().min(8, 'Neo4j requires 8 characters or more').optional(),
   TTPGRAPH_NEO4J_START_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
   // MITRE's own releases; air-gapped sites point this at files or a mirror.
-  TTPGRAPH_IMPORT_URLS: z.string().default(DEFAULT_IMPORT_URLS),
+  TTPGRAPH_IMPORT_URLS: z.string().default(''),
+  TTPGRAPH_SYNC_SOURCE: z.enum(['json', 'taxii']).default('json'),
+  TTPGRAPH_SYNC_INTERVAL: z
+    .string()
+    .default('10m')
+    .refine(
+      (v) => parseSchedule(v) !== null,
+      'use off, a duration such as 10m or 1h, or a cron expression',
+    ),
+  TTPGRAPH_SYNC_ON_START: z.stringbool().default(true),
+  TTPGRAPH_SYNC_DOMAINS: z.string().default('enterprise-attack'),
+  TTPGRAPH_SYNC_INDEX_URL: z.string().min(1).default(DEFAULT_INDEX_URL),
+  TTPGRAPH_SYNC_LEASE_MS: z.coerce.number().int().min(1_000).default(120_000),
+  TTPGRAPH_SYNC_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
+  TTPGRAPH_SYNC_RETRY_MAX_MS: z.coerce.number().int().min(10).optional(),
+  TTPGRAPH_TAXII_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_TAXII_URL),
+  TTPGRAPH_TAXII_COLLECTIONS: z.string().optional(),
+  TTPGRAPH_TAXII_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  TTPGRAPH_TAXII_MAX_REQUESTS: z.coerce.number().int().min(1).default(40),
   TTPGRAPH_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(2_000),
   TTPGRAPH_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   TTPGRAPH_MAX_BUNDLE_BYTES: z.coerce
@@ -105,9 +142,35 @@ export interface Config {
   dataDir: string;
   importUrls: string[];
   importBatchSize: number;
+  sync: SyncConfig;
   fetchTimeoutMs: number;
   maxBundleBytes: number;
   logLevel: string;
+}
+
+/** The three ATT&CK domains and their collection ids (the same in index.json and on TAXII). */
+export const ATTACK_COLLECTIONS: Record<string, string> = {
+  'enterprise-attack': 'x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019',
+  'mobile-attack': 'x-mitre-collection--dac0d2d7-8653-445c-9bff-82f934c1e858',
+  'ics-attack': 'x-mitre-collection--90c00720-636b-4485-b342-8751d232bf09',
+};
+
+export interface SyncConfig {
+  source: 'json' | 'taxii';
+  schedule: SyncSchedule;
+  onStart: boolean;
+  domains: string[];
+  indexUrl: string;
+  leaseMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  taxii: {
+    url: string;
+    /** domain → collection id. */
+    collections: Record<string, string>;
+    pageSize: number;
+    maxRequests: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -162,8 +225,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     importUrls: e.TTPGRAPH_IMPORT_URLS.split(/[\s,]+/).filter((u) => u.length > 0),
     importBatchSize: e.TTPGRAPH_IMPORT_BATCH_SIZE,
+    sync: syncConfig(e),
     fetchTimeoutMs: e.TTPGRAPH_FETCH_TIMEOUT_MS,
     maxBundleBytes: e.TTPGRAPH_MAX_BUNDLE_BYTES,
     logLevel: e.LOG_LEVEL,
+  };
+}
+
+function syncConfig(e: z.infer<typeof schema>): SyncConfig {
+  const schedule = parseSchedule(e.TTPGRAPH_SYNC_INTERVAL) as SyncSchedule;
+  const domains = e.TTPGRAPH_SYNC_DOMAINS.split(/[\s,]+/).filter((d) => d.length > 0);
+  // TTPGRAPH_TAXII_COLLECTIONS: "domain=collection-id,..." for servers other than MITRE's.
+  const collections = { ...ATTACK_COLLECTIONS };
+  for (const pair of (e.TTPGRAPH_TAXII_COLLECTIONS ?? '').split(/[\s,]+/).filter(Boolean)) {
+    const [domain, id] = pair.split('=');
+    if (!domain || !id)
+      throw new ConfigError(`TTPGRAPH_TAXII_COLLECTIONS: "${pair}" is not domain=collection-id`);
+    collections[domain] = id;
+  }
+  const unknown = domains.filter((d) => !collections[d]);
+  if (e.TTPGRAPH_SYNC_SOURCE === 'taxii' && unknown.length > 0) {
+    throw new ConfigError(
+      `no TAXII collection for ${unknown.join(', ')}: set TTPGRAPH_TAXII_COLLECTIONS`,
+    );
+  }
+  return {
+    source: e.TTPGRAPH_SYNC_SOURCE,
+    schedule,
+    onStart: e.TTPGRAPH_SYNC_ON_START,
+    domains,
+    indexUrl: e.TTPGRAPH_SYNC_INDEX_URL,
+    leaseMs: e.TTPGRAPH_SYNC_LEASE_MS,
+    retryBaseMs: e.TTPGRAPH_SYNC_RETRY_BASE_MS,
+    retryMaxMs:
+      e.TTPGRAPH_SYNC_RETRY_MAX_MS ?? (schedule.kind === 'interval' ? schedule.ms : 600_000),
+    taxii: {
+      url: e.TTPGRAPH_TAXII_URL.endsWith('/') ? e.TTPGRAPH_TAXII_URL : `${e.TTPGRAPH_TAXII_URL}/`,
+      collections,
+      pageSize: e.TTPGRAPH_TAXII_PAGE_SIZE,
+      maxRequests: e.TTPGRAPH_TAXII_MAX_REQUESTS,
+    },
   };
 }

@@ -97,6 +97,7 @@ describe('the API across a Neo4j restart', () => {
         HTTP_PORT: '0',
         JWT_SECRET: TEST_SECRET,
         TTPGRAPH_CACHE_ENTRIES: '0',
+        TTPGRAPH_SYNC_INTERVAL: 'off',
       }),
       silentLogger,
     );

@@ -9,6 +9,9 @@ import { createTokenVerifier } from '../../src/auth/identity';
 import { createApp } from '../../src/http/app';
 import { Metrics } from '../../src/http/metrics';
 import { loadConfig, type Config } from '../../src/shared/config';
+import { ReleaseService } from '../../src/sync/release-service';
+import { SyncScheduler } from '../../src/sync/scheduler';
+import { SyncService } from '../../src/sync/sync-service';
 import { openGraph } from '../../src/shared/neo4j';
 import { asFetched, fixtureBundle, freshGraph, silentLogger } from './graph';
 import type { Graph } from '../../src/shared/neo4j';
@@ -21,13 +24,23 @@ export interface TestApi {
   importer: ImportService;
   cache: ReleaseCache;
   mappings: MappingService;
+  sync: SyncService;
+  scheduler: SyncScheduler | undefined;
   /** Closes the app's own driver (the one its metrics observe). */
   close(): Promise<void>;
 }
 
-/** The real app on the test Neo4j, every response validated against openapi.yaml. */
+/**
+ * The real app on the test Neo4j, every response validated against openapi.yaml. The sync
+ * scheduler (Bree) runs only when the env gives TTPGRAPH_SYNC_INTERVAL.
+ */
 export async function testApp(env: Record<string, string> = {}): Promise<TestApi> {
-  const config = loadConfig({ ...process.env, JWT_SECRET: TEST_SECRET, ...env });
+  const config = loadConfig({
+    ...process.env,
+    JWT_SECRET: TEST_SECRET,
+    TTPGRAPH_SYNC_INTERVAL: 'off',
+    ...env,
+  });
   const late: { status?: StatusService } = {};
   const metrics = new Metrics(() => (late.status as StatusService).status());
   const graph = await openGraph({ ...config.neo4j, uri: config.neo4j.uri as string }, (...a) =>
@@ -38,6 +51,12 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
   const importer = new ImportService(graph, silentLogger, 2_000, () => mappings.applyRelease());
   const cache = new ReleaseCache(graph, silentLogger, config.cache.entries, config.cache.pollMs);
   await cache.start();
+  const sync = new SyncService(graph, importer, config, silentLogger);
+  const scheduler =
+    config.sync.schedule.kind === 'off'
+      ? undefined
+      : new SyncScheduler(config, silentLogger, graph, () => cache.invalidate());
+  await scheduler?.start();
   const app = createApp({
     config,
     log: silentLogger,
@@ -49,6 +68,9 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     status,
     cache,
     mappings,
+    sync,
+    releases: new ReleaseService(graph),
+    scheduler,
     validateResponses: true,
   });
   return {
@@ -57,7 +79,10 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     importer,
     cache,
     mappings,
+    sync,
+    scheduler,
     close: async () => {
+      await scheduler?.stop(5_000);
       cache.stop();
       await graph.close();
     },

@@ -11,7 +11,12 @@ describe('configuration', () => {
       database: 'neo4j',
     });
     expect(c.localNeo4j.port).toBe(7687);
-    expect(c.importUrls).toHaveLength(1);
+    expect(c.importUrls).toEqual([]);
+    expect(c.sync).toMatchObject({
+      source: 'json',
+      schedule: { kind: 'interval', ms: 600_000 },
+      domains: ['enterprise-attack'],
+    });
   });
 
   it('names every bad variable at once', () => {

@@ -1,0 +1,55 @@
+/**
+ * The Bree job: one sync in a worker thread with its own Neo4j driver. It reports progress and
+ * its run through the parent port and, told to cancel (service shutdown), stops before the next
+ * step; a release already being written commits or rolls back whole.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ImportService } from '../src/attack/import-service';
+import { MappingService } from '../src/mappings/mapping-service';
+import { loadConfig } from '../src/shared/config';
+import { createLogger } from '../src/shared/logger';
+import { openGraph } from '../src/shared/neo4j';
+import { SyncService, type SyncOptions } from '../src/sync/sync-service';
+
+export interface SyncJobData {
+  /** The Neo4j the service uses (the local launcher's port is only known at run time). */
+  uri: string;
+  request?: Pick<SyncOptions, 'runId' | 'force' | 'source'> & { trigger: SyncOptions['trigger'] };
+}
+
+export type SyncJobMessage =
+  | { type: 'progress'; progress: Parameters<NonNullable<SyncOptions['onProgress']>>[0] }
+  | { type: 'run'; run: Awaited<ReturnType<SyncService['run']>> };
+
+async function main(): Promise<void> {
+  const data = workerData as SyncJobData;
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'ttpgraph-sync');
+  const cancel = new AbortController();
+  parentPort?.on('message', (m) => {
+    if (m === 'cancel') cancel.abort(new Error('the service is shutting down'));
+  });
+  const post = (m: SyncJobMessage) => parentPort?.postMessage(m);
+  const graph = await openGraph({ ...config.neo4j, uri: data.uri });
+  try {
+    const mappings = new MappingService(graph);
+    const importer = new ImportService(graph, log, config.importBatchSize, () =>
+      mappings.applyRelease(),
+    );
+    const run = await new SyncService(graph, importer, config, log).run({
+      ...(data.request ?? { trigger: 'schedule' }),
+      signal: cancel.signal,
+      onProgress: (progress) => post({ type: 'progress', progress }),
+    });
+    post({ type: 'run', run });
+  } finally {
+    await graph.close();
+  }
+  parentPort?.postMessage(cancel.signal.aborted ? 'cancelled' : 'done');
+}
+
+main().catch((err: unknown) => {
+  // Bree logs the exit code; the message says why.
+  process.stderr.write(`sync-mitre failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

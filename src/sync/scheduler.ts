@@ -1,0 +1,258 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Bree from 'bree';
+import type { SyncJobData, SyncJobMessage } from '../../jobs/sync-mitre';
+import type { Config } from '../shared/config';
+import { loadQueries } from '../shared/cypher';
+import type { Logger } from '../shared/logger';
+import type { Graph } from '../shared/neo4j';
+import { packageRoot } from '../shared/paths';
+import type { SyncProgress, SyncRun, SyncTrigger } from './sync-service';
+
+const JOB = 'sync-mitre';
+
+/** A run as the scheduler sees it: live progress while its worker runs, the result after. */
+export interface LiveRun {
+  id: string;
+  trigger: SyncTrigger;
+  state: SyncRun['state'];
+  started_at: string;
+  progress: SyncProgress | null;
+  result: SyncRun | null;
+}
+
+export interface SchedulerState {
+  enabled: boolean;
+  schedule: string;
+  running: LiveRun | null;
+  next_run_at: string | null;
+  consecutive_failures: number;
+  last_run: LiveRun | null;
+}
+
+/** Exponential backoff with full jitter, capped; never shorter than what the server asked for. */
+export function retryDelay(
+  failures: number,
+  baseMs: number,
+  maxMs: number,
+  retryAfterMs: number | null,
+  random = Math.random,
+): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
+  const jittered = ceiling / 2 + random() * (ceiling / 2);
+  return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+/**
+ * Runs the sync job with Bree: at start-up and on the configured interval or cron, each run in a
+ * worker thread (jobs/sync-mitre). Failed runs are retried sooner, with capped, jittered backoff.
+ * POST sync/ starts the same job with the caller's options.
+ */
+export class SyncScheduler {
+  private readonly q = loadQueries(['sync/schedule'] as const);
+  private readonly runs = new Map<string, LiveRun>();
+  private bree: Bree | undefined;
+  private current: LiveRun | null = null;
+  private last: LiveRun | null = null;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private nextRunAt: Date | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly graph: Graph,
+    /** Told when a run applied a release (the answer cache is cleared at once). */
+    private readonly onApplied: () => void,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.sync.schedule.kind !== 'off';
+  }
+
+  private describe(): string {
+    const s = this.config.sync.schedule;
+    return s.kind === 'off' ? 'off' : s.value;
+  }
+
+  private job(): Bree.JobOptions {
+    const s = this.config.sync.schedule;
+    const data: SyncJobData = { uri: this.graph.uri };
+    return {
+      name: JOB,
+      path: path.join(packageRoot(), 'dist', 'jobs', `${JOB}.js`),
+      timeout: this.enabled && this.config.sync.onStart ? 0 : false,
+      ...(s.kind === 'interval' ? { interval: s.ms } : {}),
+      ...(s.kind === 'cron' ? { cron: s.value } : {}),
+      worker: { workerData: data },
+    };
+  }
+
+  async start(): Promise<void> {
+    const log = this.log.child({ component: 'bree' });
+    this.bree = new Bree({
+      root: false,
+      doRootCheck: false,
+      jobs: [this.job()],
+      logger: {
+        info: (msg: unknown) => log.debug(String(msg)),
+        warn: (msg: unknown) => log.warn(String(msg)),
+        error: (msg: unknown) => log.error(String(msg)),
+      },
+      workerMessageHandler: ({ message }) => this.onMessage(message),
+      errorHandler: (err) => this.finish(null, (err as Error).message),
+    });
+    this.bree.on('worker created', () => this.onStarted());
+    this.bree.on('worker deleted', () => {
+      // A worker that exited without a run message failed before it could record one.
+      if (this.current && !this.current.result) this.finish(null, 'the sync worker stopped early');
+    });
+    if (this.enabled) {
+      await this.bree.start(JOB);
+      this.setNext(this.config.sync.onStart ? new Date() : this.afterInterval());
+    }
+    this.log.info({ schedule: this.describe() }, 'sync scheduler started');
+  }
+
+  private afterInterval(): Date | null {
+    const s = this.config.sync.schedule;
+    return s.kind === 'interval' ? new Date(Date.now() + s.ms) : null;
+  }
+
+  private setNext(at: Date | null): void {
+    this.nextRunAt = at;
+    this.graph
+      .write(this.q['sync/schedule'], {
+        name: JOB,
+        nextRunAt: at?.toISOString() ?? null,
+        schedule: this.describe(),
+      })
+      .catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'could not record the next sync time'),
+      );
+  }
+
+  /** Bree started a worker: by our trigger (current is set) or by its own timer. */
+  private onStarted(): void {
+    if (this.current) return;
+    this.current = this.track(randomUUID(), 'schedule');
+  }
+
+  private track(id: string, trigger: SyncTrigger): LiveRun {
+    const run: LiveRun = {
+      id,
+      trigger,
+      state: 'running',
+      started_at: new Date().toISOString(),
+      progress: null,
+      result: null,
+    };
+    this.runs.set(id, run);
+    // Keep the last few hundred in memory; older ones are read from the graph.
+    if (this.runs.size > 200) this.runs.delete(this.runs.keys().next().value as string);
+    return run;
+  }
+
+  private onMessage(message: unknown): void {
+    const m = message as SyncJobMessage;
+    if (!this.current || typeof m !== 'object' || m === null) return;
+    if (m.type === 'progress') {
+      // A scheduled worker names its own run id: adopt it so GET sync/{id} finds the run.
+      if (this.current.id !== m.progress.runId) {
+        this.runs.delete(this.current.id);
+        this.current.id = m.progress.runId;
+        this.runs.set(this.current.id, this.current);
+      }
+      this.current.progress = m.progress;
+    } else if (m.type === 'run') {
+      this.finish(m.run, null);
+    }
+  }
+
+  private finish(result: SyncRun | null, crash: string | null): void {
+    const run = this.current;
+    if (!run) return;
+    this.current = null;
+    run.result = result;
+    run.state = result?.state ?? 'failed';
+    this.last = run;
+    if (crash) this.log.error({ runId: run.id, err: crash }, 'sync worker failed');
+    if (result?.domains.some((d) => d.outcome === 'applied' && d.changed)) this.onApplied();
+    clearTimeout(this.retryTimer);
+    if (run.state === 'failed') {
+      this.failures++;
+      const delay = retryDelay(
+        this.failures,
+        this.config.sync.retryBaseMs,
+        this.config.sync.retryMaxMs,
+        result?.retry_after_ms ?? null,
+      );
+      if (this.enabled && !this.stopping) {
+        this.retryTimer = setTimeout(() => void this.trigger({ trigger: 'schedule' }), delay);
+        this.retryTimer.unref();
+        this.setNext(new Date(Date.now() + delay));
+        this.log.warn(
+          { runId: run.id, failures: this.failures, retryInMs: Math.round(delay) },
+          'sync will retry',
+        );
+      }
+    } else {
+      this.failures = 0;
+      if (this.enabled) this.setNext(this.afterInterval());
+    }
+  }
+
+  /**
+   * Starts a run now, unless one is running: then that run is answered. Options reach the worker
+   * through the job's workerData, which Bree reads each time it starts the worker.
+   */
+  async trigger(request: {
+    trigger: SyncTrigger;
+    force?: boolean;
+    source?: 'json' | 'taxii';
+  }): Promise<{ run: LiveRun; started: boolean }> {
+    if (!this.bree) throw new Error('the sync scheduler is not started');
+    if (this.current) return { run: this.current, started: false };
+    const run = this.track(randomUUID(), request.trigger);
+    this.current = run;
+    const job = this.bree.config.jobs.find((j) => j.name === JOB) as Bree.Job;
+    const data: SyncJobData = { uri: this.graph.uri, request: { ...request, runId: run.id } };
+    job.worker = { ...job.worker, workerData: data };
+    try {
+      await this.bree.run(JOB);
+    } finally {
+      job.worker = { ...job.worker, workerData: { uri: this.graph.uri } satisfies SyncJobData };
+    }
+    return { run, started: true };
+  }
+
+  get(id: string): LiveRun | undefined {
+    return this.runs.get(id);
+  }
+
+  state(): SchedulerState {
+    return {
+      enabled: this.enabled,
+      schedule: this.describe(),
+      running: this.current,
+      next_run_at: this.nextRunAt?.toISOString() ?? null,
+      consecutive_failures: this.failures,
+      last_run: this.last,
+    };
+  }
+
+  /** Cancels a running worker (it stops before its next step) and the timers. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.retryTimer);
+    if (!this.bree) return;
+    const bree = this.bree;
+    await Promise.race([
+      bree.stop(),
+      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
+    // Past the grace period the worker is terminated: its open transaction rolls back.
+    for (const w of bree.workers.values()) await w.terminate();
+  }
+}

@@ -1,0 +1,311 @@
+import { randomUUID } from 'node:crypto';
+import type { ChangeReport, ImportService } from '../attack/import-service';
+import type { Config } from '../shared/config';
+import { loadQueries } from '../shared/cypher';
+import { AppError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { Graph } from '../shared/neo4j';
+import { Lease, SYNC_LEASE } from './lease';
+import {
+  detectFromBundles,
+  detectFromIndex,
+  detectFromTaxii,
+  emptyState,
+  type Detection,
+  type SourceContext,
+  type SourceState,
+} from './sources';
+
+const QUERIES = ['sync/read-state', 'sync/record-run', 'sync/runs'] as const;
+const KEEP_RUNS = 500;
+
+export type SyncTrigger = 'schedule' | 'api' | 'cli';
+
+export interface SyncOptions {
+  trigger: SyncTrigger;
+  runId?: string;
+  source?: 'json' | 'taxii';
+  /** Bundles to apply instead of the configured source: URLs, files or directories. */
+  urls?: string[];
+  domain?: string;
+  force?: boolean;
+  relationships?: boolean;
+  strict?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: SyncProgress) => void;
+}
+
+export interface SyncProgress {
+  runId: string;
+  phase: string;
+  done: number;
+  total: number;
+  domain?: string;
+}
+
+export interface DomainOutcome {
+  domain: string | null;
+  source: string;
+  outcome: 'applied' | 'unchanged' | 'failed';
+  version?: string;
+  releaseId?: string | null;
+  changed?: boolean;
+  totals?: ChangeReport['changelog']['totals'];
+  error?: string;
+}
+
+export interface SyncRun {
+  id: string;
+  trigger: SyncTrigger;
+  source: string;
+  state: 'running' | 'succeeded' | 'unchanged' | 'failed' | 'skipped';
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  requests: number;
+  error: string | null;
+  /** For a failure: how long the server asked us to wait (429/503 Retry-After), if it did. */
+  retry_after_ms: number | null;
+  domains: DomainOutcome[];
+  reports: ChangeReport[];
+}
+
+/** Stored runs keep their nested parts as JSON strings (Neo4j properties are flat). */
+type StoredRun = Omit<SyncRun, 'domains' | 'reports'> & { domains: string; reports: string };
+
+/**
+ * The one sync pipeline (Bree worker, POST sync/, `ttpgraph sync` and `import-mitre`): ask the
+ * source what changed (cheaply), take the lease only when something did, apply each changed
+ * release atomically through ImportService, and record the run, per-domain status and validators.
+ */
+export class SyncService {
+  private readonly q = loadQueries(QUERIES);
+  private readonly lease: Lease;
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly importer: ImportService,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    this.lease = new Lease(graph, log, config.sync.leaseMs);
+  }
+
+  async run(opts: SyncOptions): Promise<SyncRun> {
+    const source = opts.urls?.length ? 'bundles' : (opts.source ?? this.config.sync.source);
+    const run: SyncRun = {
+      id: opts.runId ?? randomUUID(),
+      trigger: opts.trigger,
+      source,
+      state: 'running',
+      started_at: new Date().toISOString(),
+      finished_at: null,
+      duration_ms: null,
+      requests: 0,
+      error: null,
+      retry_after_ms: null,
+      domains: [],
+      reports: [],
+    };
+    const progress = (phase: string, done = 0, total = 0, domain?: string) =>
+      opts.onProgress?.({ runId: run.id, phase, done, total, domain });
+    const saves: SourceState[] = [];
+    try {
+      progress('checking the source');
+      const detection = await this.detect(source, opts, run);
+      for (const u of detection.unchanged) {
+        run.domains.push({ domain: u.domain ?? null, source: u.describe, outcome: 'unchanged' });
+      }
+      if (detection.pending.length === 0) {
+        run.state = 'unchanged';
+      } else {
+        await this.apply(detection, opts, run, saves, progress);
+      }
+    } catch (err) {
+      run.state = 'failed';
+      run.error = (err as Error).message;
+      run.retry_after_ms = retryAfterOf(err);
+      this.log.error({ runId: run.id, err: run.error }, 'sync failed; the graph keeps what it had');
+    }
+    run.finished_at = new Date().toISOString();
+    run.duration_ms = Date.parse(run.finished_at) - Date.parse(run.started_at);
+    await this.record(run, saves);
+    progress('finished', 1, 1);
+    return run;
+  }
+
+  private async detect(source: string, opts: SyncOptions, run: SyncRun): Promise<Detection> {
+    const sync = this.config.sync;
+    const wanted = opts.domain ? [opts.domain] : sync.domains;
+    const keys = [
+      `index:${sync.indexUrl}`,
+      ...wanted.map((d) => `index:${sync.indexUrl}#${d}`),
+      ...(opts.urls ?? this.config.importUrls).map((u) => `bundle:${u}`),
+    ];
+    const [state] = await this.graph.read<{
+      sources: SourceState[];
+      domains: Array<{ name: string; version: string | null }>;
+    }>(this.q['sync/read-state'], { keys, lease: SYNC_LEASE });
+    const ctx: SourceContext = {
+      state: new Map((state?.sources ?? []).map((s) => [s.key, s])),
+      domains: new Map((state?.domains ?? []).map((d) => [d.name, d.version])),
+      force: opts.force === true,
+      timeoutMs: this.config.fetchTimeoutMs,
+      maxBytes: this.config.maxBundleBytes,
+      signal: opts.signal,
+      onRequest: () => run.requests++,
+    };
+    if (source === 'taxii') {
+      // TAXII state keys depend on the API root, so they are read once it is known.
+      const detection = await detectFromTaxii(sync.taxii, wanted, {
+        ...ctx,
+        state: await this.taxiiState(wanted, ctx.state),
+      });
+      return detection;
+    }
+    const urls = opts.urls?.length ? opts.urls : this.config.importUrls;
+    if (urls.length > 0) return detectFromBundles(urls, ctx);
+    return detectFromIndex(sync.indexUrl, wanted, ctx);
+  }
+
+  private async taxiiState(
+    wanted: string[],
+    known: Map<string, SourceState>,
+  ): Promise<Map<string, SourceState>> {
+    const taxii = this.config.sync.taxii;
+    const keys = wanted.map((d) => `taxii:${taxii.url}collections/${taxii.collections[d]}/`);
+    const [state] = await this.graph.read<{ sources: SourceState[] }>(this.q['sync/read-state'], {
+      keys,
+      lease: SYNC_LEASE,
+    });
+    return new Map([...known, ...(state?.sources ?? []).map((s) => [s.key, s] as const)]);
+  }
+
+  private async apply(
+    detection: Detection,
+    opts: SyncOptions,
+    run: SyncRun,
+    saves: SourceState[],
+    progress: (phase: string, done?: number, total?: number, domain?: string) => void,
+  ): Promise<void> {
+    const owner = Lease.owner(run.id);
+    const lease = await this.lease.acquire(owner);
+    if (!lease.acquired) {
+      run.state = 'skipped';
+      run.error = `another sync holds the lease (${lease.owner}, until ${lease.expiresAt}); skipped`;
+      this.log.warn({ runId: run.id, holder: lease.owner }, 'sync skipped: lease held elsewhere');
+      return;
+    }
+    let failures = 0;
+    try {
+      for (const p of detection.pending) {
+        const signal = AbortSignal.any([lease.held.lost, ...(opts.signal ? [opts.signal] : [])]);
+        try {
+          signal.throwIfAborted();
+          progress('downloading', 0, 0, p.domain);
+          const fetched = await p.fetch((x) => progress(x.phase, x.done, x.total, p.domain));
+          signal.throwIfAborted();
+          const report = await this.importer.importBytes(fetched, {
+            domain: p.domain ?? (detection.pending.length === 1 ? opts.domain : undefined),
+            force: opts.force,
+            relationships: opts.relationships,
+            strict: opts.strict,
+            onProgress: (x) => progress(x.phase, x.done, x.total, p.domain),
+          });
+          run.reports.push(report);
+          run.domains.push({
+            domain: report.domain,
+            source: p.describe,
+            outcome: 'applied',
+            version: report.version,
+            releaseId: report.releaseId,
+            changed: report.changed,
+            totals: report.changelog.totals,
+          });
+          saves.push(...p.saves);
+        } catch (err) {
+          failures++;
+          run.retry_after_ms ??= retryAfterOf(err);
+          run.domains.push({
+            domain: p.domain ?? null,
+            source: p.describe,
+            outcome: 'failed',
+            error: (err as Error).message,
+          });
+          this.log.error(
+            { runId: run.id, source: p.describe, err: (err as Error).message },
+            'release not applied; the previous one stays',
+          );
+        }
+      }
+    } finally {
+      await lease.held.release();
+    }
+    if (failures === 0) saves.push(...detection.savesWhenAllApplied);
+    run.state = failures === 0 ? 'succeeded' : 'failed';
+    if (failures > 0) {
+      run.error = run.domains
+        .filter((d) => d.outcome === 'failed')
+        .map((d) => `${d.domain ?? d.source}: ${d.error}`)
+        .join('; ');
+    }
+  }
+
+  /** Writes the run and what it learnt; a database that is down only costs the record. */
+  private async record(run: SyncRun, saves: SourceState[]): Promise<void> {
+    const at = run.finished_at ?? run.started_at;
+    const domains = run.domains
+      .filter((d) => d.domain !== null)
+      .map((d) => ({
+        domain: d.domain,
+        source: run.source,
+        at,
+        error: d.outcome === 'failed' ? (d.error ?? 'failed') : null,
+      }));
+    // A run that failed before it knew its domains still marks the configured ones as attempted.
+    if (run.state === 'failed' && domains.length === 0 && run.source !== 'bundles') {
+      for (const domain of this.config.sync.domains) {
+        domains.push({ domain, source: run.source, at, error: run.error });
+      }
+    }
+    try {
+      await this.graph.write(this.q['sync/record-run'], {
+        run: toStored(run),
+        domains,
+        sources: saves.map((s) => ({ ...emptyState(s.key), ...s })),
+        keepRuns: KEEP_RUNS,
+      });
+    } catch (err) {
+      this.log.error(
+        { runId: run.id, err: (err as Error).message },
+        'could not record the sync run',
+      );
+    }
+  }
+
+  async runs(page: { limit: number; offset: number }, id: string | null = null) {
+    const [row] = await this.graph.read<{ count: number; runs: StoredRun[] }>(this.q['sync/runs'], {
+      id,
+      ...page,
+    });
+    return { count: row?.count ?? 0, runs: (row?.runs ?? []).map(fromStored) };
+  }
+}
+
+function retryAfterOf(err: unknown): number | null {
+  if (!(err instanceof AppError)) return null;
+  const d = err.details as { retryAfterMs?: number | null } | undefined;
+  return d?.retryAfterMs ?? null;
+}
+
+function toStored(run: SyncRun): StoredRun {
+  return { ...run, domains: JSON.stringify(run.domains), reports: JSON.stringify(run.reports) };
+}
+
+function fromStored(s: StoredRun): SyncRun {
+  return {
+    ...s,
+    domains: JSON.parse(s.domains ?? '[]') as DomainOutcome[],
+    reports: JSON.parse(s.reports ?? '[]') as ChangeReport[],
+  };
+}
