@@ -6,12 +6,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ImportService } from '../src/attack/import-service';
 import { MappingService } from '../src/mappings/mapping-service';
-import { loadConfig } from '../src/shared/config';
+import type { Config } from '../src/shared/config';
 import { createLogger } from '../src/shared/logger';
 import { openGraph } from '../src/shared/neo4j';
 import { SyncService, type SyncOptions } from '../src/sync/sync-service';
 
 export interface SyncJobData {
+  /** The service's own configuration, validated once in the parent. */
+  config: Config;
   /** The Neo4j the service uses (the local launcher's port is only known at run time). */
   uri: string;
   request?: Pick<SyncOptions, 'runId' | 'force' | 'source'> & { trigger: SyncOptions['trigger'] };
@@ -23,7 +25,7 @@ export type SyncJobMessage =
 
 async function main(): Promise<void> {
   const data = workerData as SyncJobData;
-  const config = loadConfig();
+  const config = data.config;
   const log = createLogger(config.logLevel, 'ttpgraph-sync');
   const cancel = new AbortController();
   parentPort?.on('message', (m) => {

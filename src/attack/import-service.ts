@@ -216,7 +216,13 @@ export class ImportService {
         ? countUnchanged(counter, [...sdos, ...rels])
         : await this.applyDiff(
             tx,
-            { domain, force: opts.force === true, counter },
+            {
+              domain,
+              force: opts.force === true,
+              counter,
+              // Objects left out as invalid keep what the graph has: never deleted by a bad copy.
+              invalid: new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object)),
+            },
             sdos,
             rels,
             relationships,
@@ -339,7 +345,7 @@ export class ImportService {
    */
   private async applyDiff(
     tx: Tx,
-    ctx: { domain: string; force: boolean; counter: ChangeCounter },
+    ctx: { domain: string; force: boolean; counter: ChangeCounter; invalid: Set<string> },
     sdos: StixObject[],
     rels: StixObject[],
     relationships: boolean,
@@ -365,7 +371,9 @@ export class ImportService {
       writer.send('update object sources', q['attack/set-node-sources'], plan.setSources);
     };
     for (const chunk of chunks(sdos, this.batchSize)) sendNodes(planNodes(ctx, chunk, nodeState));
-    sendNodes(planNodeRemovals(ctx, nodeState, new Set(sdos.map((o) => o.id))));
+    sendNodes(
+      planNodeRemovals(ctx, nodeState, new Set([...sdos.map((o) => o.id), ...ctx.invalid])),
+    );
     this.log.debug({ phase: 'objects diffed' }, 'import phase');
 
     const edgeState = new Map((await edgeRows).map((e) => [e.id, e]));
@@ -376,7 +384,11 @@ export class ImportService {
       writer.send('update relationship sources', q['attack/set-edge-sources'], plan.setSources);
     };
     for (const chunk of chunks(rels, this.batchSize)) sendEdges(planEdges(ctx, chunk, edgeState));
-    if (relationships) sendEdges(planEdgeRemovals(ctx, edgeState, new Set(rels.map((o) => o.id))));
+    if (relationships) {
+      sendEdges(
+        planEdgeRemovals(ctx, edgeState, new Set([...rels.map((o) => o.id), ...ctx.invalid])),
+      );
+    }
     this.log.debug({ phase: 'relationships diffed' }, 'import phase');
 
     if (writes > 0) {

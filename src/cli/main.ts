@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { fetchBundle } from '../attack/bundle-source';
-import { CHANGE_CATEGORIES } from '../attack/diff';
+import { CHANGE_CATEGORIES, CHANGELOG_CATEGORIES } from '../attack/diff';
 import { ImportService, type ChangeReport } from '../attack/import-service';
 import { MappingService } from '../mappings/mapping-service';
 import { applySchema } from '../attack/schema';
@@ -11,6 +10,7 @@ import { ConfigError, loadConfig, type Config } from '../shared/config';
 import { connect, type Connection } from '../shared/database';
 import {
   AppError,
+  ConflictError,
   DatabaseUnavailableError,
   InvalidBundleError,
   NotSupportedError,
@@ -21,10 +21,11 @@ import { createLogger, type Logger } from '../shared/logger';
 import { signDevelopmentToken, withDevelopmentSecret } from '../auth/identity';
 import { API_BASE } from '../http/app';
 import { startServer } from '../http/server';
+import { SyncService, type SyncRun } from '../sync/sync-service';
 import { progressReporter } from './progress';
 import { table } from './table';
 
-const EXIT = { failure: 1, usage: 2, invalidInput: 3, source: 4, database: 5 } as const;
+const EXIT = { failure: 1, usage: 2, invalidInput: 3, source: 4, database: 5, busy: 6 } as const;
 
 class UsageError extends Error {}
 
@@ -35,6 +36,7 @@ function exitCodeFor(err: unknown): number {
   if (err instanceof InvalidBundleError) return EXIT.invalidInput;
   if (err instanceof SourceError) return EXIT.source;
   if (err instanceof DatabaseUnavailableError) return EXIT.database;
+  if (err instanceof ConflictError) return EXIT.busy;
   return EXIT.failure;
 }
 
@@ -87,21 +89,42 @@ function printReport(r: ChangeReport): void {
 function printStatus(s: Status): void {
   console.log(`Neo4j ${s.database.uri} (database ${s.database.name}): reachable`);
   if (s.domains.length === 0)
-    console.log('No ATT&CK data imported yet: run ttpgraph import-mitre --url <bundle>');
+    console.log(
+      'No ATT&CK data imported yet: run ttpgraph sync, or ttpgraph import-mitre --url <bundle>',
+    );
   else
     console.log(
       '\n' +
         table(
-          ['domain', 'version', 'last import', 'last change', 'source'],
+          [
+            'domain',
+            'version',
+            'release',
+            'last change',
+            'last sync attempt',
+            'last success',
+            'last error',
+          ],
           s.domains.map((d) => [
             d.domain,
             d.version ?? '-',
-            d.lastImportAt ?? '-',
+            d.releaseId ?? '-',
             d.lastChangeAt ?? '-',
-            d.source ?? '-',
+            d.lastAttemptAt ?? '-',
+            d.lastSuccessAt ?? '-',
+            d.lastError ?? '-',
           ]),
         ),
     );
+  console.log(
+    `\nsync: ${s.sync.running ? `running now (${s.sync.holder})` : 'idle'}; schedule ${s.sync.schedule ?? 'not running in any service'}; next run ${s.sync.nextRunAt ?? '-'}`,
+  );
+  for (const d of s.domains.filter((x) => x.lastChangelog)) {
+    const totals = Object.entries(d.lastChangelog ?? {}).filter(([, n]) => n > 0);
+    console.log(
+      `${d.domain} last changelog: ${totals.map(([c, n]) => `${n} ${c}`).join(', ') || 'no changes'}`,
+    );
+  }
   if (s.objects.length > 0) {
     console.log(
       '\n' +
@@ -159,8 +182,51 @@ function printStatus(s: Status): void {
   }
 }
 
+/** import-mitre and sync: the sync pipeline run once in this process, under the same lease. */
+async function runSync(
+  argv: {
+    source: 'json' | 'taxii';
+    url?: string[];
+    domain?: string;
+    force: boolean;
+    relationships?: boolean;
+    strict?: boolean;
+    verbose?: boolean;
+  },
+  conditional: boolean,
+): Promise<SyncRun> {
+  const ctx = context(argv);
+  if (argv.domain && (argv.url?.length ?? 0) > 1)
+    throw new UsageError('--domain applies to one bundle: pass a single --url');
+  if (argv.source === 'taxii' && argv.url?.length)
+    throw new UsageError('--url names bundles; --source taxii reads TTPGRAPH_TAXII_URL');
+  const progress = progressReporter();
+  let failure: unknown;
+  const run = await withGraph(ctx, async ({ graph }) => {
+    const mappings = new MappingService(graph);
+    const importer = new ImportService(graph, ctx.log, ctx.config.importBatchSize, () =>
+      mappings.applyRelease(),
+    );
+    return new SyncService(graph, importer, ctx.config, ctx.log).run({
+      trigger: 'cli',
+      source: argv.source,
+      urls: argv.url,
+      domain: argv.domain,
+      force: argv.force,
+      conditional,
+      relationships: argv.relationships,
+      strict: argv.strict,
+      onProgress: (p) => (p.phase === 'finished' ? progress.done() : progress.update(p)),
+      onFailure: (err) => (failure ??= err),
+    });
+  });
+  if (run.state === 'failed' || run.state === 'skipped')
+    throw failure ?? new Error(run.error ?? 'sync failed');
+  return run;
+}
+
 async function importMitre(argv: {
-  source: string;
+  source: 'json' | 'taxii';
   url?: string[];
   domain?: string;
   force: boolean;
@@ -169,45 +235,44 @@ async function importMitre(argv: {
   json: boolean;
   verbose?: boolean;
 }): Promise<void> {
-  if (argv.source === 'taxii') {
-    throw new NotSupportedError(
-      '--source taxii is not supported yet: it arrives with the sync work; use --source json with --url',
-    );
+  // Bundles named on the command line are always read; the configured source only when changed.
+  const run = await runSync(argv, !(argv.url && argv.url.length > 0));
+  if (argv.json) {
+    console.log(JSON.stringify(run.reports.length === 1 ? run.reports[0] : run.reports, null, 2));
+  } else {
+    run.reports.forEach((r, i) => (i > 0 ? console.log('') : undefined, printReport(r)));
   }
-  const ctx = context(argv);
-  const urls = argv.url && argv.url.length > 0 ? argv.url : ctx.config.importUrls;
-  if (urls.length === 0)
-    throw new UsageError('no bundle given: pass --url URL|FILE or set TTPGRAPH_IMPORT_URLS');
-  if (argv.domain && urls.length > 1)
-    throw new UsageError('--domain applies to one bundle: pass a single --url');
-  const progress = progressReporter();
-  const reports = await withGraph(ctx, async ({ graph }) => {
-    const mappings = new MappingService(graph);
-    const importer = new ImportService(graph, ctx.log, ctx.config.importBatchSize, () =>
-      mappings.applyRelease(),
-    );
-    const out: ChangeReport[] = [];
-    for (const url of urls) {
-      const fetched = await fetchBundle(url, {
-        timeoutMs: ctx.config.fetchTimeoutMs,
-        maxBytes: ctx.config.maxBundleBytes,
-        onProgress: progress.update,
-      });
-      out.push(
-        await importer.importBytes(fetched, {
-          domain: argv.domain,
-          force: argv.force,
-          relationships: argv.relationships,
-          strict: argv.strict,
-          onProgress: progress.update,
-        }),
-      );
-      progress.done();
-    }
-    return out;
-  });
-  if (argv.json) console.log(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
-  else reports.forEach((r, i) => (i > 0 ? console.log('') : undefined, printReport(r)));
+  for (const d of run.domains.filter((x) => x.outcome === 'unchanged')) {
+    console.error(`${d.domain ?? d.source}: the source has not changed since the last sync`);
+  }
+}
+
+async function sync(argv: {
+  source: 'json' | 'taxii';
+  force: boolean;
+  json: boolean;
+  verbose?: boolean;
+}): Promise<void> {
+  const run = await runSync(argv, true);
+  if (argv.json) {
+    console.log(JSON.stringify(run, null, 2));
+    return;
+  }
+  console.log(
+    `sync ${run.id} (${run.source}): ${run.state} in ${((run.duration_ms ?? 0) / 1000).toFixed(1)} s, ${run.requests} request(s) to the source`,
+  );
+  console.log(
+    table(
+      ['domain', 'outcome', 'version', 'release', ...CHANGELOG_CATEGORIES],
+      run.domains.map((d) => [
+        d.domain ?? d.source,
+        d.outcome,
+        d.version ?? '-',
+        d.releaseId ?? '-',
+        ...CHANGELOG_CATEGORIES.map((c) => d.totals?.[c] ?? '-'),
+      ]),
+    ),
+  );
 }
 
 async function mitreStatus(argv: {
@@ -258,36 +323,16 @@ async function db(argv: { action: string; json?: boolean; verbose?: boolean }): 
 }
 
 /**
- * `ttpgraph serve` (and `start`, which `npm start` runs): the API with Neo4j (NEO4J_URI or the local
- * one). `start` also imports TTPGRAPH_IMPORT_URLS in the background once the API listens.
+ * `ttpgraph serve` (alias `start`, which `npm start` runs): the API with Neo4j (NEO4J_URI or the
+ * local one) and the Bree sync scheduler, which syncs at start-up and every TTPGRAPH_SYNC_INTERVAL.
  */
-async function serve(argv: { verbose?: boolean; import?: boolean }): Promise<void> {
+async function serve(argv: { verbose?: boolean }): Promise<void> {
   const config = loadConfig();
   const log = createLogger(argv.verbose ? 'debug' : config.logLevel);
   const server = await startServer(config, log);
   console.error(
     `ttpgraph API at ${server.url}${API_BASE}/ (docs: ${server.url}${API_BASE}/docs/); Ctrl-C stops`,
   );
-  if (argv.import) {
-    void (async () => {
-      for (const url of config.importUrls) {
-        try {
-          const fetched = await fetchBundle(url, {
-            timeoutMs: config.fetchTimeoutMs,
-            maxBytes: config.maxBundleBytes,
-          });
-          const r = await server.importer.importBytes(fetched);
-          log.info(
-            { url, domain: r.domain, version: r.version, changed: r.changed, totals: r.totals },
-            'bundle imported',
-          );
-        } catch (err) {
-          // A bad source must not take the service down: the graph keeps what it had.
-          log.error({ url, err: (err as Error).message }, 'import failed; previous data kept');
-        }
-      }
-    })();
-  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -316,6 +361,22 @@ async function token(argv: {
   );
 }
 
+const sourceOption = {
+  choices: ['json', 'taxii'] as const,
+  default: loadConfigSafe()?.sync.source ?? 'json',
+  describe:
+    'json: STIX bundles (MITRE index.json, or --url / TTPGRAPH_IMPORT_URLS); taxii: the TAXII 2.1 server at TTPGRAPH_TAXII_URL',
+};
+
+/** Help must render even with a bad environment: the error then comes from the command. */
+function loadConfigSafe(): Config | undefined {
+  try {
+    return loadConfig();
+  } catch {
+    return undefined;
+  }
+}
+
 const verbose = (y: Argv) =>
   y.option('verbose', { alias: 'v', type: 'boolean', describe: 'Debug logs on stderr' });
 
@@ -328,16 +389,12 @@ export function cli(args: string[]): Argv {
       'Import an ATT&CK STIX 2.1 bundle (file or URL, JSON or gzip) into the graph',
       (y) =>
         verbose(y)
-          .option('source', {
-            choices: ['json', 'taxii'] as const,
-            default: 'json',
-            describe: 'Where bundles come from (taxii: not supported yet)',
-          })
+          .option('source', sourceOption)
           .option('url', {
             type: 'string',
             array: true,
             describe:
-              'Bundle URL (http, https, file:) or path; repeatable. Default: TTPGRAPH_IMPORT_URLS',
+              "Bundle URL (http, https, file:), file or directory; repeatable. Default: TTPGRAPH_IMPORT_URLS, else MITRE's index.json",
           })
           .option('domain', {
             type: 'string',
@@ -404,16 +461,24 @@ export function cli(args: string[]): Argv {
       (argv) => db(argv as never),
     )
     .command(
-      'serve',
-      'Run the REST API (Neo4j from NEO4J_URI, else the local one)',
-      (y) => verbose(y),
-      (argv) => serve(argv),
+      'sync',
+      'Bring ATT&CK up to date from the configured source now (what the scheduler runs every interval)',
+      (y) =>
+        verbose(y)
+          .option('source', sourceOption)
+          .option('force', {
+            type: 'boolean',
+            default: false,
+            describe: 'Download and rewrite even when the source says nothing changed',
+          })
+          .option('json', { type: 'boolean', default: false, describe: 'Print the run as JSON' }),
+      (argv) => sync(argv as never),
     )
     .command(
-      'start',
-      'What npm start runs: the REST API, plus an import of TTPGRAPH_IMPORT_URLS in the background',
+      ['serve', 'start'],
+      'Run the REST API and the sync scheduler (Neo4j from NEO4J_URI, else the local one); npm start runs this',
       (y) => verbose(y),
-      (argv) => serve({ ...argv, import: true }),
+      (argv) => serve(argv),
     )
     .command(
       'token',
@@ -451,7 +516,8 @@ export function cli(args: string[]): Argv {
       [
         'Neo4j: NEO4J_URI (+ NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE) selects an existing server or cluster;',
         'without it the local Neo4j is used (`ttpgraph db start`, or started for the command). See README.md.',
-        'Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration, 3 invalid bundle, 4 source unreachable, 5 database unavailable.',
+        'Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration, 3 invalid bundle, 4 source unreachable,',
+        '5 database unavailable, 6 another sync is applying a release (try again when it ends).',
       ].join('\n'),
     )
     .help()

@@ -15,7 +15,7 @@ import type { StatusService } from '../attack/status-service';
 import type { ReleaseService } from '../sync/release-service';
 import type { SyncScheduler } from '../sync/scheduler';
 import { syncRouter } from '../sync/sync-routes';
-import type { SyncService } from '../sync/sync-service';
+import type { SyncRunStore } from '../sync/run-store';
 import type { Authorizer } from '../auth/authorization';
 import type { TokenVerifier } from '../auth/identity';
 import { authenticate, authorize } from '../auth/middleware';
@@ -42,7 +42,7 @@ export interface AppDeps {
   status: StatusService;
   cache: ReleaseCache;
   mappings: MappingService;
-  sync: SyncService;
+  runs: SyncRunStore;
   releases: ReleaseService;
   /** Absent where this instance schedules no sync (POST sync/ then answers 501). */
   scheduler?: SyncScheduler;
@@ -147,7 +147,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     API_BASE,
     syncRouter(
-      { releases: deps.releases, sync: deps.sync, scheduler: deps.scheduler },
+      { releases: deps.releases, runs: deps.runs, scheduler: deps.scheduler },
       deps.authorizer,
     ),
   );

@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logger';
 import { createApp } from './app';
 import { ReleaseService } from '../sync/release-service';
 import { SyncScheduler } from '../sync/scheduler';
-import { SyncService } from '../sync/sync-service';
+import { SyncRunStore } from '../sync/run-store';
 import { Metrics } from './metrics';
 
 export interface RunningServer {
@@ -58,12 +58,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       config.cache.pollMs,
     );
     await cache.start();
-    const sync = new SyncService(connection.graph, importer, config, log);
+    const runs = new SyncRunStore(connection.graph, log);
     // The scheduler runs only where syncing is on; tests and benchmarks turn it off.
     const scheduler =
       config.sync.schedule.kind === 'off'
         ? undefined
-        : new SyncScheduler(config, log, connection.graph, () => cache.invalidate());
+        : new SyncScheduler(config, log, connection.graph, runs, () => cache.invalidate());
     await scheduler?.start();
     const app = createApp({
       config,
@@ -76,7 +76,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       status,
       cache,
       mappings,
-      sync,
+      runs,
       releases: new ReleaseService(connection.graph),
       scheduler,
     });

@@ -7,6 +7,7 @@ import { loadQueries } from '../shared/cypher';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
 import { packageRoot } from '../shared/paths';
+import type { SyncRunStore } from './run-store';
 import type { SyncProgress, SyncRun, SyncTrigger } from './sync-service';
 
 const JOB = 'sync-mitre';
@@ -57,12 +58,15 @@ export class SyncScheduler {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private nextRunAt: Date | null = null;
+  /** Runs whose record failed (Neo4j was down): written before the next run starts. */
+  private unrecorded: SyncRun[] = [];
   private stopping = false;
 
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
     private readonly graph: Graph,
+    private readonly store: SyncRunStore,
     /** Told when a run applied a release (the answer cache is cleared at once). */
     private readonly onApplied: () => void,
   ) {}
@@ -78,7 +82,7 @@ export class SyncScheduler {
 
   private job(): Bree.JobOptions {
     const s = this.config.sync.schedule;
-    const data: SyncJobData = { uri: this.graph.uri };
+    const data: SyncJobData = { config: this.config, uri: this.graph.uri };
     return {
       name: JOB,
       path: path.join(packageRoot(), 'dist', 'jobs', `${JOB}.js`),
@@ -137,6 +141,7 @@ export class SyncScheduler {
   private onStarted(): void {
     if (this.current) return;
     this.current = this.track(randomUUID(), 'schedule');
+    void this.flushUnrecorded();
   }
 
   private track(id: string, trigger: SyncTrigger): LiveRun {
@@ -176,6 +181,7 @@ export class SyncScheduler {
     this.current = null;
     run.result = result;
     run.state = result?.state ?? 'failed';
+    if (result?.recorded === false) this.unrecorded.push(result);
     this.last = run;
     if (crash) this.log.error({ runId: run.id, err: crash }, 'sync worker failed');
     if (result?.domains.some((d) => d.outcome === 'applied' && d.changed)) this.onApplied();
@@ -214,17 +220,33 @@ export class SyncScheduler {
   }): Promise<{ run: LiveRun; started: boolean }> {
     if (!this.bree) throw new Error('the sync scheduler is not started');
     if (this.current) return { run: this.current, started: false };
+    await this.flushUnrecorded();
     const run = this.track(randomUUID(), request.trigger);
     this.current = run;
     const job = this.bree.config.jobs.find((j) => j.name === JOB) as Bree.Job;
-    const data: SyncJobData = { uri: this.graph.uri, request: { ...request, runId: run.id } };
+    const data: SyncJobData = {
+      config: this.config,
+      uri: this.graph.uri,
+      request: { ...request, runId: run.id },
+    };
     job.worker = { ...job.worker, workerData: data };
     try {
       await this.bree.run(JOB);
     } finally {
-      job.worker = { ...job.worker, workerData: { uri: this.graph.uri } satisfies SyncJobData };
+      job.worker = {
+        ...job.worker,
+        workerData: { config: this.config, uri: this.graph.uri } satisfies SyncJobData,
+      };
     }
     return { run, started: true };
+  }
+
+  private async flushUnrecorded(): Promise<void> {
+    const pending = this.unrecorded;
+    this.unrecorded = [];
+    for (const run of pending) {
+      if (!(await this.store.record(run, [], this.config.sync.domains))) this.unrecorded.push(run);
+    }
   }
 
   get(id: string): LiveRun | undefined {

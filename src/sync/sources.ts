@@ -40,7 +40,8 @@ export interface SourceContext {
   state: Map<string, SourceState>;
   /** Domain → the version the graph holds. */
   domains: Map<string, string | null>;
-  force: boolean;
+  /** Ask for everything, ignoring validators (forced or explicitly requested imports). */
+  refetch: boolean;
   timeoutMs: number;
   maxBytes: number;
   signal?: AbortSignal;
@@ -101,7 +102,7 @@ export async function detectFromIndex(
   const key = `index:${url}`;
   const saved = ctx.state.get(key);
   const out: Detection = { pending: [], unchanged: [], savesWhenAllApplied: [] };
-  const body = await readIndex(url, conditionalHeaders(saved, ctx.force), ctx);
+  const body = await readIndex(url, conditionalHeaders(saved, ctx.refetch), ctx);
   if (body === null) {
     out.unchanged = wanted.map((domain) => ({ domain, describe: url }));
     return out;
@@ -122,7 +123,7 @@ export async function detectFromIndex(
     const prior = ctx.state.get(domainKey);
     const bundleUrl = new URL(latest.url, url).toString();
     if (
-      !ctx.force &&
+      !ctx.refetch &&
       prior?.version === latest.version &&
       prior.modified === (latest.modified ?? null) &&
       ctx.domains.get(domain) === latest.version
@@ -174,7 +175,7 @@ async function readIndex(
     bytes = (await fetchBundle(url, { timeoutMs: ctx.timeoutMs, maxBytes: 16 * 1024 * 1024 }))
       .bytes;
     etag = sha256Bytes(bytes);
-    if (!ctx.force && headers['if-none-match'] === etag) return null;
+    if (!ctx.refetch && headers['if-none-match'] === etag) return null;
   }
   let parsed: { collections?: unknown };
   try {
@@ -204,7 +205,7 @@ export async function detectFromBundles(urls: string[], ctx: SourceContext): Pro
           timeoutMs: ctx.timeoutMs,
           maxBytes: ctx.maxBytes,
           signal: ctx.signal,
-          headers: conditionalHeaders(saved, ctx.force),
+          headers: conditionalHeaders(saved, ctx.refetch),
         });
         if (fetched.notModified) {
           out.unchanged.push({ describe: location });
@@ -228,7 +229,7 @@ export async function detectFromBundles(urls: string[], ctx: SourceContext): Pro
         throw new SourceError(`cannot read ${file}: no such file or directory`);
       });
       const stamp = `${st.size}:${Math.trunc(st.mtimeMs)}`;
-      if (!ctx.force && saved?.etag === stamp) {
+      if (!ctx.refetch && saved?.etag === stamp) {
         out.unchanged.push({ describe: file });
         continue;
       }
@@ -284,7 +285,7 @@ export async function detectFromTaxii(
     const key = `taxii:${root}collections/${collection}/`;
     const saved = ctx.state.get(key);
     const held = ctx.domains.get(domain) !== undefined;
-    if (!ctx.force && held && saved?.addedLast) {
+    if (!ctx.refetch && held && saved?.addedLast) {
       const addedLast = saved.addedLast;
       if (!(await counted(() => client.changedSince(collection, addedLast)))) {
         out.unchanged.push({ domain, describe: key.slice('taxii:'.length) });

@@ -5,7 +5,7 @@ import { flag, optionalString, pageRequest, toPage } from '../http/pagination';
 import { NotFoundError, NotSupportedError } from '../shared/errors';
 import type { ReleaseService } from './release-service';
 import type { SyncScheduler } from './scheduler';
-import type { SyncService } from './sync-service';
+import type { SyncRunStore } from './run-store';
 
 /** A run or state as JSON: absent parts are left out rather than null (see openapi.yaml). */
 function present<T extends object>(o: T): Partial<T> {
@@ -16,7 +16,7 @@ function present<T extends object>(o: T): Partial<T> {
 
 /** Releases and their changelogs for every role; sync runs for superusers. */
 export function syncRouter(
-  deps: { releases: ReleaseService; sync: SyncService; scheduler?: SyncScheduler },
+  deps: { releases: ReleaseService; runs: SyncRunStore; scheduler?: SyncScheduler },
   authorizer: Authorizer,
 ): Router {
   const router = Router();
@@ -65,7 +65,7 @@ export function syncRouter(
 
   router.get('/sync/', authorize(authorizer, 'sync', 'read'), async (req, res) => {
     const page = pageRequest(req.query as Record<string, unknown>);
-    const { count, runs } = await deps.sync.runs(page);
+    const { count, runs } = await deps.runs.runs(page);
     const state = deps.scheduler?.state();
     res.json({
       ...toPage(req, page, count, runs),
@@ -88,7 +88,7 @@ export function syncRouter(
       res.json(live);
       return;
     }
-    const { runs } = await deps.sync.runs({ limit: 1, offset: 0 }, id);
+    const { runs } = await deps.runs.runs({ limit: 1, offset: 0 }, id);
     const stored = runs[0];
     if (stored) {
       res.json({

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { ChangeReport, ImportService } from '../attack/import-service';
 import type { Config } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
-import { AppError } from '../shared/errors';
+import { AppError, ConflictError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
 import { Lease, SYNC_LEASE } from './lease';
+import { SyncRunStore } from './run-store';
 import {
   detectFromBundles,
   detectFromIndex,
@@ -16,8 +17,7 @@ import {
   type SourceState,
 } from './sources';
 
-const QUERIES = ['sync/read-state', 'sync/record-run', 'sync/runs'] as const;
-const KEEP_RUNS = 500;
+const QUERIES = ['sync/read-state'] as const;
 
 export type SyncTrigger = 'schedule' | 'api' | 'cli';
 
@@ -29,10 +29,14 @@ export interface SyncOptions {
   urls?: string[];
   domain?: string;
   force?: boolean;
+  /** False: fetch even when the source's validators say nothing changed (`import-mitre --url`). */
+  conditional?: boolean;
   relationships?: boolean;
   strict?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: SyncProgress) => void;
+  /** Told of each failure as it was thrown (the CLI picks its exit code from it). */
+  onFailure?: (err: unknown) => void;
 }
 
 export interface SyncProgress {
@@ -66,12 +70,11 @@ export interface SyncRun {
   error: string | null;
   /** For a failure: how long the server asked us to wait (429/503 Retry-After), if it did. */
   retry_after_ms: number | null;
+  /** False when the record could not be written (the database was down); written later. */
+  recorded?: boolean;
   domains: DomainOutcome[];
   reports: ChangeReport[];
 }
-
-/** Stored runs keep their nested parts as JSON strings (Neo4j properties are flat). */
-type StoredRun = Omit<SyncRun, 'domains' | 'reports'> & { domains: string; reports: string };
 
 /**
  * The one sync pipeline (Bree worker, POST sync/, `ttpgraph sync` and `import-mitre`): ask the
@@ -81,6 +84,7 @@ type StoredRun = Omit<SyncRun, 'domains' | 'reports'> & { domains: string; repor
 export class SyncService {
   private readonly q = loadQueries(QUERIES);
   private readonly lease: Lease;
+  private readonly store: SyncRunStore;
 
   constructor(
     private readonly graph: Graph,
@@ -89,6 +93,7 @@ export class SyncService {
     private readonly log: Logger,
   ) {
     this.lease = new Lease(graph, log, config.sync.leaseMs);
+    this.store = new SyncRunStore(graph, log);
   }
 
   async run(opts: SyncOptions): Promise<SyncRun> {
@@ -122,6 +127,7 @@ export class SyncService {
         await this.apply(detection, opts, run, saves, progress);
       }
     } catch (err) {
+      opts.onFailure?.(err);
       run.state = 'failed';
       run.error = (err as Error).message;
       run.retry_after_ms = retryAfterOf(err);
@@ -129,7 +135,7 @@ export class SyncService {
     }
     run.finished_at = new Date().toISOString();
     run.duration_ms = Date.parse(run.finished_at) - Date.parse(run.started_at);
-    await this.record(run, saves);
+    await this.store.record(run, saves, this.config.sync.domains);
     progress('finished', 1, 1);
     return run;
   }
@@ -149,7 +155,7 @@ export class SyncService {
     const ctx: SourceContext = {
       state: new Map((state?.sources ?? []).map((s) => [s.key, s])),
       domains: new Map((state?.domains ?? []).map((d) => [d.name, d.version])),
-      force: opts.force === true,
+      refetch: opts.force === true || opts.conditional === false,
       timeoutMs: this.config.fetchTimeoutMs,
       maxBytes: this.config.maxBundleBytes,
       signal: opts.signal,
@@ -193,6 +199,7 @@ export class SyncService {
     if (!lease.acquired) {
       run.state = 'skipped';
       run.error = `another sync holds the lease (${lease.owner}, until ${lease.expiresAt}); skipped`;
+      opts.onFailure?.(new ConflictError(run.error));
       this.log.warn({ runId: run.id, holder: lease.owner }, 'sync skipped: lease held elsewhere');
       return;
     }
@@ -224,6 +231,7 @@ export class SyncService {
           });
           saves.push(...p.saves);
         } catch (err) {
+          opts.onFailure?.(err);
           failures++;
           run.retry_after_ms ??= retryAfterOf(err);
           run.domains.push({
@@ -250,62 +258,10 @@ export class SyncService {
         .join('; ');
     }
   }
-
-  /** Writes the run and what it learnt; a database that is down only costs the record. */
-  private async record(run: SyncRun, saves: SourceState[]): Promise<void> {
-    const at = run.finished_at ?? run.started_at;
-    const domains = run.domains
-      .filter((d) => d.domain !== null)
-      .map((d) => ({
-        domain: d.domain,
-        source: run.source,
-        at,
-        error: d.outcome === 'failed' ? (d.error ?? 'failed') : null,
-      }));
-    // A run that failed before it knew its domains still marks the configured ones as attempted.
-    if (run.state === 'failed' && domains.length === 0 && run.source !== 'bundles') {
-      for (const domain of this.config.sync.domains) {
-        domains.push({ domain, source: run.source, at, error: run.error });
-      }
-    }
-    try {
-      await this.graph.write(this.q['sync/record-run'], {
-        run: toStored(run),
-        domains,
-        sources: saves.map((s) => ({ ...emptyState(s.key), ...s })),
-        keepRuns: KEEP_RUNS,
-      });
-    } catch (err) {
-      this.log.error(
-        { runId: run.id, err: (err as Error).message },
-        'could not record the sync run',
-      );
-    }
-  }
-
-  async runs(page: { limit: number; offset: number }, id: string | null = null) {
-    const [row] = await this.graph.read<{ count: number; runs: StoredRun[] }>(this.q['sync/runs'], {
-      id,
-      ...page,
-    });
-    return { count: row?.count ?? 0, runs: (row?.runs ?? []).map(fromStored) };
-  }
 }
 
 function retryAfterOf(err: unknown): number | null {
   if (!(err instanceof AppError)) return null;
   const d = err.details as { retryAfterMs?: number | null } | undefined;
   return d?.retryAfterMs ?? null;
-}
-
-function toStored(run: SyncRun): StoredRun {
-  return { ...run, domains: JSON.stringify(run.domains), reports: JSON.stringify(run.reports) };
-}
-
-function fromStored(s: StoredRun): SyncRun {
-  return {
-    ...s,
-    domains: JSON.parse(s.domains ?? '[]') as DomainOutcome[],
-    reports: JSON.parse(s.reports ?? '[]') as ChangeReport[],
-  };
 }

@@ -11,6 +11,7 @@ import { Metrics } from '../../src/http/metrics';
 import { loadConfig, type Config } from '../../src/shared/config';
 import { ReleaseService } from '../../src/sync/release-service';
 import { SyncScheduler } from '../../src/sync/scheduler';
+import { SyncRunStore } from '../../src/sync/run-store';
 import { SyncService } from '../../src/sync/sync-service';
 import { openGraph } from '../../src/shared/neo4j';
 import { asFetched, fixtureBundle, freshGraph, silentLogger } from './graph';
@@ -52,10 +53,11 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
   const cache = new ReleaseCache(graph, silentLogger, config.cache.entries, config.cache.pollMs);
   await cache.start();
   const sync = new SyncService(graph, importer, config, silentLogger);
+  const runs = new SyncRunStore(graph, silentLogger);
   const scheduler =
     config.sync.schedule.kind === 'off'
       ? undefined
-      : new SyncScheduler(config, silentLogger, graph, () => cache.invalidate());
+      : new SyncScheduler(config, silentLogger, graph, runs, () => cache.invalidate());
   await scheduler?.start();
   const app = createApp({
     config,
@@ -68,7 +70,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     status,
     cache,
     mappings,
-    sync,
+    runs,
     releases: new ReleaseService(graph),
     scheduler,
     validateResponses: true,
