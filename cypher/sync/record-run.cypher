@@ -24,7 +24,7 @@ CALL (r) {
   WITH r WHERE $run.finished_at IS NOT NULL
   MATCH (old:SyncRun)
   WITH old ORDER BY old.started_at DESC
-  SKIP $keepRuns
+  SKIP toInteger($keepRuns)
   DETACH DELETE old
 }
 RETURN r.id AS id

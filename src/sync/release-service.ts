@@ -10,6 +10,8 @@ interface StoredRelease {
   domain: string;
   version: string;
   previous_version: string | null;
+  applied_at: string;
+  current: boolean;
   report: string | null;
   [k: string]: unknown;
 }
