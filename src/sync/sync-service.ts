@@ -11,7 +11,6 @@ import {
   detectFromBundles,
   detectFromIndex,
   detectFromTaxii,
-  emptyState,
   type Detection,
   type SourceContext,
   type SourceState,
