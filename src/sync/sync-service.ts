@@ -5,7 +5,7 @@ import { loadQueries } from '../shared/cypher';
 import { AppError, ConflictError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
-import { Lease, SYNC_LEASE } from './lease';
+import { Lease } from './lease';
 import { SyncRunStore } from './run-store';
 import {
   detectFromBundles,
@@ -142,15 +142,10 @@ export class SyncService {
   private async detect(source: string, opts: SyncOptions, run: SyncRun): Promise<Detection> {
     const sync = this.config.sync;
     const wanted = opts.domain ? [opts.domain] : sync.domains;
-    const keys = [
-      `index:${sync.indexUrl}`,
-      ...wanted.map((d) => `index:${sync.indexUrl}#${d}`),
-      ...(opts.urls ?? this.config.importUrls).map((u) => `bundle:${u}`),
-    ];
     const [state] = await this.graph.read<{
       sources: SourceState[];
       domains: Array<{ name: string; version: string | null }>;
-    }>(this.q['sync/read-state'], { keys, lease: SYNC_LEASE });
+    }>(this.q['sync/read-state']);
     const ctx: SourceContext = {
       state: new Map((state?.sources ?? []).map((s) => [s.key, s])),
       domains: new Map((state?.domains ?? []).map((d) => [d.name, d.version])),
@@ -160,30 +155,10 @@ export class SyncService {
       signal: opts.signal,
       onRequest: () => run.requests++,
     };
-    if (source === 'taxii') {
-      // TAXII state keys depend on the API root, so they are read once it is known.
-      const detection = await detectFromTaxii(sync.taxii, wanted, {
-        ...ctx,
-        state: await this.taxiiState(wanted, ctx.state),
-      });
-      return detection;
-    }
+    if (source === 'taxii') return detectFromTaxii(sync.taxii, wanted, ctx);
     const urls = opts.urls?.length ? opts.urls : this.config.importUrls;
     if (urls.length > 0) return detectFromBundles(urls, ctx);
     return detectFromIndex(sync.indexUrl, wanted, ctx);
-  }
-
-  private async taxiiState(
-    wanted: string[],
-    known: Map<string, SourceState>,
-  ): Promise<Map<string, SourceState>> {
-    const taxii = this.config.sync.taxii;
-    const keys = wanted.map((d) => `taxii:${taxii.url}collections/${taxii.collections[d]}/`);
-    const [state] = await this.graph.read<{ sources: SourceState[] }>(this.q['sync/read-state'], {
-      keys,
-      lease: SYNC_LEASE,
-    });
-    return new Map([...known, ...(state?.sources ?? []).map((s) => [s.key, s] as const)]);
   }
 
   private async apply(
