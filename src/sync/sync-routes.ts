@@ -85,7 +85,7 @@ export function syncRouter(
     const id = String(req.params.id);
     const live = deps.scheduler?.get(id);
     if (live && !live.result) {
-      res.json(live);
+      res.json(present(live));
       return;
     }
     const { runs } = await deps.runs.runs({ limit: 1, offset: 0 }, id);
@@ -96,13 +96,12 @@ export function syncRouter(
         trigger: stored.trigger,
         state: stored.state,
         started_at: stored.started_at,
-        progress: null,
         result: stored,
       });
       return;
     }
     if (live) {
-      res.json(live);
+      res.json(present(live));
       return;
     }
     throw new NotFoundError(`no sync run ${id}`);
