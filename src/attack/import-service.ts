@@ -82,6 +82,8 @@ export interface ImportOptions {
   relationships?: boolean;
   strict?: boolean;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
+  /** Told which domain and version the bundle holds, as soon as that is known. */
+  onRelease?: (r: { domain: string; version: string }) => void;
 }
 
 const MAX_REPORTED_ISSUES = 200;
@@ -107,17 +109,20 @@ class BatchWriter {
     this.total += items.length;
     for (let i = 0; i < items.length; i += this.batchSize) {
       const batch = items.slice(i, i + this.batchSize);
-      this.pending.push(
-        this.tx.run(query, { [param]: batch }).then(() => {
-          this.done += batch.length;
-          this.onProgress?.({ phase, done: this.done, total: this.total });
-        }),
-      );
+      const sent = this.tx.run(query, { [param]: batch }).then(() => {
+        this.done += batch.length;
+        this.onProgress?.({ phase, done: this.done, total: this.total });
+      });
+      // Handled now, reported by flush: a lost connection fails every batch in flight, and
+      // none of those failures may surface as an unhandled rejection.
+      sent.catch(() => undefined);
+      this.pending.push(sent);
     }
   }
 
   async flush(): Promise<void> {
-    await Promise.all(this.pending);
+    const failed = (await Promise.allSettled(this.pending)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
 
@@ -204,6 +209,7 @@ export class ImportService {
 
     const collection = parsed.objects.find((o) => o.type === 'x-mitre-collection');
     const version = collection?.x_mitre_version ?? 'unknown';
+    opts.onRelease?.({ domain, version });
     const objects = parsed.objects.filter((o) => !dropped.has(o.id));
     const sdos = objects.filter((o) => o.type !== 'relationship');
     const rels = relationships ? objects.filter((o) => o.type === 'relationship') : [];
@@ -356,6 +362,9 @@ export class ImportService {
     const edgeRows = relationships
       ? tx.run<EdgeState>(q['attack/read-edge-state'])
       : Promise.resolve([]);
+    // Awaited later: marked handled so a failure while the nodes are planned is not unhandled.
+    nodeRows.catch(() => undefined);
+    edgeRows.catch(() => undefined);
     const writer = new BatchWriter(tx, this.batchSize, onProgress);
 
     // The bundle is diffed a batch at a time, each batch sent as soon as it is planned.

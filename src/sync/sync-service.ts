@@ -181,6 +181,7 @@ export class SyncService {
     try {
       for (const p of detection.pending) {
         const signal = AbortSignal.any([lease.held.lost, ...(opts.signal ? [opts.signal] : [])]);
+        let domain = p.domain;
         try {
           signal.throwIfAborted();
           progress('downloading', 0, 0, p.domain);
@@ -192,6 +193,7 @@ export class SyncService {
             relationships: opts.relationships,
             strict: opts.strict,
             onProgress: (x) => progress(x.phase, x.done, x.total, p.domain),
+            onRelease: (r) => (domain = r.domain),
           });
           run.reports.push(report);
           run.domains.push({
@@ -209,7 +211,7 @@ export class SyncService {
           failures++;
           run.retry_after_ms ??= retryAfterOf(err);
           run.domains.push({
-            domain: p.domain ?? null,
+            domain: domain ?? null,
             source: p.describe,
             outcome: 'failed',
             error: (err as Error).message,
