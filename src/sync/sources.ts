@@ -225,8 +225,8 @@ export async function detectFromBundles(urls: string[], ctx: SourceContext): Pro
         continue;
       }
       const file = /^file:/i.test(location) ? fileURLToPath(location) : path.resolve(location);
-      const st = await stat(file).catch(() => {
-        throw new SourceError(`cannot read ${file}: no such file or directory`);
+      const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
+        throw new SourceError(`cannot read ${file}: ${err.code ?? err.message}`);
       });
       const stamp = `${st.size}:${Math.trunc(st.mtimeMs)}`;
       if (!ctx.refetch && saved?.etag === stamp) {

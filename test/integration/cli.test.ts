@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Graph } from '../../src/shared/neo4j';
+import { ATTACK_COLLECTIONS } from '../../src/shared/config';
 import { FIXTURE, fixtureBundle, freshGraph } from '../support/graph';
+import { AttackSource } from '../support/sync-sources';
+
+const ENTERPRISE = ATTACK_COLLECTIONS['enterprise-attack'] as string;
 
 // The built CLI (npm test builds first), run as a user would, against the test Neo4j.
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
@@ -61,7 +65,7 @@ describe('ttpgraph CLI', () => {
   it('documents its commands, options and exit codes in --help', async () => {
     const r = await ttpgraph(['--help']);
     expect(r.code).toBe(0);
-    for (const word of ['import-mitre', 'mitre-status', 'db <action>', 'Exit codes'])
+    for (const word of ['import-mitre', 'mitre-status', 'sync', 'db <action>', 'Exit codes'])
       expect(r.stdout).toContain(word);
     const imp = await ttpgraph(['import-mitre', '--help']);
     for (const opt of [
@@ -75,12 +79,6 @@ describe('ttpgraph CLI', () => {
     ]) {
       expect(imp.stdout).toContain(opt);
     }
-  });
-
-  it('answers --source taxii with "not supported yet" and exit code 2', async () => {
-    const r = await ttpgraph(['import-mitre', '--source', 'taxii']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--source taxii is not supported yet/);
   });
 
   it('rejects an unknown option with exit code 2', async () => {
@@ -158,6 +156,50 @@ describe('ttpgraph CLI', () => {
     const r = await ttpgraph(['mitre-status'], { TTPGRAPH_NEO4J_PORT: 'seven' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/invalid configuration:\n\s+TTPGRAPH_NEO4J_PORT/);
+  });
+  it('imports a TAXII 2.1 collection with --source taxii', async () => {
+    const taxii = await new AttackSource().start();
+    taxii.collections.set(ENTERPRISE, {
+      id: ENTERPRISE,
+      title: 'Enterprise ATT&CK',
+      objects: fixtureBundle().objects.map((object) => ({
+        object,
+        dateAdded: '2025-11-13T14:00:00.000Z',
+      })),
+    });
+    try {
+      const r = await ttpgraph(['import-mitre', '--source', 'taxii', '--json'], {
+        TTPGRAPH_TAXII_URL: `${taxii.base}/taxii2/`,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ domain: 'enterprise-attack', version: '18.1' });
+      const again = await ttpgraph(['sync', '--source', 'taxii'], {
+        TTPGRAPH_TAXII_URL: `${taxii.base}/api/v21/`,
+      });
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/\(taxii\): unchanged in .* 1 request\(s\) to the source/);
+      expect(again.stdout).toMatch(/^enterprise-attack\s+unchanged/m);
+    } finally {
+      await taxii.stop();
+    }
+  });
+
+  it('says when another sync holds the lease (exit code 6)', async () => {
+    await graph.write(
+      `MERGE (l:SyncLease {name: 'attack-sync'})
+       SET l.owner = 'another-host:1', l.expires_at = datetime() + duration('PT1M')`,
+    );
+    const changed = fixtureBundle();
+    (changed.objects[5] as Record<string, unknown>).description = 'changed';
+    const r = await ttpgraph([
+      'import-mitre',
+      '--url',
+      writeTmp('changed.json', JSON.stringify(changed)),
+    ]);
+    await graph.write(`MATCH (l:SyncLease) DETACH DELETE l`);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/another sync holds the lease \(another-host:1/);
   });
 });
 

@@ -1,0 +1,63 @@
+import { versionChange } from '../../src/attack/diff';
+import { loadConfig } from '../../src/shared/config';
+import { retryAfterMs } from '../../src/shared/http-client';
+import { retryDelay } from '../../src/sync/scheduler';
+import { compareVersions } from '../../src/sync/sources';
+
+describe('sync helpers', () => {
+  it('backs off exponentially with jitter, capped, never under Retry-After', () => {
+    const base = 1_000;
+    const max = 60_000;
+    expect(retryDelay(1, base, max, null, () => 0)).toBe(500);
+    expect(retryDelay(1, base, max, null, () => 1)).toBe(1_000);
+    expect(retryDelay(4, base, max, null, () => 1)).toBe(8_000);
+    expect(retryDelay(30, base, max, null, () => 1)).toBe(60_000);
+    expect(retryDelay(30, base, max, null, () => 0)).toBe(30_000);
+    expect(retryDelay(1, base, max, 120_000, () => 0.5)).toBe(120_000);
+    const spread = new Set(Array.from({ length: 50 }, () => retryDelay(3, base, max, null)));
+    expect(spread.size).toBeGreaterThan(40);
+    for (const d of spread) expect(d >= 2_000 && d <= 4_000).toBe(true);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2026-11-29T10:00:00Z');
+    expect(retryAfterMs('120', now)).toBe(120_000);
+    expect(retryAfterMs('Sun, 29 Nov 2026 10:01:00 GMT', now)).toBe(60_000);
+    expect(retryAfterMs('soon', now)).toBeNull();
+    expect(retryAfterMs(null, now)).toBeNull();
+  });
+
+  it('names version moves as MITRE changelogs do', () => {
+    expect(versionChange('1.2', '2.0')).toBe('major_version_changes');
+    expect(versionChange('1.2', '1.3')).toBe('minor_version_changes');
+    expect(versionChange('1.2', '1.2')).toBe('patches');
+    expect(versionChange('2.0', '1.9')).toBe('other_version_changes');
+    expect(versionChange(null, '1.0')).toBe('other_version_changes');
+  });
+
+  it('orders ATT&CK versions numerically', () => {
+    expect(['9.0', '18.1', '17.1', '18.0'].sort(compareVersions)).toEqual([
+      '9.0',
+      '17.1',
+      '18.0',
+      '18.1',
+    ]);
+  });
+
+  it('takes a duration, a cron expression or off as the sync schedule', () => {
+    expect(loadConfig({ TTPGRAPH_SYNC_INTERVAL: '90s' }).sync.schedule).toEqual({
+      kind: 'interval',
+      value: '90s',
+      ms: 90_000,
+    });
+    expect(loadConfig({ TTPGRAPH_SYNC_INTERVAL: '*/10 * * * *' }).sync.schedule).toEqual({
+      kind: 'cron',
+      value: '*/10 * * * *',
+    });
+    expect(loadConfig({ TTPGRAPH_SYNC_INTERVAL: 'off' }).sync.schedule).toEqual({ kind: 'off' });
+    expect(() => loadConfig({ TTPGRAPH_SYNC_INTERVAL: 'often' })).toThrow(/TTPGRAPH_SYNC_INTERVAL/);
+    expect(() =>
+      loadConfig({ TTPGRAPH_SYNC_SOURCE: 'taxii', TTPGRAPH_SYNC_DOMAINS: 'pre-attack' }),
+    ).toThrow(/no TAXII collection for pre-attack/);
+  });
+});
