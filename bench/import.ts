@@ -1,4 +1,4 @@
-import { ATTACK_DATA, benchNeo4j, median, say } from './support';
+import { ATTACK_DATA, benchNeo4j, emptyDatabase, median, say } from './support';
 /**
  * npm run bench:import — the import pipeline against the floor of this Neo4j on this machine.
  *
@@ -74,10 +74,6 @@ function runChild(file: string, uri: string): Promise<ChildResult> {
         : reject(new Error(`child exited ${code}`)),
     );
   });
-}
-
-async function emptyDatabase(graph: Graph): Promise<void> {
-  await graph.write('MATCH (n) DETACH DELETE n');
 }
 
 /**

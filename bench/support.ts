@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/shared/config';
 import { startLocalNeo4j } from '../src/shared/local-neo4j';
+import type { Graph } from '../src/shared/neo4j';
 import { packageRoot } from '../src/shared/paths';
 
 export const ATTACK_DATA =
@@ -14,6 +15,10 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+export async function emptyDatabase(graph: Graph): Promise<void> {
+  await graph.write('MATCH (n) DETACH DELETE n');
 }
 
 /** NEO4J_URI when set; else a local Neo4j on a free port with a throw-away data directory. */

@@ -4,8 +4,9 @@ import { authorize, grants } from '../auth/middleware';
 import { flag, optionalString } from '../http/pagination';
 import type { Config } from '../shared/config';
 import { BadRequestError } from '../shared/errors';
-import { fetchBundle, sha256Bytes } from './bundle-source';
-import type { ImportService } from './import-service';
+import type { SyncOptions, SyncService } from '../sync/sync-service';
+import { fetchBundle, sha256Bytes, type FetchedBundle } from './bundle-source';
+import type { ChangeReport } from './import-service';
 import type { StatusService } from './status-service';
 
 export const UPLOAD_TYPES = [
@@ -16,7 +17,7 @@ export const UPLOAD_TYPES = [
 
 /** Status for everyone, imports for superusers. */
 export function operationsRouter(
-  deps: { importer: ImportService; status: StatusService; config: Config; onImported?: () => void },
+  deps: { sync: SyncService; status: StatusService; config: Config; onImported?: () => void },
   authorizer: Authorizer,
 ): Router {
   const router = Router();
@@ -32,10 +33,15 @@ export function operationsRouter(
 
   router.post('/imports/', authorize(authorizer, 'imports', 'create'), async (req, res) => {
     const q = req.query as Record<string, unknown>;
-    let report;
+    // Through the sync pipeline: under the same lease as scheduled syncs, recorded as a run.
+    const apply = async (bundle: FetchedBundle, opts: Omit<SyncOptions, 'trigger' | 'bundle'>) => {
+      const run = await deps.sync.runOrThrow({ trigger: 'api', bundle, ...opts });
+      return run.reports[0] as ChangeReport;
+    };
+    let report: ChangeReport;
     if (Buffer.isBuffer(req.body)) {
       if (req.body.length === 0) throw new BadRequestError('the uploaded bundle is empty');
-      report = await deps.importer.importBytes(
+      report = await apply(
         { bytes: req.body, source: 'upload', sha256: sha256Bytes(req.body) },
         {
           domain: optionalString(q.domain) ?? undefined,
@@ -58,7 +64,7 @@ export function operationsRouter(
         timeoutMs: deps.config.fetchTimeoutMs,
         maxBytes: deps.config.maxBundleBytes,
       });
-      report = await deps.importer.importBytes(fetched, {
+      report = await apply(fetched, {
         domain: body.domain,
         force: body.force === true,
         relationships: body.relationships !== false,

@@ -201,13 +201,12 @@ async function runSync(
   if (argv.source === 'taxii' && argv.url?.length)
     throw new UsageError('--url names bundles; --source taxii reads TTPGRAPH_TAXII_URL');
   const progress = progressReporter();
-  let failure: unknown;
-  const run = await withGraph(ctx, async ({ graph }) => {
+  return withGraph(ctx, async ({ graph }) => {
     const mappings = new MappingService(graph);
     const importer = new ImportService(graph, ctx.log, ctx.config.importBatchSize, () =>
       mappings.applyRelease(),
     );
-    return new SyncService(graph, importer, ctx.config, ctx.log).run({
+    return new SyncService(graph, importer, ctx.config, ctx.log).runOrThrow({
       trigger: 'cli',
       source: argv.source,
       urls: argv.url,
@@ -217,12 +216,8 @@ async function runSync(
       relationships: argv.relationships,
       strict: argv.strict,
       onProgress: (p) => (p.phase === 'finished' ? progress.done() : progress.update(p)),
-      onFailure: (err) => (failure ??= err),
     });
   });
-  if (run.state === 'failed' || run.state === 'skipped')
-    throw failure ?? new Error(run.error ?? 'sync failed');
-  return run;
 }
 
 async function importMitre(argv: {

@@ -6,7 +6,6 @@ import swaggerUi from 'swagger-ui-express';
 import { parse as parseYaml } from 'yaml';
 import { attackRouter } from '../attack/attack-routes';
 import { AttackService } from '../attack/attack-service';
-import type { ImportService } from '../attack/import-service';
 import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
 import type { ReleaseCache } from '../attack/release-cache';
 import { mappingRouter } from '../mappings/mapping-routes';
@@ -16,6 +15,7 @@ import type { ReleaseService } from '../sync/release-service';
 import type { SyncScheduler } from '../sync/scheduler';
 import { syncRouter } from '../sync/sync-routes';
 import type { SyncRunStore } from '../sync/run-store';
+import type { SyncService } from '../sync/sync-service';
 import type { Authorizer } from '../auth/authorization';
 import type { TokenVerifier } from '../auth/identity';
 import { authenticate, authorize } from '../auth/middleware';
@@ -38,7 +38,7 @@ export interface AppDeps {
   verifier: TokenVerifier;
   authorizer: Authorizer;
   metrics: Metrics;
-  importer: ImportService;
+  sync: SyncService;
   status: StatusService;
   cache: ReleaseCache;
   mappings: MappingService;
@@ -138,7 +138,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     API_BASE,
     operationsRouter(
-      { importer: deps.importer, status: deps.status, config: deps.config, onImported },
+      { sync: deps.sync, status: deps.status, config: deps.config, onImported },
       deps.authorizer,
     ),
   );

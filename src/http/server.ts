@@ -14,13 +14,13 @@ import { createApp } from './app';
 import { ReleaseService } from '../sync/release-service';
 import { SyncScheduler } from '../sync/scheduler';
 import { SyncRunStore } from '../sync/run-store';
+import { SyncService } from '../sync/sync-service';
 import { Metrics } from './metrics';
 
 export interface RunningServer {
   url: string;
   address: AddressInfo;
   connection: Connection;
-  importer: ImportService;
   scheduler: SyncScheduler | undefined;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes Neo4j. */
   close(): Promise<void>;
@@ -59,6 +59,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     );
     await cache.start();
     const runs = new SyncRunStore(connection.graph, log);
+    const sync = new SyncService(connection.graph, importer, config, log);
     // The scheduler runs only where syncing is on; tests and benchmarks turn it off.
     const scheduler =
       config.sync.schedule.kind === 'off'
@@ -72,7 +73,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       verifier,
       authorizer,
       metrics,
-      importer,
+      sync,
       status,
       cache,
       mappings,
@@ -92,7 +93,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       url,
       address,
       connection,
-      importer,
       scheduler,
       close: async () => {
         await scheduler?.stop(config.http.shutdownGraceMs);

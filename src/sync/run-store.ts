@@ -35,7 +35,11 @@ export class SyncRunStore {
         error: d.outcome === 'failed' ? (d.error ?? 'failed') : null,
       }));
     // A run that failed before it knew its domains still marks the configured ones as attempted.
-    if (run.state === 'failed' && domains.length === 0 && run.source !== 'bundles') {
+    if (
+      run.state === 'failed' &&
+      domains.length === 0 &&
+      !['bundles', 'upload'].includes(run.source)
+    ) {
       for (const domain of configured)
         domains.push({ domain, source: run.source, at, error: run.error });
     }

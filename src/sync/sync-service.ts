@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { FetchedBundle } from '../attack/bundle-source';
 import type { ChangeReport, ImportService } from '../attack/import-service';
 import type { Config } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
@@ -26,6 +27,8 @@ export interface SyncOptions {
   source?: 'json' | 'taxii';
   /** Bundles to apply instead of the configured source: URLs, files or directories. */
   urls?: string[];
+  /** A bundle already in hand (an upload to POST imports/), applied under the same lease. */
+  bundle?: FetchedBundle;
   domain?: string;
   force?: boolean;
   /** False: fetch even when the source's validators say nothing changed (`import-mitre --url`). */
@@ -96,7 +99,11 @@ export class SyncService {
   }
 
   async run(opts: SyncOptions): Promise<SyncRun> {
-    const source = opts.urls?.length ? 'bundles' : (opts.source ?? this.config.sync.source);
+    const source = opts.bundle
+      ? 'upload'
+      : opts.urls?.length
+        ? 'bundles'
+        : (opts.source ?? this.config.sync.source);
     const run: SyncRun = {
       id: opts.runId ?? randomUUID(),
       trigger: opts.trigger,
@@ -139,8 +146,35 @@ export class SyncService {
     return run;
   }
 
+  /**
+   * A run for a caller that waits on it (the CLI, POST imports/): a failed or skipped run throws
+   * the error that stopped it, so the caller answers with that error's exit code or status.
+   */
+  async runOrThrow(opts: SyncOptions): Promise<SyncRun> {
+    let failure: unknown;
+    const run = await this.run({
+      ...opts,
+      onFailure: (err) => {
+        failure ??= err;
+        opts.onFailure?.(err);
+      },
+    });
+    if (run.state === 'failed' || run.state === 'skipped') {
+      throw failure ?? new Error(run.error ?? `sync ${run.state}`);
+    }
+    return run;
+  }
+
   private async detect(source: string, opts: SyncOptions, run: SyncRun): Promise<Detection> {
     const sync = this.config.sync;
+    const bundle = opts.bundle;
+    if (bundle) {
+      return {
+        pending: [{ describe: bundle.source, fetch: () => Promise.resolve(bundle), saves: [] }],
+        unchanged: [],
+        savesWhenAllApplied: [],
+      };
+    }
     const wanted = opts.domain ? [opts.domain] : sync.domains;
     const [state] = await this.graph.read<{
       sources: SourceState[];

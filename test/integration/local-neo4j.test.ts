@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -8,19 +7,11 @@ import { loadConfig } from '../../src/shared/config';
 import { startLocalNeo4j, type LocalNeo4j } from '../../src/shared/local-neo4j';
 import { startServer, type RunningServer } from '../../src/http/server';
 import { silentLogger } from '../support/graph';
+import { freePort } from '../support/net';
 import { TEST_SECRET, analyst } from '../support/api';
 
 // These tests run their own Neo4j processes, apart from the suite's shared one.
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function ttpgraph(
   args: string[],

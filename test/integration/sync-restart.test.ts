@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImportService } from '../../src/attack/import-service';
@@ -11,6 +10,7 @@ import { openGraph, type Graph } from '../../src/shared/neo4j';
 import { SyncRunStore } from '../../src/sync/run-store';
 import { SyncService } from '../../src/sync/sync-service';
 import { ATTACK_DATA, FIXTURE, silentLogger } from '../support/graph';
+import { freePort } from '../support/net';
 
 // Neo4j stops while a release is being written: the transaction rolls back, the previous release
 // and the mappings are there when it is back, the failure is recorded, the next run completes.
@@ -19,15 +19,6 @@ const home = mkdtempSync(path.join(tmpdir(), 'ttpgraph-sync-restart-'));
 let port: number;
 let neo4j: LocalNeo4j;
 let graph: Graph;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const start = () => {
   const cfg = loadConfig({ ...process.env, TTPGRAPH_NEO4J_PORT: String(port) });

@@ -66,7 +66,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     verifier: createTokenVerifier(config.auth),
     authorizer: await createAuthorizer(),
     metrics,
-    importer,
+    sync,
     status,
     cache,
     mappings,
