@@ -25,6 +25,13 @@ function parseSchedule(value: string): SyncSchedule | null {
   return null;
 }
 
+const schedule = z
+  .string()
+  .refine(
+    (v) => parseSchedule(v) !== null,
+    'use off, a duration such as 10m or 1h, or a cron expression',
+  );
+
 const schema = z.object({
   NEO4J_URI: z
     .string()
@@ -45,13 +52,9 @@ const schema = z.object({
   // MITRE's own releases; air-gapped sites point this at files or a mirror.
   TTPGRAPH_IMPORT_URLS: z.string().default(''),
   TTPGRAPH_SYNC_SOURCE: z.enum(['json', 'taxii']).default('json'),
-  TTPGRAPH_SYNC_INTERVAL: z
-    .string()
-    .default('10m')
-    .refine(
-      (v) => parseSchedule(v) !== null,
-      'use off, a duration such as 10m or 1h, or a cron expression',
-    ),
+  TTPGRAPH_SYNC_INTERVAL: schedule.optional(),
+  // The seed platform's name for it; TTPGRAPH_SYNC_INTERVAL wins when both are set.
+  SYNC_INTERVAL: schedule.optional(),
   TTPGRAPH_SYNC_ON_START: z.stringbool().default(true),
   TTPGRAPH_SYNC_DOMAINS: z.string().default('enterprise-attack'),
   TTPGRAPH_SYNC_INDEX_URL: z.string().min(1).default(DEFAULT_INDEX_URL),
@@ -233,7 +236,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function syncConfig(e: z.infer<typeof schema>): SyncConfig {
-  const schedule = parseSchedule(e.TTPGRAPH_SYNC_INTERVAL) as SyncSchedule;
+  const schedule = parseSchedule(
+    e.TTPGRAPH_SYNC_INTERVAL ?? e.SYNC_INTERVAL ?? '10m',
+  ) as SyncSchedule;
   const domains = e.TTPGRAPH_SYNC_DOMAINS.split(/[\s,]+/).filter((d) => d.length > 0);
   // TTPGRAPH_TAXII_COLLECTIONS: "domain=collection-id,..." for servers other than MITRE's.
   const collections = { ...ATTACK_COLLECTIONS };

@@ -55,6 +55,10 @@ describe('sync helpers', () => {
       value: '*/10 * * * *',
     });
     expect(loadConfig({ TTPGRAPH_SYNC_INTERVAL: 'off' }).sync.schedule).toEqual({ kind: 'off' });
+    expect(loadConfig({ SYNC_INTERVAL: '5m' }).sync.schedule).toMatchObject({ ms: 300_000 });
+    expect(
+      loadConfig({ SYNC_INTERVAL: '5m', TTPGRAPH_SYNC_INTERVAL: '1h' }).sync.schedule,
+    ).toMatchObject({ ms: 3_600_000 });
     expect(() => loadConfig({ TTPGRAPH_SYNC_INTERVAL: 'often' })).toThrow(/TTPGRAPH_SYNC_INTERVAL/);
     expect(() =>
       loadConfig({ TTPGRAPH_SYNC_SOURCE: 'taxii', TTPGRAPH_SYNC_DOMAINS: 'pre-attack' }),
