@@ -41,6 +41,7 @@ const QUERIES = [
   'attack/delete-edges',
   'attack/set-edge-sources',
   'attack/delete-derived-edges',
+  'attack/delete-tactic-links',
   'attack/create-derived-edges',
   'attack/link-tactics',
   'attack/record-import',
@@ -370,10 +371,19 @@ export class ImportService {
     // The bundle is diffed a batch at a time, each batch sent as soon as it is planned.
     let writes = 0;
     const created = new Set<string>();
+    const rewritten = new Set<string>();
+    const tactics = new Set(sdos.filter((o) => o.type === 'x-mitre-tactic').map((o) => o.id));
+    let tacticsChanged = false;
     const nodeState = new Map((await nodeRows).map((n) => [n.id, n]));
+    for (const n of nodeState.values()) if (n.type === 'x-mitre-tactic') tactics.add(n.id);
     const sendNodes = (plan: NodePlan) => {
       writes += writesIn(plan);
       plan.create.forEach((n) => created.add(n.id));
+      [...plan.create, ...plan.update].forEach((n) => rewritten.add(n.id));
+      tacticsChanged ||= [...plan.create, ...plan.update, ...plan.setSources]
+        .map((n) => n.id)
+        .concat(plan.remove)
+        .some((id) => tactics.has(id));
       writer.send('delete objects', q['attack/delete-nodes'], plan.remove, 'ids');
       writer.send('create objects', q['attack/create-nodes'], plan.create);
       writer.send('update objects', q['attack/update-nodes'], plan.update);
@@ -401,19 +411,32 @@ export class ImportService {
     this.log.debug({ phase: 'relationships diffed' }, 'import phase');
 
     if (writes > 0) {
-      // Derived edges of the bundle's objects are rebuilt; new nodes have none to clear.
-      const derived = sdos.map(derivedEdges);
-      const existing = sdos.filter((o) => !created.has(o.id)).map((o) => o.id);
+      // Derived edges are rebuilt for the objects written now, and for those that point at an
+      // object created now (a reference that had no target before). Technique → tactic links
+      // are redone for every technique when a tactic changed (the active twin may differ).
+      const derived = new Map(sdos.map((o) => [o.id, derivedEdges(o)]));
+      const rebuild = sdos
+        .map((o) => o.id)
+        .filter(
+          (id) =>
+            rewritten.has(id) || (derived.get(id)?.edges ?? []).some((e) => created.has(e.to)),
+        );
+      const rebuilt = new Set(rebuild);
+      const relink = tacticsChanged
+        ? sdos.filter((o) => o.type === 'attack-pattern' && !rebuilt.has(o.id)).map((o) => o.id)
+        : [];
+      const existing = rebuild.filter((id) => !created.has(id));
       writer.send('clear derived edges', q['attack/delete-derived-edges'], existing, 'ids');
+      writer.send('clear tactic links', q['attack/delete-tactic-links'], relink, 'ids');
       writer.send(
         'derive edges',
         q['attack/create-derived-edges'],
-        derived.flatMap((d) => d.edges),
+        rebuild.flatMap((id) => derived.get(id)?.edges ?? []),
       );
       writer.send(
         'link techniques to tactics',
         q['attack/link-tactics'],
-        derived.flatMap((d) => d.tactics),
+        [...rebuild, ...relink].flatMap((id) => derived.get(id)?.tactics ?? []),
       );
     }
     this.log.debug({ phase: 'all sent' }, 'import phase');
