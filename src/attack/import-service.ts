@@ -46,7 +46,14 @@ const QUERIES = [
   'attack/link-tactics',
   'attack/record-import',
   'attack/read-domain-state',
+  'attack/domain-holds-bundle',
 ] as const;
+
+/** What the graph holds now, as the diff reads it. */
+interface GraphState {
+  nodes: Promise<NodeState[]>;
+  edges: Promise<EdgeState[]>;
+}
 
 export interface ChangeReport {
   domain: string;
@@ -191,9 +198,29 @@ export class ImportService {
   async importBytes(fetched: FetchedBundle, opts: ImportOptions = {}): Promise<ChangeReport> {
     opts.onProgress?.({ phase: 'parse', done: 0, total: 1 });
     const started = Date.now();
+    // The graph's state is read (on the database's cores) while this process parses, unless the
+    // bytes are what a domain already holds. Read before the write transaction: syncs and API
+    // imports hold the sync lease, so no other release is written in between.
+    const [held] = opts.force
+      ? [undefined]
+      : await this.graph.read<{ held: boolean }>(this.q['attack/domain-holds-bundle'], {
+          sha256: fetched.sha256,
+        });
+    const state = held?.held ? undefined : this.readState(opts.relationships ?? true);
     const parsed = parseBundle(decodeBundleBytes(fetched.bytes), { strict: opts.strict });
     this.log.debug({ phase: 'parsed', ms: Date.now() - started }, 'import phase');
-    return this.importParsed(parsed, fetched, opts, started);
+    return this.importParsed(parsed, fetched, opts, started, state);
+  }
+
+  private readState(relationships: boolean, run = this.graph.read.bind(this.graph)): GraphState {
+    const nodes = run<NodeState>(this.q['attack/read-node-state']);
+    const edges = relationships
+      ? run<EdgeState>(this.q['attack/read-edge-state'])
+      : Promise.resolve([]);
+    // Awaited later: marked handled so a failure while other work goes on is not unhandled.
+    nodes.catch(() => undefined);
+    edges.catch(() => undefined);
+    return { nodes, edges };
   }
 
   async importParsed(
@@ -201,6 +228,7 @@ export class ImportService {
     fetched: Omit<FetchedBundle, 'bytes'>,
     opts: ImportOptions = {},
     started = Date.now(),
+    state?: GraphState,
   ): Promise<ChangeReport> {
     const relationships = opts.relationships ?? true;
     const domain = detectDomain(parsed.objects, opts.domain);
@@ -233,6 +261,7 @@ export class ImportService {
             sdos,
             rels,
             relationships,
+            state ?? this.readState(relationships, (q) => tx.run(q)),
             opts.onProgress,
           );
       const appliedAt = new Date().toISOString();
@@ -356,16 +385,11 @@ export class ImportService {
     sdos: StixObject[],
     rels: StixObject[],
     relationships: boolean,
+    state: GraphState,
     onProgress?: Progress,
   ): Promise<number> {
     const q = this.q;
-    const nodeRows = tx.run<NodeState>(q['attack/read-node-state']);
-    const edgeRows = relationships
-      ? tx.run<EdgeState>(q['attack/read-edge-state'])
-      : Promise.resolve([]);
-    // Awaited later: marked handled so a failure while the nodes are planned is not unhandled.
-    nodeRows.catch(() => undefined);
-    edgeRows.catch(() => undefined);
+    const { nodes: nodeRows, edges: edgeRows } = state;
     const writer = new BatchWriter(tx, this.batchSize, onProgress);
 
     // The bundle is diffed a batch at a time, each batch sent as soon as it is planned.
