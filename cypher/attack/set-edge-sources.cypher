@@ -1,4 +1,7 @@
+// Located between both ends, as in delete-edges.
 UNWIND $rows AS row
-MATCH (:AttackObject {stix_id: row.source})-[r]->()
+MATCH (a:AttackObject {stix_id: row.source})
+MATCH (b:AttackObject {stix_id: row.target})
+MATCH (a)-[r]->(b)
 WHERE r.stix_id = row.id
 SET r.sources = row.sources, r.source_hashes = row.sourceHashes

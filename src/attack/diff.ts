@@ -118,9 +118,9 @@ export interface NodePlan {
 
 export interface EdgePlan {
   create: EdgeRow[];
-  /** Edges replaced (deleted, then created again) or removed: located through their source node. */
-  remove: Array<{ id: string; source: string }>;
-  setSources: Array<SourceRow & { source: string }>;
+  /** Edges replaced (deleted, then created again) or removed: located between their two ends. */
+  remove: Array<{ id: string; source: string; target: string }>;
+  setSources: Array<SourceRow & { source: string; target: string }>;
 }
 
 export function writesIn(plan: NodePlan | EdgePlan): number {
@@ -296,11 +296,17 @@ export function planEdges(
     const sourceHashes = withHash(prev.sourceHashes, ctx.domain, c.hash);
     if (contentWins(ctx, prev, c.hash, rel.modified)) {
       // Endpoints or type may have changed: an edge is replaced, never patched.
-      plan.remove.push({ id: rel.id, source: prev.source });
+      plan.remove.push({ id: rel.id, source: prev.source, target: prev.target });
       const row = edgeRow(rel, c);
       plan.create.push({ ...row, props: { ...row.props, sources, source_hashes: sourceHashes } });
     } else if (needsSources(ctx, prev, c.hash)) {
-      plan.setSources.push({ id: rel.id, source: prev.source, sources, sourceHashes });
+      plan.setSources.push({
+        id: rel.id,
+        source: prev.source,
+        target: prev.target,
+        sources,
+        sourceHashes,
+      });
     }
   }
   return plan;
@@ -317,11 +323,12 @@ export function planEdgeRemovals(
     ctx.counter.add('relationship', 'removed');
     const sources = prev.sources.filter((s) => s !== ctx.domain);
     if (sources.length === 0) {
-      plan.remove.push({ id: prev.id, source: prev.source });
+      plan.remove.push({ id: prev.id, source: prev.source, target: prev.target });
     } else {
       plan.setSources.push({
         id: prev.id,
         source: prev.source,
+        target: prev.target,
         sources,
         sourceHashes: withHash(prev.sourceHashes, ctx.domain, null),
       });
