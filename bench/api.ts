@@ -1,4 +1,4 @@
-import { ATTACK_DATA, benchNeo4j, say } from './support';
+import { benchNeo4j, loadEnterprise, say } from './support';
 /**
  * npm run bench:api — the REST API against a floor, side by side in one run.
  *
@@ -9,13 +9,9 @@ import { ATTACK_DATA, benchNeo4j, say } from './support';
  * Prints req/s, p50, p99 and errors for both, and the throughput ratio.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import express from 'express';
 import neo4j from 'neo4j-driver';
-import { fetchBundle } from '../src/attack/bundle-source';
-import { ImportService } from '../src/attack/import-service';
-import { applySchema } from '../src/attack/schema';
 import { signDevelopmentToken } from '../src/auth/identity';
 import { startServer } from '../src/http/server';
 import { loadConfig } from '../src/shared/config';
@@ -23,7 +19,6 @@ import { loadQueries } from '../src/shared/cypher';
 import { createLogger } from '../src/shared/logger';
 import { openGraph } from '../src/shared/neo4j';
 
-const DATA = ATTACK_DATA;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
 const SECRET = 'bench-secret-bench-secret-bench-secret';
@@ -176,13 +171,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     const graph = await openGraph({ ...cfg.neo4j, uri });
-    await applySchema(graph);
-    say('loading Enterprise 18.1');
-    const bundle = await fetchBundle(path.join(DATA, 'enterprise-attack-18.1.json.gz'), {
-      timeoutMs: 60_000,
-      maxBytes: 1e9,
-    });
-    await new ImportService(graph, createLogger('silent')).importBytes(bundle);
+    await loadEnterprise(graph);
     await graph.close();
 
     const app = await child('--serve-app', uri);

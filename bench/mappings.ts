@@ -9,16 +9,12 @@
  * repeatedly. Prints mappings/s, the API/floor ratio and list latency p50/p99.
  */
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { fetchBundle } from '../src/attack/bundle-source';
-import { ImportService } from '../src/attack/import-service';
-import { applySchema } from '../src/attack/schema';
 import { signDevelopmentToken } from '../src/auth/identity';
 import { startServer } from '../src/http/server';
 import { loadConfig } from '../src/shared/config';
 import { createLogger } from '../src/shared/logger';
 import { openGraph } from '../src/shared/neo4j';
-import { ATTACK_DATA, benchNeo4j, median, say } from './support';
+import { benchNeo4j, loadEnterprise, median, percentile, say } from './support';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret';
 const LIST_RUNS = Number(process.env.BENCH_LIST_RUNS ?? 200);
@@ -41,21 +37,10 @@ CREATE (e)-[:HAS_MAPPING]->(m:Mapping {id: row.id, tenant: $tenant, key: row.key
 CREATE (m)-[:HAS_EVENT]->(:MappingEvent {id: row.eventId, tenant: $tenant, mapping_id: row.id,
         action: 'created', actor: 'bench', at: datetime(), changes: '{}'})`;
 
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
-
 async function main(): Promise<void> {
   const neo = await benchNeo4j();
   const graph = await openGraph({ ...loadConfig().neo4j, uri: neo.uri });
-  await applySchema(graph);
-  say('loading Enterprise 18.1');
-  const bundle = await fetchBundle(path.join(ATTACK_DATA, 'enterprise-attack-18.1.json.gz'), {
-    timeoutMs: 60_000,
-    maxBytes: 1e9,
-  });
-  await new ImportService(graph, createLogger('silent')).importBytes(bundle);
+  await loadEnterprise(graph);
   const active = await graph.read<{ id: string; stixId: string }>(
     `MATCH (t:Technique) WHERE NOT t.revoked AND NOT t.deprecated
      RETURN t.attack_id AS id, t.stix_id AS stixId ORDER BY id`,

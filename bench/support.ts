@@ -1,7 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fetchBundle } from '../src/attack/bundle-source';
+import { ImportService } from '../src/attack/import-service';
+import { applySchema } from '../src/attack/schema';
 import { loadConfig } from '../src/shared/config';
+import { createLogger } from '../src/shared/logger';
 import { startLocalNeo4j } from '../src/shared/local-neo4j';
 import type { Graph } from '../src/shared/neo4j';
 import { packageRoot } from '../src/shared/paths';
@@ -15,6 +19,22 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+
+/** The schema, then Enterprise 18.1 from ../shared/attack-data: what the API benchmarks read. */
+export async function loadEnterprise(graph: Graph): Promise<void> {
+  await applySchema(graph);
+  say('loading Enterprise 18.1');
+  const bundle = await fetchBundle(path.join(ATTACK_DATA, 'enterprise-attack-18.1.json.gz'), {
+    timeoutMs: 60_000,
+    maxBytes: 1e9,
+  });
+  await new ImportService(graph, createLogger('silent')).importBytes(bundle);
 }
 
 export async function emptyDatabase(graph: Graph): Promise<void> {

@@ -17,7 +17,7 @@ import { createLogger } from '../src/shared/logger';
 import { openGraph } from '../src/shared/neo4j';
 import { SyncService } from '../src/sync/sync-service';
 import { AttackSource } from '../test/support/sync-sources';
-import { ATTACK_DATA, benchNeo4j, emptyDatabase, median, say } from './support';
+import { ATTACK_DATA, benchNeo4j, emptyDatabase, median, percentile, say } from './support';
 
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 3);
 const POLLS = Number(process.env.BENCH_POLLS ?? 20);
@@ -27,11 +27,6 @@ const MODIFIED: Record<string, string> = {
   '18.1': '2025-11-13T14:00:00.188Z',
 };
 const bundlePath = (v: string) => `/enterprise-attack/enterprise-attack-${v}.json`;
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
 
 async function main(): Promise<void> {
   const neo = await benchNeo4j();

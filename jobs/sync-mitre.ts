@@ -4,8 +4,6 @@
  * step; a release already being written commits or rolls back whole.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ImportService } from '../src/attack/import-service';
-import { MappingService } from '../src/mappings/mapping-service';
 import type { Config } from '../src/shared/config';
 import { createLogger } from '../src/shared/logger';
 import { openGraph } from '../src/shared/neo4j';
@@ -34,11 +32,7 @@ async function main(): Promise<void> {
   const post = (m: SyncJobMessage) => parentPort?.postMessage(m);
   const graph = await openGraph({ ...config.neo4j, uri: data.uri });
   try {
-    const mappings = new MappingService(graph);
-    const importer = new ImportService(graph, log, config.importBatchSize, () =>
-      mappings.applyRelease(),
-    );
-    const run = await new SyncService(graph, importer, config, log).run({
+    const run = await SyncService.forGraph(graph, config, log).run({
       ...(data.request ?? { trigger: 'schedule' }),
       signal: cancel.signal,
       onProgress: (progress) => post({ type: 'progress', progress }),

@@ -2,8 +2,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CHANGE_CATEGORIES, CHANGELOG_CATEGORIES } from '../attack/diff';
-import { ImportService, type ChangeReport } from '../attack/import-service';
-import { MappingService } from '../mappings/mapping-service';
+import type { ChangeReport } from '../attack/import-service';
 import { applySchema } from '../attack/schema';
 import { StatusService, type Status } from '../attack/status-service';
 import { ConfigError, loadConfig, type Config } from '../shared/config';
@@ -202,11 +201,7 @@ async function runSync(
     throw new UsageError('--url names bundles; --source taxii reads TTPGRAPH_TAXII_URL');
   const progress = progressReporter();
   return withGraph(ctx, async ({ graph }) => {
-    const mappings = new MappingService(graph);
-    const importer = new ImportService(graph, ctx.log, ctx.config.importBatchSize, () =>
-      mappings.applyRelease(),
-    );
-    return new SyncService(graph, importer, ctx.config, ctx.log).runOrThrow({
+    return SyncService.forGraph(graph, ctx.config, ctx.log).runOrThrow({
       trigger: 'cli',
       source: argv.source,
       urls: argv.url,

@@ -1,27 +1,20 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ImportService } from '../attack/import-service';
-import { ReleaseCache } from '../attack/release-cache';
-import { MappingService } from '../mappings/mapping-service';
 import { applySchema } from '../attack/schema';
-import { StatusService } from '../attack/status-service';
+import type { StatusService } from '../attack/status-service';
 import { createAuthorizer } from '../auth/authorization';
 import { createTokenVerifier, withDevelopmentSecret } from '../auth/identity';
 import type { Config } from '../shared/config';
 import { connect, type Connection } from '../shared/database';
 import type { Logger } from '../shared/logger';
 import { createApp } from './app';
-import { ReleaseService } from '../sync/release-service';
-import { SyncScheduler } from '../sync/scheduler';
-import { SyncRunStore } from '../sync/run-store';
-import { SyncService } from '../sync/sync-service';
 import { Metrics } from './metrics';
+import { composeServices } from './services';
 
 export interface RunningServer {
   url: string;
   address: AddressInfo;
   connection: Connection;
-  scheduler: SyncScheduler | undefined;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes Neo4j. */
   close(): Promise<void>;
 }
@@ -46,26 +39,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   try {
     await applySchema(connection.graph);
-    status = new StatusService(connection.graph);
-    const mappings = new MappingService(connection.graph);
-    const importer = new ImportService(connection.graph, log, config.importBatchSize, () =>
-      mappings.applyRelease(),
-    );
-    const cache = new ReleaseCache(
-      connection.graph,
-      log,
-      config.cache.entries,
-      config.cache.pollMs,
-    );
-    await cache.start();
-    const runs = new SyncRunStore(connection.graph, log);
-    const sync = new SyncService(connection.graph, importer, config, log);
-    // The scheduler runs only where syncing is on; tests and benchmarks turn it off.
-    const scheduler =
-      config.sync.schedule.kind === 'off'
-        ? undefined
-        : new SyncScheduler(config, log, connection.graph, runs, () => cache.invalidate());
-    await scheduler?.start();
+    const services = await composeServices(connection.graph, config, log);
+    status = services.status;
     const app = createApp({
       config,
       log,
@@ -73,13 +48,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       verifier,
       authorizer,
       metrics,
-      sync,
-      status,
-      cache,
-      mappings,
-      runs,
-      releases: new ReleaseService(connection.graph),
-      scheduler,
+      ...services,
     });
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
@@ -93,15 +62,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       url,
       address,
       connection,
-      scheduler,
       close: async () => {
-        await scheduler?.stop(config.http.shutdownGraceMs);
+        await services.stop(config.http.shutdownGraceMs);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs);
         await closed;
         clearTimeout(timer);
-        cache.stop();
         await connection.close();
       },
     };

@@ -2,7 +2,7 @@ import type { ChangeReport } from '../attack/import-service';
 import { loadQueries } from '../shared/cypher';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
-import { emptyState, type SourceState } from './sources';
+import type { SourceState } from './sources';
 import type { DomainOutcome, SyncRun } from './sync-service';
 
 const QUERIES = ['sync/record-run', 'sync/runs'] as const;
@@ -48,7 +48,7 @@ export class SyncRunStore {
       await this.graph.write(this.q['sync/record-run'], {
         run: toStored(run),
         domains,
-        sources: saves.map((s) => ({ ...emptyState(s.key), ...s })),
+        sources: saves,
         keepRuns: KEEP_RUNS,
       });
       return true;

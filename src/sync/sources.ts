@@ -271,15 +271,10 @@ export async function detectFromTaxii(
     timeoutMs: ctx.timeoutMs,
     maxBytes: ctx.maxBytes,
     signal: ctx.signal,
+    onRequest: ctx.onRequest,
   });
-  const counted = <T>(p: () => Promise<T>) => {
-    const before = client.requests;
-    return p().finally(() => {
-      for (let i = before; i < client.requests; i++) ctx.onRequest();
-    });
-  };
   const out: Detection = { pending: [], unchanged: [], savesWhenAllApplied: [] };
-  const root = await counted(() => client.apiRoot());
+  const root = await client.apiRoot();
   for (const domain of wanted) {
     const collection = cfg.collections[domain] as string;
     const key = `taxii:${root}collections/${collection}/`;
@@ -287,7 +282,7 @@ export async function detectFromTaxii(
     const held = ctx.domains.get(domain) !== undefined;
     if (!ctx.refetch && held && saved?.addedLast) {
       const addedLast = saved.addedLast;
-      if (!(await counted(() => client.changedSince(collection, addedLast)))) {
+      if (!(await client.changedSince(collection, addedLast))) {
         out.unchanged.push({ domain, describe: key.slice('taxii:'.length) });
         continue;
       }
@@ -298,10 +293,8 @@ export async function detectFromTaxii(
       describe: key.slice('taxii:'.length),
       saves,
       fetch: async (onProgress) => {
-        const { objects, addedLast } = await counted(() =>
-          client.objects(collection, (n) =>
-            onProgress?.({ phase: 'taxii objects', done: n, total: 0 }),
-          ),
+        const { objects, addedLast } = await client.objects(collection, (n) =>
+          onProgress?.({ phase: 'taxii objects', done: n, total: 0 }),
         );
         const newest = addedLast ?? new Date().toISOString();
         saves.push({ ...emptyState(key), addedLast: newest });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FetchedBundle } from '../attack/bundle-source';
-import type { ChangeReport, ImportService } from '../attack/import-service';
+import { ImportService, type ChangeReport } from '../attack/import-service';
+import { MappingService } from '../mappings/mapping-service';
 import type { Config } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
 import { AppError, ConflictError } from '../shared/errors';
@@ -96,6 +97,15 @@ export class SyncService {
   ) {
     this.lease = new Lease(graph, log, config.sync.leaseMs);
     this.store = new SyncRunStore(graph, log);
+  }
+
+  /** The pipeline on a graph: imports through ImportService, then the mappings' remap. */
+  static forGraph(graph: Graph, config: Config, log: Logger): SyncService {
+    const mappings = new MappingService(graph);
+    const importer = new ImportService(graph, log, config.importBatchSize, () =>
+      mappings.applyRelease(),
+    );
+    return new SyncService(graph, importer, config, log);
   }
 
   async run(opts: SyncOptions): Promise<SyncRun> {

@@ -15,6 +15,8 @@ export interface TaxiiOptions {
   /** The longest Retry-After a 429 may ask for and still be waited out inside the run. */
   maxRetryWaitMs?: number;
   signal?: AbortSignal;
+  /** Told of every request made (the run record counts them). */
+  onRequest?: () => void;
 }
 
 interface Envelope {
@@ -43,6 +45,7 @@ export class TaxiiClient {
         );
       }
       this.requests++;
+      this.opts.onRequest?.();
       const res = await httpGet(url, {
         timeoutMs: this.opts.timeoutMs,
         maxBytes: this.opts.maxBytes,

@@ -8,11 +8,8 @@ import { createAuthorizer } from '../../src/auth/authorization';
 import { createTokenVerifier } from '../../src/auth/identity';
 import { createApp } from '../../src/http/app';
 import { Metrics } from '../../src/http/metrics';
+import { composeServices } from '../../src/http/services';
 import { loadConfig, type Config } from '../../src/shared/config';
-import { ReleaseService } from '../../src/sync/release-service';
-import { SyncScheduler } from '../../src/sync/scheduler';
-import { SyncRunStore } from '../../src/sync/run-store';
-import { SyncService } from '../../src/sync/sync-service';
 import { openGraph } from '../../src/shared/neo4j';
 import { asFetched, fixtureBundle, freshGraph, silentLogger } from './graph';
 import type { Graph } from '../../src/shared/neo4j';
@@ -25,8 +22,6 @@ export interface TestApi {
   importer: ImportService;
   cache: ReleaseCache;
   mappings: MappingService;
-  sync: SyncService;
-  scheduler: SyncScheduler | undefined;
   /** Closes the app's own driver (the one its metrics observe). */
   close(): Promise<void>;
 }
@@ -47,18 +42,8 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
   const graph = await openGraph({ ...config.neo4j, uri: config.neo4j.uri as string }, (...a) =>
     metrics.observeQuery(...a),
   );
-  const status = (late.status = new StatusService(graph));
-  const mappings = new MappingService(graph);
-  const importer = new ImportService(graph, silentLogger, 2_000, () => mappings.applyRelease());
-  const cache = new ReleaseCache(graph, silentLogger, config.cache.entries, config.cache.pollMs);
-  await cache.start();
-  const sync = new SyncService(graph, importer, config, silentLogger);
-  const runs = new SyncRunStore(graph, silentLogger);
-  const scheduler =
-    config.sync.schedule.kind === 'off'
-      ? undefined
-      : new SyncScheduler(config, silentLogger, graph, runs, () => cache.invalidate());
-  await scheduler?.start();
+  const services = await composeServices(graph, config, silentLogger);
+  late.status = services.status;
   const app = createApp({
     config,
     log: silentLogger,
@@ -66,26 +51,17 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     verifier: createTokenVerifier(config.auth),
     authorizer: await createAuthorizer(),
     metrics,
-    sync,
-    status,
-    cache,
-    mappings,
-    runs,
-    releases: new ReleaseService(graph),
-    scheduler,
+    ...services,
     validateResponses: true,
   });
   return {
     app,
     config,
-    importer,
-    cache,
-    mappings,
-    sync,
-    scheduler,
+    importer: services.importer,
+    cache: services.cache,
+    mappings: services.mappings,
     close: async () => {
-      await scheduler?.stop(5_000);
-      cache.stop();
+      await services.stop(5_000);
       await graph.close();
     },
   };

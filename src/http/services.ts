@@ -1,0 +1,46 @@
+import { ImportService } from '../attack/import-service';
+import { ReleaseCache } from '../attack/release-cache';
+import { StatusService } from '../attack/status-service';
+import { MappingService } from '../mappings/mapping-service';
+import type { Config } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import type { Graph } from '../shared/neo4j';
+import { ReleaseService } from '../sync/release-service';
+import { SyncRunStore } from '../sync/run-store';
+import { SyncScheduler } from '../sync/scheduler';
+import { SyncService } from '../sync/sync-service';
+
+/**
+ * The services the API runs on one graph, wired once for the server and the test app: imports
+ * remap mappings, the scheduler (only where syncing is on) clears the answer cache.
+ */
+export async function composeServices(graph: Graph, config: Config, log: Logger) {
+  const status = new StatusService(graph);
+  const mappings = new MappingService(graph);
+  const importer = new ImportService(graph, log, config.importBatchSize, () =>
+    mappings.applyRelease(),
+  );
+  const cache = new ReleaseCache(graph, log, config.cache.entries, config.cache.pollMs);
+  await cache.start();
+  const runs = new SyncRunStore(graph, log);
+  const scheduler =
+    config.sync.schedule.kind === 'off'
+      ? undefined
+      : new SyncScheduler(config, log, graph, runs, () => cache.invalidate());
+  await scheduler?.start();
+  return {
+    status,
+    mappings,
+    importer,
+    cache,
+    runs,
+    sync: new SyncService(graph, importer, config, log),
+    releases: new ReleaseService(graph),
+    scheduler,
+    /** Cancels a running sync (up to `graceMs`) and stops the cache's polling. */
+    async stop(graceMs: number): Promise<void> {
+      await scheduler?.stop(graceMs);
+      cache.stop();
+    },
+  };
+}
