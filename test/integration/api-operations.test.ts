@@ -84,6 +84,22 @@ describe('POST /imports/', () => {
     });
   });
 
+  it('answers 409 while another sync holds the lease', async () => {
+    await graph.write(
+      `MERGE (l:SyncLease {name: 'attack-sync'})
+       SET l.owner = 'another-host:1', l.expires_at = datetime() + duration('PT1M')`,
+    );
+    const r = await request(api.app)
+      .post('/api/v1/mitre/imports/?force=true')
+      .set('Authorization', await as(superuser))
+      .set('Content-Type', 'application/gzip')
+      .send(fixtureGz);
+    await graph.write(`MATCH (l:SyncLease) DETACH DELETE l`);
+    expect(r.status).toBe(409);
+    expect(r.type).toBe('application/problem+json');
+    expect(r.body.detail).toMatch(/another sync holds the lease \(another-host:1/);
+  });
+
   it('answers an invalid bundle with 422 and each problem, and keeps the data', async () => {
     const bad = {
       type: 'bundle',
