@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { InvalidBundleError } from '../shared/errors';
+import { canonical, type Canonical } from './model';
 import { checkBundleShape, checkObject, STIX_ID_RE, type StixObject } from './stix-schema';
 
 export interface BundleIssue {
@@ -14,6 +15,8 @@ export interface BundleIssue {
 export interface ParsedBundle {
   id: string;
   objects: StixObject[];
+  /** Each kept object's canonical JSON and hash, by id (computed once, for the diff and the graph). */
+  canonical: Map<string, Canonical>;
   /** Objects skipped (errors) and quirks kept (warnings), in bundle order. */
   issues: BundleIssue[];
   /** Relationship id → endpoint ids that are not in this bundle (they may be in the graph). */
@@ -50,13 +53,22 @@ function laterOf(a: StixObject, b: StixObject): StixObject {
     : a;
 }
 
+export interface ParseOptions {
+  strict?: boolean;
+  /**
+   * True for an id and hash the graph already holds: that exact object was validated when it was
+   * written, so it is not validated again (most of an update's objects).
+   */
+  trusted?: (id: string, hash: string) => boolean;
+}
+
 /**
  * Validates a bundle: its shape, each object, duplicate ids, and references between objects.
  * Invalid objects are dropped and reported as errors (strict mode rejects the whole bundle);
  * MITRE's own quirks (an empty x_mitre_data_source_ref, a sub-technique of a revoked parent) are
  * warnings and never stop an import.
  */
-export function parseBundle(raw: unknown, opts: { strict?: boolean } = {}): ParsedBundle {
+export function parseBundle(raw: unknown, opts: ParseOptions = {}): ParsedBundle {
   const shape = checkBundleShape(raw);
   if (!shape.ok) {
     throw new InvalidBundleError(
@@ -66,8 +78,14 @@ export function parseBundle(raw: unknown, opts: { strict?: boolean } = {}): Pars
   }
   const issues: BundleIssue[] = [];
   const byId = new Map<string, StixObject>();
+  const canonicalById = new Map<string, Canonical>();
   shape.objects.forEach((rawObj, index) => {
-    const checked = checkObject(rawObj);
+    const c = canonical(rawObj);
+    const rawId = (rawObj as { id?: unknown } | null)?.id;
+    const checked =
+      typeof rawId === 'string' && opts.trusted?.(rawId, c.hash)
+        ? { ok: true as const, object: rawObj as StixObject }
+        : checkObject(rawObj);
     if (!checked.ok) {
       const maybe = rawObj as { id?: unknown; type?: unknown } | null;
       const id = typeof maybe?.id === 'string' ? maybe.id : `objects[${index}]`;
@@ -92,9 +110,13 @@ export function parseBundle(raw: unknown, opts: { strict?: boolean } = {}): Pars
         path: 'id',
         message: 'duplicate id in the bundle: the most recently modified copy is kept',
       });
-      byId.set(obj.id, laterOf(prior, obj));
+      if (laterOf(prior, obj) === obj) {
+        byId.set(obj.id, obj);
+        canonicalById.set(obj.id, c);
+      }
     } else {
       byId.set(obj.id, obj);
+      canonicalById.set(obj.id, c);
     }
   });
 
@@ -118,6 +140,7 @@ export function parseBundle(raw: unknown, opts: { strict?: boolean } = {}): Pars
         message: `refers to an invalid object: ${broken.join(', ')}`,
       });
       byId.delete(rel.id);
+      canonicalById.delete(rel.id);
       continue;
     }
     const missing = [rel.source_ref, rel.target_ref].filter((r) => !byId.has(r));
@@ -128,6 +151,7 @@ export function parseBundle(raw: unknown, opts: { strict?: boolean } = {}): Pars
   return {
     id: shape.id,
     objects: [...byId.values()],
+    canonical: canonicalById,
     issues,
     externalRefs,
     totalObjects: shape.objects.length,

@@ -1,4 +1,12 @@
-import { attackReference, canonical, edgeRow, nodeRow, type EdgeRow, type NodeRow } from './model';
+import {
+  attackReference,
+  canonical,
+  edgeRow,
+  nodeRow,
+  type Canonical,
+  type EdgeRow,
+  type NodeRow,
+} from './model';
 import type { StixObject } from './stix-schema';
 
 /**
@@ -150,6 +158,12 @@ export interface DiffContext {
   domain: string;
   force: boolean;
   counter: ChangeCounter;
+  /** The bundle's canonical JSON and hashes, by id, as the parse computed them. */
+  canonical: ReadonlyMap<string, Canonical>;
+}
+
+function canonicalOf(ctx: DiffContext, obj: StixObject): Canonical {
+  return ctx.canonical.get(obj.id) ?? canonical(obj);
 }
 
 /** The changelog's words for an object of the bundle (relationships are only counted). */
@@ -212,7 +226,7 @@ export function planNodes(
 ): NodePlan {
   const plan: NodePlan = { create: [], update: [], setSources: [], remove: [] };
   for (const obj of objects) {
-    const c = canonical(obj);
+    const c = canonicalOf(ctx, obj);
     const prev = state.get(obj.id);
     classify(ctx, obj, prev, c.hash, { prev });
     if (!prev) {
@@ -283,7 +297,7 @@ export function planEdges(
 ): EdgePlan {
   const plan: EdgePlan = { create: [], remove: [], setSources: [] };
   for (const rel of relationships) {
-    const c = canonical(rel);
+    const c = canonicalOf(ctx, rel);
     const prev = state.get(rel.id);
     classify(ctx, rel, prev, c.hash);
     if (!prev) {

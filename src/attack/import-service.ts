@@ -20,13 +20,24 @@ import {
   planNodeRemovals,
   planNodes,
   writesIn,
+  type DiffContext,
   type EdgePlan,
   type NodePlan,
   type ChangeCounts,
   type EdgeState,
   type NodeState,
 } from './diff';
-import { derivedEdges } from './model';
+import {
+  decodeManifest,
+  emptyManifest,
+  encodeManifest,
+  manifestsFromElements,
+  nextManifest,
+  scopeDiff,
+  type DomainManifest,
+  type ElementRow,
+} from './manifest';
+import { derivedEdges, type Canonical } from './model';
 import type { StixObject } from './stix-schema';
 
 const QUERIES = [
@@ -45,14 +56,17 @@ const QUERIES = [
   'attack/create-derived-edges',
   'attack/link-tactics',
   'attack/record-import',
-  'attack/read-domain-state',
-  'attack/domain-holds-bundle',
+  'attack/read-domains',
+  'attack/read-elements',
+  'attack/write-manifests',
 ] as const;
 
-/** What the graph holds now, as the diff reads it. */
-interface GraphState {
-  nodes: Promise<NodeState[]>;
-  edges: Promise<EdgeState[]>;
+/** A domain as the importer reads it before parsing. */
+interface DomainRow {
+  name: string;
+  sha256: string | null;
+  lastReport: string | null;
+  manifest: string | null;
 }
 
 export interface ChangeReport {
@@ -160,6 +174,37 @@ function countUnchanged(counter: ChangeCounter, objects: StixObject[]): number {
   return 0;
 }
 
+/** Every domain's stored manifest, or null when one is missing or unreadable (then rebuilt). */
+function storedManifests(domains: DomainRow[]): Map<string, DomainManifest> | null {
+  const out = new Map<string, DomainManifest>();
+  for (const d of domains) {
+    const m = decodeManifest(d.manifest);
+    if (!m) return null;
+    out.set(d.name, m);
+  }
+  return out;
+}
+
+/** Whether some domain holds exactly this object: then it was validated when written. */
+function holds(manifests: Map<string, DomainManifest>): (id: string, hash: string) => boolean {
+  const all = [...manifests.values()];
+  return (id, hash) => all.some((m) => (m.nodes.get(id) ?? m.edges.get(id)?.hash) === hash);
+}
+
+/**
+ * True when this domain's last import applied these very bytes completely (relationships
+ * included, nothing skipped): the diff would find nothing, so it is not computed.
+ */
+function holdsSameBundle(
+  domain: DomainRow | undefined,
+  sha256: string,
+  relationships: boolean,
+): boolean {
+  if (!domain?.lastReport || domain.sha256 !== sha256) return false;
+  const last = JSON.parse(domain.lastReport) as ChangeReport;
+  return last.skipped === 0 && (last.relationships || !relationships);
+}
+
 /** Which ATT&CK domain a bundle holds: the caller's word, else its active matrix, else its objects. */
 export function detectDomain(objects: StixObject[], explicit?: string): string {
   if (explicit) return explicit;
@@ -198,37 +243,24 @@ export class ImportService {
   async importBytes(fetched: FetchedBundle, opts: ImportOptions = {}): Promise<ChangeReport> {
     opts.onProgress?.({ phase: 'parse', done: 0, total: 1 });
     const started = Date.now();
-    // The graph's state is read (on the database's cores) while this process parses, unless the
-    // bytes are what a domain already holds. Read before the write transaction: syncs and API
-    // imports hold the sync lease, so no other release is written in between.
-    const [held] = opts.force
-      ? [undefined]
-      : await this.graph.read<{ held: boolean }>(this.q['attack/domain-holds-bundle'], {
-          sha256: fetched.sha256,
-        });
-    const state = held?.held ? undefined : this.readState(opts.relationships ?? true);
-    const parsed = parseBundle(decodeBundleBytes(fetched.bytes), { strict: opts.strict });
+    const domains = await this.graph.read<DomainRow>(this.q['attack/read-domains']);
+    // A forced import rebuilds the manifests, and validates every object again.
+    const stored = opts.force ? null : storedManifests(domains);
+    const parsed = parseBundle(decodeBundleBytes(fetched.bytes), {
+      strict: opts.strict,
+      trusted: stored ? holds(stored) : undefined,
+    });
     this.log.debug({ phase: 'parsed', ms: Date.now() - started }, 'import phase');
-    return this.importParsed(parsed, fetched, opts, started, state);
+    return this.importParsed(parsed, fetched, opts, started, domains, stored);
   }
 
-  private readState(relationships: boolean, run = this.graph.read.bind(this.graph)): GraphState {
-    const nodes = run<NodeState>(this.q['attack/read-node-state']);
-    const edges = relationships
-      ? run<EdgeState>(this.q['attack/read-edge-state'])
-      : Promise.resolve([]);
-    // Awaited later: marked handled so a failure while other work goes on is not unhandled.
-    nodes.catch(() => undefined);
-    edges.catch(() => undefined);
-    return { nodes, edges };
-  }
-
-  async importParsed(
+  private async importParsed(
     parsed: ParsedBundle,
     fetched: Omit<FetchedBundle, 'bytes'>,
-    opts: ImportOptions = {},
-    started = Date.now(),
-    state?: GraphState,
+    opts: ImportOptions,
+    started: number,
+    domains: DomainRow[],
+    stored: Map<string, DomainManifest> | null,
   ): Promise<ChangeReport> {
     const relationships = opts.relationships ?? true;
     const domain = detectDomain(parsed.objects, opts.domain);
@@ -244,7 +276,12 @@ export class ImportService {
     const rels = relationships ? objects.filter((o) => o.type === 'relationship') : [];
 
     const sameBundle =
-      !opts.force && (await this.holdsSameBundle(domain, fetched.sha256, relationships));
+      !opts.force &&
+      holdsSameBundle(
+        domains.find((d) => d.name === domain),
+        fetched.sha256,
+        relationships,
+      );
     const report = await this.graph.writeTransaction(async (tx) => {
       const counter = new ChangeCounter();
       const writes = sameBundle
@@ -255,13 +292,13 @@ export class ImportService {
               domain,
               force: opts.force === true,
               counter,
+              canonical: parsed.canonical,
               // Objects left out as invalid keep what the graph has: never deleted by a bad copy.
               invalid: new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object)),
             },
             sdos,
-            rels,
-            relationships,
-            state ?? this.readState(relationships, (q) => tx.run(q)),
+            relationships ? rels : null,
+            stored,
             opts.onProgress,
           );
       const appliedAt = new Date().toISOString();
@@ -329,24 +366,6 @@ export class ImportService {
     return report;
   }
 
-  /**
-   * True when this domain's last import applied these very bytes completely (relationships
-   * included, nothing skipped): the diff would find nothing, so it is not computed.
-   */
-  private async holdsSameBundle(
-    domain: string,
-    sha256: string,
-    relationships: boolean,
-  ): Promise<boolean> {
-    const [state] = await this.graph.read<{ sha256: string | null; lastReport: string | null }>(
-      this.q['attack/read-domain-state'],
-      { domain },
-    );
-    if (!state?.lastReport || state.sha256 !== sha256) return false;
-    const last = JSON.parse(state.lastReport) as ChangeReport;
-    return last.skipped === 0 && (last.relationships || !relationships);
-  }
-
   /** Relationship endpoints outside the bundle must exist in the graph; the rest are dropped. */
   private async resolveExternalRefs(
     parsed: ParsedBundle,
@@ -376,20 +395,29 @@ export class ImportService {
   }
 
   /**
-   * Diffs the bundle against the graph and writes the difference, all inside `tx`. Node writes are
-   * on their way to the server while the relationships are being hashed and diffed.
+   * Diffs the bundle against the graph and writes the difference, all inside `tx`. Only the
+   * elements whose hash moved for this domain (by its manifest) are read from the graph and
+   * planned; node writes are on their way to the server while the relationships are planned.
    */
   private async applyDiff(
     tx: Tx,
-    ctx: { domain: string; force: boolean; counter: ChangeCounter; invalid: Set<string> },
+    ctx: DiffContext & { invalid: Set<string> },
     sdos: StixObject[],
-    rels: StixObject[],
-    relationships: boolean,
-    state: GraphState,
+    rels: StixObject[] | null,
+    stored: Map<string, DomainManifest> | null,
     onProgress?: Progress,
   ): Promise<number> {
     const q = this.q;
-    const { nodes: nodeRows, edges: edgeRows } = state;
+    const rebuilt = stored === null;
+    const manifests =
+      stored ?? manifestsFromElements(await tx.run<ElementRow>(q['attack/read-elements']));
+    const hashOf = (id: string) => (ctx.canonical.get(id) as Canonical).hash;
+    const scope = scopeDiff({ ...ctx, manifests, sdos, rels, hashOf });
+    for (const o of scope.unchanged) ctx.counter.add(o.type, 'unchanged');
+    const nodeRows = tx.run<NodeState>(q['attack/read-node-state'], { ids: scope.nodeIds });
+    const edgeRows = tx.run<EdgeState>(q['attack/read-edge-state'], { rows: scope.edgeRows });
+    // Awaited in turn: marked handled so that one failing while the other is awaited is not unhandled.
+    edgeRows.catch(() => undefined);
     const writer = new BatchWriter(tx, this.batchSize, onProgress);
 
     // The bundle is diffed a batch at a time, each batch sent as soon as it is planned.
@@ -413,7 +441,9 @@ export class ImportService {
       writer.send('update objects', q['attack/update-nodes'], plan.update);
       writer.send('update object sources', q['attack/set-node-sources'], plan.setSources);
     };
-    for (const chunk of chunks(sdos, this.batchSize)) sendNodes(planNodes(ctx, chunk, nodeState));
+    for (const chunk of chunks(scope.sdos, this.batchSize)) {
+      sendNodes(planNodes(ctx, chunk, nodeState));
+    }
     sendNodes(
       planNodeRemovals(ctx, nodeState, new Set([...sdos.map((o) => o.id), ...ctx.invalid])),
     );
@@ -426,8 +456,10 @@ export class ImportService {
       writer.send('create relationships', q['attack/create-edges'], plan.create);
       writer.send('update relationship sources', q['attack/set-edge-sources'], plan.setSources);
     };
-    for (const chunk of chunks(rels, this.batchSize)) sendEdges(planEdges(ctx, chunk, edgeState));
-    if (relationships) {
+    for (const chunk of chunks(scope.rels, this.batchSize)) {
+      sendEdges(planEdges(ctx, chunk, edgeState));
+    }
+    if (rels !== null) {
       sendEdges(
         planEdgeRemovals(ctx, edgeState, new Set([...rels.map((o) => o.id), ...ctx.invalid])),
       );
@@ -461,6 +493,22 @@ export class ImportService {
         'link techniques to tactics',
         q['attack/link-tactics'],
         [...rebuild, ...relink].flatMap((id) => derived.get(id)?.tactics ?? []),
+      );
+    }
+    if (writes > 0 || rebuilt) {
+      const own = nextManifest(
+        manifests.get(ctx.domain) ?? emptyManifest(),
+        { sdos, rels },
+        hashOf,
+        ctx.invalid,
+      );
+      const written = rebuilt
+        ? new Map([...manifests, [ctx.domain, own]])
+        : new Map([[ctx.domain, own]]);
+      writer.send(
+        'record manifests',
+        q['attack/write-manifests'],
+        [...written].map(([domain, m]) => ({ domain, text: encodeManifest(m) })),
       );
     }
     this.log.debug({ phase: 'all sent' }, 'import phase');

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { ImportService } from '../../src/attack/import-service';
 import { InvalidBundleError } from '../../src/shared/errors';
 import type { Graph } from '../../src/shared/neo4j';
-import { asFetched, bundleBytes, fixtureBundle, silentLogger } from '../support/graph';
+import { asFetched, bundleBytes, fixtureBundle, manifests, silentLogger } from '../support/graph';
 import { freshGraph } from '../support/graph';
 
 let graph: Graph;
@@ -308,5 +308,71 @@ describe('failed imports leave the previous data intact', () => {
     const r = await importer.importBytes(asFetched(fixtureBundle()));
     expect(r.byType['x-mitre-detection-strategy']?.unchanged).toBe(1);
     expect(await edge()).toHaveLength(1);
+  });
+});
+
+describe('the domain manifest', () => {
+  const ran: string[] = [];
+  let g: Graph;
+  let imp: ImportService;
+  /** The fixture with one technique's description changed. */
+  const edited = (text: string) => {
+    const b = fixtureBundle();
+    const t = b.objects.find((o) => o.type === 'attack-pattern')!;
+    t.description = text;
+    return b;
+  };
+  const rebuilt = () => ran.includes('attack/read-elements');
+
+  beforeAll(async () => {
+    g = await freshGraph((name) => ran.push(name));
+    imp = new ImportService(g, silentLogger, 5);
+    await imp.importBytes(asFetched(fixtureBundle()));
+  });
+  afterAll(() => g.close());
+
+  it('is written with the release and says what the graph holds', async () => {
+    const { stored, fromGraph } = await manifests(g);
+    expect(stored).toEqual(fromGraph);
+    expect(fromGraph.get('enterprise-attack')?.nodes.size).toBe(27);
+  });
+
+  it('lets an update read only what changed, not the whole domain', async () => {
+    ran.length = 0;
+    const r = await imp.importBytes(asFetched(edited('first edit')));
+    expect(r.totals.modified).toBe(1);
+    expect(r.totals.unchanged).toBe(42);
+    expect(rebuilt()).toBe(false);
+    const { stored, fromGraph } = await manifests(g);
+    expect(stored).toEqual(fromGraph);
+  });
+
+  it('is rebuilt from the graph when missing (written before manifests), with the same outcome', async () => {
+    await g.write('MATCH (d:AttackDomain) REMOVE d.manifest');
+    ran.length = 0;
+    const r = await imp.importBytes(asFetched(edited('second edit')));
+    expect(rebuilt()).toBe(true);
+    expect(r.totals.modified).toBe(1);
+    expect(r.totals.unchanged).toBe(42);
+    const { stored, fromGraph } = await manifests(g);
+    expect(stored).toEqual(fromGraph);
+  });
+
+  it('is rebuilt by a forced import, which repairs a graph changed behind its back', async () => {
+    // An edit outside ttpgraph: the manifest no longer says what the node holds.
+    await g.write(
+      `MATCH (t:Technique) WHERE t.description = 'second edit'
+       SET t.hash = 'tampered', t.source_hashes = ['enterprise-attack=tampered']`,
+    );
+    ran.length = 0;
+    const forced = await imp.importBytes(asFetched(edited('second edit')), { force: true });
+    expect(rebuilt()).toBe(true);
+    expect(forced.totals.modified).toBe(1);
+    const { stored, fromGraph } = await manifests(g);
+    expect(stored).toEqual(fromGraph);
+    const [t] = await g.read<{ hash: string }>(
+      `MATCH (t:Technique) WHERE t.description = 'second edit' RETURN t.hash AS hash`,
+    );
+    expect(t!.hash).not.toBe('tampered');
   });
 });

@@ -5,7 +5,7 @@ import { ImportService, type ChangeReport } from '../../src/attack/import-servic
 import { contentHash, derivedEdges } from '../../src/attack/model';
 import { StatusService } from '../../src/attack/status-service';
 import type { Graph } from '../../src/shared/neo4j';
-import { ATTACK_DATA, attackData, freshGraph, silentLogger } from '../support/graph';
+import { ATTACK_DATA, attackData, freshGraph, manifests, silentLogger } from '../support/graph';
 
 // Real MITRE releases from ../shared/attack-data; expected figures are those of its README.
 let graph: Graph;
@@ -224,6 +224,15 @@ describe('Enterprise, Mobile and ICS in one graph', () => {
       `MATCH (:Technique)-[r:TARGETS]->(:Asset) RETURN count(r) AS n`,
     );
     expect(targets!.n).toBe(685);
+  });
+
+  it("keeps each domain's manifest equal to what the graph's elements say", async () => {
+    const { stored, fromGraph } = await manifests(graph);
+    expect([...stored.keys()].sort()).toEqual(['enterprise-attack', 'ics-attack', 'mobile-attack']);
+    for (const [domain, m] of fromGraph) expect(stored.get(domain)).toEqual(m);
+    expect(fromGraph.get('enterprise-attack')?.edges.size).toBe(
+      expectedHashes('enterprise-attack-18.1.json.gz').edges.length,
+    );
   });
 
   it('re-importing one domain leaves what another still holds', async () => {

@@ -3,7 +3,14 @@ import path from 'node:path';
 import { applySchema } from '../../src/attack/schema';
 import { loadConfig } from '../../src/shared/config';
 import { createLogger } from '../../src/shared/logger';
-import { openGraph, type Graph } from '../../src/shared/neo4j';
+import {
+  decodeManifest,
+  manifestsFromElements,
+  type DomainManifest,
+  type ElementRow,
+} from '../../src/attack/manifest';
+import { loadQueries } from '../../src/shared/cypher';
+import { openGraph, type Graph, type QueryObserver } from '../../src/shared/neo4j';
 import { sha256Bytes, type FetchedBundle } from '../../src/attack/bundle-source';
 
 export const ATTACK_DATA = path.resolve(__dirname, '../../../shared/attack-data');
@@ -12,10 +19,10 @@ export const FIXTURE = path.resolve(__dirname, '../fixtures/enterprise-mini.json
 export const silentLogger = createLogger('silent');
 
 /** The test Neo4j (started by global-setup), emptied, with the schema applied. */
-export async function freshGraph(): Promise<Graph> {
+export async function freshGraph(observe?: QueryObserver): Promise<Graph> {
   const cfg = loadConfig();
   if (!cfg.neo4j.uri) throw new Error('NEO4J_URI is not set: global-setup did not run');
-  const graph = await openGraph({ ...cfg.neo4j, uri: cfg.neo4j.uri });
+  const graph = await openGraph({ ...cfg.neo4j, uri: cfg.neo4j.uri }, observe);
   await graph.write('MATCH (n) DETACH DELETE n');
   await applySchema(graph);
   return graph;
@@ -40,4 +47,19 @@ export function asFetched(bundle: unknown, source = 'test'): FetchedBundle {
 export function attackData(file: string): FetchedBundle {
   const p = path.join(ATTACK_DATA, file);
   return bundleBytes(readFileSync(p), p);
+}
+
+/** Each domain's stored import manifest, and the one its graph elements say it should be. */
+export async function manifests(graph: Graph): Promise<{
+  stored: Map<string, DomainManifest | null>;
+  fromGraph: Map<string, DomainManifest>;
+}> {
+  const rows = await graph.read<{ name: string; manifest: string | null }>(
+    'MATCH (d:AttackDomain) RETURN d.name AS name, d.manifest AS manifest',
+  );
+  const q = loadQueries(['attack/read-elements']);
+  return {
+    stored: new Map(rows.map((r) => [r.name, decodeManifest(r.manifest)])),
+    fromGraph: manifestsFromElements(await graph.read<ElementRow>(q['attack/read-elements'])),
+  };
 }

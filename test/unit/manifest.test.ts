@@ -1,0 +1,196 @@
+import { gzipSync } from 'node:zlib';
+import { parseBundle } from '../../src/attack/bundle';
+import {
+  decodeManifest,
+  emptyManifest,
+  encodeManifest,
+  manifestsFromElements,
+  nextManifest,
+  scopeDiff,
+  type DomainManifest,
+} from '../../src/attack/manifest';
+import { contentHash } from '../../src/attack/model';
+import type { StixObject } from '../../src/attack/stix-schema';
+
+const ID = (type: string, n: number) =>
+  `${type}--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const T = '2025-01-01T00:00:00.000Z';
+const tech = (n: number) =>
+  ({ type: 'attack-pattern', id: ID('attack-pattern', n), created: T, modified: T }) as StixObject;
+const rel = (n: number, from: number, to: number) =>
+  ({
+    type: 'relationship',
+    id: ID('relationship', n),
+    created: T,
+    modified: T,
+    relationship_type: 'uses',
+    source_ref: ID('attack-pattern', from),
+    target_ref: ID('attack-pattern', to),
+  }) as StixObject;
+
+/** A manifest holding these objects with the hashes given (default: `h<id>`). */
+function manifest(objects: StixObject[], hash = (o: StixObject) => `h${o.id}`): DomainManifest {
+  const m = emptyManifest();
+  for (const o of objects) {
+    if (o.type === 'relationship') {
+      m.edges.set(o.id, {
+        hash: hash(o),
+        source: o.source_ref as string,
+        target: o.target_ref as string,
+      });
+    } else {
+      m.nodes.set(o.id, hash(o));
+    }
+  }
+  return m;
+}
+
+describe('manifest encoding', () => {
+  it('round-trips nodes and edges with their ends', () => {
+    const m = manifest([tech(1), tech(2), rel(1, 1, 2)]);
+    expect(decodeManifest(encodeManifest(m))).toEqual(m);
+  });
+
+  it('reads an absent, unreadable or other-format manifest as none (it is then rebuilt)', () => {
+    expect(decodeManifest(null)).toBeNull();
+    expect(decodeManifest('not gzip')).toBeNull();
+    const other = gzipSync('{"format": 99, "nodes": [], "edges": []}').toString('base64');
+    expect(decodeManifest(other)).toBeNull();
+  });
+});
+
+describe('manifestsFromElements', () => {
+  it('gives each domain the hashes of its own copies, and relationships their ends', () => {
+    const a = ID('attack-pattern', 1);
+    const r = ID('relationship', 1);
+    const built = manifestsFromElements([
+      { id: a, source: null, target: null, sourceHashes: ['ics-attack=x', 'mobile-attack=y'] },
+      { id: r, source: a, target: a, sourceHashes: ['mobile-attack=z'] },
+    ]);
+    expect(built.get('ics-attack')?.nodes).toEqual(new Map([[a, 'x']]));
+    expect(built.get('mobile-attack')?.nodes).toEqual(new Map([[a, 'y']]));
+    expect(built.get('mobile-attack')?.edges).toEqual(
+      new Map([[r, { hash: 'z', source: a, target: a }]]),
+    );
+    expect(built.get('ics-attack')?.edges.size).toBe(0);
+  });
+});
+
+describe('scopeDiff', () => {
+  const hashOf = (id: string) => `h${id}`;
+  const base = { domain: 'd', hashOf, force: false, invalid: new Set<string>() };
+
+  it('plans only what moved, and reads only what some domain holds of it', () => {
+    const held = [tech(1), tech(2), tech(3), rel(1, 1, 2)];
+    const own = manifest(held, (o) => (o.id === tech(2).id ? 'old' : `h${o.id}`));
+    const other = manifest([tech(4)]);
+    const scope = scopeDiff({
+      ...base,
+      manifests: new Map([
+        ['d', own],
+        ['other', other],
+      ]),
+      // tech(3) left the bundle; tech(4) is new here but held by another domain; tech(5) is new.
+      sdos: [tech(1), tech(2), tech(4), tech(5)],
+      rels: [rel(1, 1, 2)],
+    });
+    expect(scope.unchanged.map((o) => o.id)).toEqual([tech(1).id, rel(1, 1, 2).id]);
+    expect(scope.sdos.map((o) => o.id)).toEqual([tech(2).id, tech(4).id, tech(5).id]);
+    expect(scope.rels).toEqual([]);
+    expect(scope.nodeIds.sort()).toEqual([tech(2).id, tech(3).id, tech(4).id].sort());
+    expect(scope.edgeRows).toEqual([]);
+  });
+
+  it('looks for a relationship between its old ends and its new ones', () => {
+    const own = manifest([tech(1), tech(2), tech(3), rel(1, 1, 2), rel(2, 2, 3)]);
+    const scope = scopeDiff({
+      ...base,
+      hashOf: (id) => (id === rel(1, 1, 2).id ? 'moved' : `h${id}`),
+      manifests: new Map([['d', own]]),
+      sdos: [tech(1), tech(2), tech(3)],
+      // rel 1 now goes from 1 to 3; rel 2 left the bundle.
+      rels: [rel(1, 1, 3)],
+    });
+    expect(scope.rels.map((o) => o.id)).toEqual([rel(1, 1, 2).id]);
+    expect(scope.edgeRows).toEqual([
+      { id: rel(1, 1, 2).id, source: tech(1).id, target: tech(2).id },
+      { id: rel(1, 1, 2).id, source: tech(1).id, target: tech(3).id },
+      { id: rel(2, 2, 3).id, source: tech(2).id, target: tech(3).id },
+    ]);
+  });
+
+  it('never removes what was left out as invalid, nor edges when relationships are off', () => {
+    const own = manifest([tech(1), tech(2), rel(1, 1, 2)]);
+    const scope = scopeDiff({
+      ...base,
+      invalid: new Set([tech(2).id]),
+      manifests: new Map([['d', own]]),
+      sdos: [tech(1)],
+      rels: null,
+    });
+    expect(scope.nodeIds).toEqual([]);
+    expect(scope.edgeRows).toEqual([]);
+    expect(scope.unchanged.map((o) => o.id)).toEqual([tech(1).id]);
+  });
+
+  it('plans everything when forced', () => {
+    const own = manifest([tech(1), rel(1, 1, 1)]);
+    const scope = scopeDiff({
+      ...base,
+      force: true,
+      manifests: new Map([['d', own]]),
+      sdos: [tech(1)],
+      rels: [rel(1, 1, 1)],
+    });
+    expect(scope.unchanged).toEqual([]);
+    expect(scope.sdos).toHaveLength(1);
+    expect(scope.rels).toHaveLength(1);
+    expect(scope.nodeIds).toEqual([tech(1).id]);
+  });
+});
+
+describe('nextManifest', () => {
+  const hashOf = (id: string) => `new${id}`;
+
+  it('holds what was applied, keeps the entries of invalid objects and drops the removed', () => {
+    const before = manifest([tech(1), tech(2), tech(3), rel(1, 1, 2)]);
+    const next = nextManifest(
+      before,
+      { sdos: [tech(1)], rels: [rel(2, 1, 1)] },
+      hashOf,
+      new Set([tech(2).id]),
+    );
+    expect(next.nodes).toEqual(
+      new Map([
+        [tech(2).id, `h${tech(2).id}`],
+        [tech(1).id, `new${tech(1).id}`],
+      ]),
+    );
+    expect([...next.edges.keys()]).toEqual([rel(2, 1, 1).id]);
+  });
+
+  it('leaves the edges as they were when relationships are not imported', () => {
+    const before = manifest([tech(1), rel(1, 1, 1)]);
+    const next = nextManifest(before, { sdos: [tech(1)], rels: null }, hashOf, new Set());
+    expect(next.edges).toEqual(before.edges);
+  });
+});
+
+describe('parseBundle with objects the graph already holds', () => {
+  // No created/modified: invalid for an attack-pattern, unless trusted as already held.
+  const odd = { type: 'attack-pattern', id: ID('attack-pattern', 9), name: 'held' };
+  const raw = { type: 'bundle', id: ID('bundle', 1), objects: [odd, tech(1)] };
+
+  it('does not validate an object whose exact copy the graph holds', () => {
+    const parsed = parseBundle(raw, { trusted: (id, hash) => hash === contentHash(odd) });
+    expect(parsed.issues).toEqual([]);
+    expect(parsed.objects.map((o) => o.id)).toEqual([odd.id, tech(1).id]);
+    expect(parsed.canonical.get(odd.id)?.hash).toBe(contentHash(odd));
+  });
+
+  it('validates it when its content differs from what the graph holds', () => {
+    const parsed = parseBundle(raw, { trusted: () => false });
+    expect(parsed.objects.map((o) => o.id)).toEqual([tech(1).id]);
+    expect(parsed.issues.map((i) => i.object)).toEqual([odd.id, odd.id]);
+  });
+});
