@@ -1,5 +1,6 @@
 // What a sync needs to decide what changed: the validators of every polled source (a handful of
-// nodes: index, bundle URLs and files, TAXII collections) and the version each domain holds.
+// nodes: index, bundle URLs and files, TAXII collections), the version each domain holds and whether
+// its last recorded attempt failed, and when the last run was recorded (for the heartbeat).
 CALL () {
   OPTIONAL MATCH (s:SyncSource)
   RETURN collect(s {.key, etag: s.etag, lastModified: s.last_modified, addedLast: s.added_last,
@@ -7,6 +8,10 @@ CALL () {
 }
 CALL () {
   OPTIONAL MATCH (d:AttackDomain)
-  RETURN collect(d {.name, .version}) AS domains
+  RETURN collect(d {.name, .version, failing: d.last_error IS NOT NULL}) AS domains
 }
-RETURN sources, domains
+CALL () {
+  OPTIONAL MATCH (r:SyncRun)
+  RETURN toString(max(r.started_at)) AS lastRecordedAt
+}
+RETURN sources, domains, lastRecordedAt

@@ -59,6 +59,9 @@ const schema = z.object({
   TTPGRAPH_SYNC_DOMAINS: z.string().default('enterprise-attack'),
   TTPGRAPH_SYNC_INDEX_URL: z.string().min(1).default(DEFAULT_INDEX_URL),
   TTPGRAPH_SYNC_LEASE_MS: z.coerce.number().int().min(1_000).default(120_000),
+  // A poll that finds nothing new writes nothing; one such poll per heartbeat is recorded (status's
+  // last attempt, the runs list). 0 records every poll.
+  TTPGRAPH_SYNC_HEARTBEAT_MS: z.coerce.number().int().min(0).default(3_600_000),
   TTPGRAPH_SYNC_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
   TTPGRAPH_SYNC_RETRY_MAX_MS: z.coerce.number().int().min(10).optional(),
   TTPGRAPH_TAXII_URL: z.url({ protocol: /^https?$/ }).default(DEFAULT_TAXII_URL),
@@ -165,6 +168,7 @@ export interface SyncConfig {
   domains: string[];
   indexUrl: string;
   leaseMs: number;
+  heartbeatMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
   taxii: {
@@ -261,6 +265,7 @@ function syncConfig(e: z.infer<typeof schema>): SyncConfig {
     domains,
     indexUrl: e.TTPGRAPH_SYNC_INDEX_URL,
     leaseMs: e.TTPGRAPH_SYNC_LEASE_MS,
+    heartbeatMs: e.TTPGRAPH_SYNC_HEARTBEAT_MS,
     retryBaseMs: e.TTPGRAPH_SYNC_RETRY_BASE_MS,
     retryMaxMs:
       e.TTPGRAPH_SYNC_RETRY_MAX_MS ?? (schedule.kind === 'interval' ? schedule.ms : 600_000),

@@ -124,13 +124,20 @@ export class SyncScheduler {
     return s.kind === 'interval' ? new Date(Date.now() + s.ms) : null;
   }
 
-  private setNext(at: Date | null): void {
+  /**
+   * `persist` false after a quiet poll: the graph's next run, rolled forward by the interval when
+   * status reads it, is still right, and a quiet poll writes nothing.
+   */
+  private setNext(at: Date | null, persist = true): void {
     this.nextRunAt = at;
+    if (!persist) return;
+    const s = this.config.sync.schedule;
     this.graph
       .write(this.q['sync/schedule'], {
         name: JOB,
         nextRunAt: at?.toISOString() ?? null,
         schedule: this.describe(),
+        intervalMs: s.kind === 'interval' ? s.ms : null,
       })
       .catch((err: unknown) =>
         this.log.warn({ err: (err as Error).message }, 'could not record the next sync time'),
@@ -205,7 +212,7 @@ export class SyncScheduler {
       }
     } else {
       this.failures = 0;
-      if (this.enabled) this.setNext(this.afterInterval());
+      if (this.enabled) this.setNext(this.afterInterval(), result?.recorded !== undefined);
     }
   }
 

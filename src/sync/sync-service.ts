@@ -73,10 +73,19 @@ export interface SyncRun {
   error: string | null;
   /** For a failure: how long the server asked us to wait (429/503 Retry-After), if it did. */
   retry_after_ms: number | null;
-  /** False when the record could not be written (the database was down); written later. */
+  /**
+   * False when the record could not be written (the database was down); written later. Absent
+   * for a quiet poll (nothing new, between two heartbeats), which writes nothing.
+   */
   recorded?: boolean;
   domains: DomainOutcome[];
   reports: ChangeReport[];
+}
+
+/** What the graph says of earlier runs: when one was last recorded, which domains failed last. */
+interface Recorded {
+  lastRecordedAt: string | null;
+  failing: string[];
 }
 
 /**
@@ -131,14 +140,18 @@ export class SyncService {
     const progress = (phase: string, done = 0, total = 0, domain?: string) =>
       opts.onProgress?.({ runId: run.id, phase, done, total, domain });
     const saves: SourceState[] = [];
+    let recorded: Recorded = { lastRecordedAt: null, failing: [] };
     try {
       progress('checking the source');
-      const detection = await this.detect(source, opts, run);
+      const { detection, ...known } = await this.detect(source, opts, run);
+      recorded = known;
       for (const u of detection.unchanged) {
         run.domains.push({ domain: u.domain ?? null, source: u.describe, outcome: 'unchanged' });
       }
       if (detection.pending.length === 0) {
         run.state = 'unchanged';
+        // The source answered anew (new validators) with nothing new: its validators are kept.
+        saves.push(...detection.savesWhenAllApplied);
       } else {
         await this.apply(detection, opts, run, saves, progress);
       }
@@ -151,9 +164,23 @@ export class SyncService {
     }
     run.finished_at = new Date().toISOString();
     run.duration_ms = Date.parse(run.finished_at) - Date.parse(run.started_at);
-    await this.store.record(run, saves, this.config.sync.domains);
+    if (!this.quiet(run, saves, recorded)) {
+      await this.store.record(run, saves, this.config.sync.domains);
+    }
     progress('finished', 1, 1);
     return run;
+  }
+
+  /**
+   * A poll that found nothing new and learnt nothing writes nothing, except one per heartbeat so
+   * that status's last attempt and the runs list show the polling goes on, and the first one after
+   * a domain's recorded failure (it clears the error).
+   */
+  private quiet(run: SyncRun, saves: SourceState[], recorded: Recorded): boolean {
+    const { lastRecordedAt, failing } = recorded;
+    if (run.state !== 'unchanged' || saves.length > 0 || lastRecordedAt === null) return false;
+    if (run.domains.some((d) => d.domain !== null && failing.includes(d.domain))) return false;
+    return Date.parse(run.started_at) - Date.parse(lastRecordedAt) < this.config.sync.heartbeatMs;
   }
 
   /**
@@ -175,21 +202,34 @@ export class SyncService {
     return run;
   }
 
-  private async detect(source: string, opts: SyncOptions, run: SyncRun): Promise<Detection> {
+  private async detect(
+    source: string,
+    opts: SyncOptions,
+    run: SyncRun,
+  ): Promise<{ detection: Detection } & Recorded> {
     const sync = this.config.sync;
     const bundle = opts.bundle;
     if (bundle) {
       return {
-        pending: [{ describe: bundle.source, fetch: () => Promise.resolve(bundle), saves: [] }],
-        unchanged: [],
-        savesWhenAllApplied: [],
+        detection: {
+          pending: [{ describe: bundle.source, fetch: () => Promise.resolve(bundle), saves: [] }],
+          unchanged: [],
+          savesWhenAllApplied: [],
+        },
+        lastRecordedAt: null,
+        failing: [],
       };
     }
     const wanted = opts.domain ? [opts.domain] : sync.domains;
     const [state] = await this.graph.read<{
       sources: SourceState[];
-      domains: Array<{ name: string; version: string | null }>;
+      domains: Array<{ name: string; version: string | null; failing: boolean }>;
+      lastRecordedAt: string | null;
     }>(this.q['sync/read-state']);
+    const recorded: Recorded = {
+      lastRecordedAt: state?.lastRecordedAt ?? null,
+      failing: (state?.domains ?? []).filter((d) => d.failing).map((d) => d.name),
+    };
     const ctx: SourceContext = {
       state: new Map((state?.sources ?? []).map((s) => [s.key, s])),
       domains: new Map((state?.domains ?? []).map((d) => [d.name, d.version])),
@@ -199,10 +239,14 @@ export class SyncService {
       signal: opts.signal,
       onRequest: () => run.requests++,
     };
-    if (source === 'taxii') return detectFromTaxii(sync.taxii, wanted, ctx);
     const urls = opts.urls?.length ? opts.urls : this.config.importUrls;
-    if (urls.length > 0) return detectFromBundles(urls, ctx);
-    return detectFromIndex(sync.indexUrl, wanted, ctx);
+    const detection =
+      source === 'taxii'
+        ? await detectFromTaxii(sync.taxii, wanted, ctx)
+        : urls.length > 0
+          ? await detectFromBundles(urls, ctx)
+          : await detectFromIndex(sync.indexUrl, wanted, ctx);
+    return { detection, ...recorded };
   }
 
   private async apply(

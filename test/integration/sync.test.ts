@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ImportService } from '../../src/attack/import-service';
+import { StatusService } from '../../src/attack/status-service';
 import { MappingService } from '../../src/mappings/mapping-service';
 import { ATTACK_COLLECTIONS, loadConfig } from '../../src/shared/config';
 import type { Graph } from '../../src/shared/neo4j';
@@ -28,6 +29,8 @@ let graph: Graph;
 let source: AttackSource;
 let mappings: MappingService;
 let importer: ImportService;
+/** The write statements run since the test emptied it. */
+const writes: string[] = [];
 
 function syncService(env: Record<string, string> = {}) {
   const config = loadConfig({
@@ -70,7 +73,9 @@ async function snapshot() {
 }
 
 beforeAll(async () => {
-  graph = await freshGraph();
+  graph = await freshGraph((name, mode) => {
+    if (mode === 'WRITE') writes.push(name);
+  });
   source = await new AttackSource().start();
   for (const v of ['17.1', '18.0', '18.1']) source.files.set(bundlePath(v), bundle(v));
   mappings = new MappingService(graph);
@@ -117,16 +122,42 @@ describe('sync from index.json', () => {
     ).rejects.toThrow(/no release/);
   });
 
-  it('polls an unchanged index with one conditional request and writes no ATT&CK data', async () => {
+  it('polls an unchanged index with one conditional request and writes nothing', async () => {
     const before = await snapshot();
     const asked = source.requests.length;
+    writes.length = 0;
     const run = await sync({ trigger: 'schedule' });
     expect(run).toMatchObject({ state: 'unchanged', requests: 1 });
+    expect(run.recorded).toBeUndefined();
+    expect(writes).toEqual([]);
     expect(source.requests.slice(asked)).toEqual([
       expect.objectContaining({ path: '/index.json', status: 304 }),
     ]);
     expect(source.requests[asked]?.headers['if-none-match']).toMatch(/^"[0-9a-f]{40}"$/);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('records one quiet poll per heartbeat, so status shows that polling goes on', async () => {
+    writes.length = 0;
+    const beat = await sync({ trigger: 'schedule' }, { TTPGRAPH_SYNC_HEARTBEAT_MS: '0' });
+    expect(beat).toMatchObject({ state: 'unchanged', recorded: true });
+    expect(writes).toEqual(['sync/record-run']);
+    const [d] = await graph.read<{ at: string }>(
+      `MATCH (d:AttackDomain {name: 'enterprise-attack'}) RETURN toString(d.last_attempt_at) AS at`,
+    );
+    expect(Date.parse(d!.at)).toBeGreaterThanOrEqual(Date.parse(beat.started_at));
+  });
+
+  it("rolls the scheduler's recorded next run forward by its interval (quiet polls do not write it)", async () => {
+    const recorded = Date.now() - 25_000;
+    await graph.write(
+      `MERGE (s:SyncSchedule {name: 'sync-mitre'})
+       SET s.next_run_at = datetime($at), s.interval_ms = 10000, s.schedule = '10s'`,
+      { at: new Date(recorded).toISOString() },
+    );
+    const { sync: state } = await new StatusService(graph).status();
+    expect(Date.parse(state.nextRunAt as string)).toBe(recorded + 30_000);
+    expect(state.schedule).toBe('10s');
   });
 
   it('keeps the release and every mapping through each source failure', async () => {

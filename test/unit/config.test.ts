@@ -16,7 +16,12 @@ describe('configuration', () => {
       source: 'json',
       schedule: { kind: 'interval', ms: 600_000 },
       domains: ['enterprise-attack'],
+      heartbeatMs: 3_600_000,
     });
+    expect(loadConfig({ TTPGRAPH_SYNC_HEARTBEAT_MS: '0' }).sync.heartbeatMs).toBe(0);
+    expect(() => loadConfig({ TTPGRAPH_SYNC_HEARTBEAT_MS: '-1' })).toThrow(
+      /TTPGRAPH_SYNC_HEARTBEAT_MS/,
+    );
   });
 
   it('names every bad variable at once', () => {
