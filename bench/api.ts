@@ -1,4 +1,3 @@
-import { benchNeo4j, loadEnterprise, say } from './support';
 /**
  * npm run bench:api — the REST API against a floor, side by side in one run.
  *
@@ -8,20 +7,18 @@ import { benchNeo4j, loadEnterprise, say } from './support';
  * validator, auth or mapping. Both servers run in child processes; this process only loads them.
  * Prints req/s, p50, p99 and errors for both, and the throughput ratio.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import express from 'express';
 import neo4j from 'neo4j-driver';
 import { signDevelopmentToken } from '../src/auth/identity';
-import { startServer } from '../src/http/server';
 import { loadConfig } from '../src/shared/config';
 import { loadQueries } from '../src/shared/cypher';
-import { createLogger } from '../src/shared/logger';
 import { openGraph } from '../src/shared/neo4j';
+import { BENCH_SECRET, benchNeo4j, loadEnterprise, say, serveApp, spawnServer } from './support';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
-const SECRET = 'bench-secret-bench-secret-bench-secret';
 
 const SCENARIOS = [
   {
@@ -40,19 +37,6 @@ const SCENARIOS = [
     floor: '/relationships?source=G0016&relationship_type=uses&limit=50',
   },
 ];
-
-/** Child: the real service. */
-async function serveApp(): Promise<void> {
-  const config = loadConfig({
-    ...process.env,
-    HTTP_PORT: '0',
-    JWT_SECRET: SECRET,
-    LOG_LEVEL: 'error',
-    TTPGRAPH_SYNC_INTERVAL: 'off',
-  });
-  const server = await startServer(config, createLogger('error'));
-  process.stdout.write(`LISTENING ${server.url}\n`);
-}
 
 /** Child: the floor, the same Cypher with nothing around it. */
 async function serveFloor(): Promise<void> {
@@ -127,22 +111,6 @@ async function serveFloor(): Promise<void> {
   });
 }
 
-function child(mode: string, uri: string): Promise<{ url: string; proc: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [__filename, mode], {
-      env: { ...process.env, NEO4J_URI: uri },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    proc.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /LISTENING (\S+)/.exec(out);
-      if (m?.[1]) resolve({ url: m[1], proc });
-    });
-    proc.on('exit', (code) => reject(new Error(`${mode} exited ${code}`)));
-  });
-}
-
 interface Figures {
   rps: number;
   p50: number;
@@ -174,10 +142,10 @@ async function main(): Promise<void> {
     await loadEnterprise(graph);
     await graph.close();
 
-    const app = await child('--serve-app', uri);
-    const floor = await child('--serve-floor', uri);
+    const app = await spawnServer(__filename, '--serve-app', uri);
+    const floor = await spawnServer(__filename, '--serve-floor', uri);
     children.push(app.proc, floor.proc);
-    const authConfig = loadConfig({ ...process.env, JWT_SECRET: SECRET }).auth;
+    const authConfig = loadConfig({ ...process.env, JWT_SECRET: BENCH_SECRET }).auth;
     const jwt = await signDevelopmentToken(
       authConfig,
       { sub: 'bench', tenants: ['bench'], roles: ['analyst'], superuser: false },

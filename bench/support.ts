@@ -1,9 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fetchBundle } from '../src/attack/bundle-source';
 import { ImportService } from '../src/attack/import-service';
 import { applySchema } from '../src/attack/schema';
+import { startServer } from '../src/http/server';
 import { loadConfig } from '../src/shared/config';
 import { createLogger } from '../src/shared/logger';
 import { startLocalNeo4j } from '../src/shared/local-neo4j';
@@ -55,4 +57,44 @@ export async function benchNeo4j(): Promise<{ uri: string; stop(): Promise<void>
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** The JWT secret of the services the benchmarks start. */
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret';
+
+/** Child entry: the real service on a free port, no scheduler; prints where it listens. */
+export async function serveApp(): Promise<void> {
+  const config = loadConfig({
+    ...process.env,
+    HTTP_PORT: '0',
+    JWT_SECRET: BENCH_SECRET,
+    LOG_LEVEL: 'error',
+    TTPGRAPH_SYNC_INTERVAL: 'off',
+  });
+  const server = await startServer(config, createLogger('error'));
+  process.stdout.write(`LISTENING ${server.url}\n`);
+}
+
+/**
+ * Runs `script mode` in a child process against Neo4j at `uri` and resolves once it listens: the
+ * servers measured live in their own processes, as deployed, not in the load generator's heap.
+ */
+export function spawnServer(
+  script: string,
+  mode: string,
+  uri: string,
+): Promise<{ url: string; proc: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [script, mode], {
+      env: { ...process.env, NEO4J_URI: uri },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /LISTENING (\S+)/.exec(out);
+      if (m?.[1]) resolve({ url: m[1], proc });
+    });
+    proc.on('exit', (code) => reject(new Error(`${mode} exited ${code}`)));
+  });
 }
