@@ -1,5 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { InvalidBundleError } from '../shared/errors';
+import { createHash } from 'node:crypto';
+import type { Entry } from './manifest';
 import { canonical, type Canonical } from './model';
 import { checkBundleShape, checkObject, STIX_ID_RE, type StixObject } from './stix-schema';
 
@@ -15,7 +17,12 @@ export interface BundleIssue {
 export interface ParsedBundle {
   id: string;
   objects: StixObject[];
-  /** Each kept object's canonical JSON and hash, by id (computed once, for the diff and the graph). */
+  /** Each kept object's hashes (canonical and as received), by id. */
+  hashes: Map<string, Entry>;
+  /**
+   * Canonical JSON computed while parsing, by id, for the diff and the graph. Objects the graph
+   * holds byte for byte are not canonicalised (their hash is known); the diff computes it if needed.
+   */
   canonical: Map<string, Canonical>;
   /** Objects skipped (errors) and quirks kept (warnings), in bundle order. */
   issues: BundleIssue[];
@@ -56,10 +63,15 @@ function laterOf(a: StixObject, b: StixObject): StixObject {
 export interface ParseOptions {
   strict?: boolean;
   /**
-   * True for an id and hash the graph already holds: that exact object was validated when it was
-   * written, so it is not validated again (most of an update's objects).
+   * What the graph holds of an id (see manifest.ts). An object the graph holds as it is was
+   * validated when it was written, so it is not validated again (most of an update's objects).
    */
-  trusted?: (id: string, hash: string) => boolean;
+  held?: (id: string) => Entry[];
+}
+
+/** The hash of an object's JSON as received: cheap (native serialisation), order-sensitive. */
+function rawHash(obj: unknown): string {
+  return createHash('sha1').update(JSON.stringify(obj)).digest('hex');
 }
 
 /**
@@ -79,11 +91,16 @@ export function parseBundle(raw: unknown, opts: ParseOptions = {}): ParsedBundle
   const issues: BundleIssue[] = [];
   const byId = new Map<string, StixObject>();
   const canonicalById = new Map<string, Canonical>();
+  const hashes = new Map<string, Entry>();
   shape.objects.forEach((rawObj, index) => {
-    const c = canonical(rawObj);
     const rawId = (rawObj as { id?: unknown } | null)?.id;
+    const copies = typeof rawId === 'string' ? (opts.held?.(rawId) ?? []) : [];
+    const raw = rawHash(rawObj);
+    const same = copies.find((e) => e.raw === raw);
+    const c = same ? undefined : canonical(rawObj);
+    const entry: Entry = { hash: same?.hash ?? (c as Canonical).hash, raw };
     const checked =
-      typeof rawId === 'string' && opts.trusted?.(rawId, c.hash)
+      same || copies.some((e) => e.hash === entry.hash)
         ? { ok: true as const, object: rawObj as StixObject }
         : checkObject(rawObj);
     if (!checked.ok) {
@@ -110,14 +127,12 @@ export function parseBundle(raw: unknown, opts: ParseOptions = {}): ParsedBundle
         path: 'id',
         message: 'duplicate id in the bundle: the most recently modified copy is kept',
       });
-      if (laterOf(prior, obj) === obj) {
-        byId.set(obj.id, obj);
-        canonicalById.set(obj.id, c);
-      }
-    } else {
-      byId.set(obj.id, obj);
-      canonicalById.set(obj.id, c);
+      if (laterOf(prior, obj) !== obj) return;
     }
+    byId.set(obj.id, obj);
+    hashes.set(obj.id, entry);
+    if (c) canonicalById.set(obj.id, c);
+    else canonicalById.delete(obj.id);
   });
 
   // Relationships whose endpoints are absent may point into the graph (another domain): the
@@ -140,6 +155,7 @@ export function parseBundle(raw: unknown, opts: ParseOptions = {}): ParsedBundle
         message: `refers to an invalid object: ${broken.join(', ')}`,
       });
       byId.delete(rel.id);
+      hashes.delete(rel.id);
       canonicalById.delete(rel.id);
       continue;
     }
@@ -151,6 +167,7 @@ export function parseBundle(raw: unknown, opts: ParseOptions = {}): ParsedBundle
   return {
     id: shape.id,
     objects: [...byId.values()],
+    hashes,
     canonical: canonicalById,
     issues,
     externalRefs,

@@ -31,13 +31,15 @@ import {
   decodeManifest,
   emptyManifest,
   encodeManifest,
+  heldCopies,
   manifestsFromElements,
   nextManifest,
   scopeDiff,
   type DomainManifest,
   type ElementRow,
+  type Entry,
 } from './manifest';
-import { derivedEdges, type Canonical } from './model';
+import { derivedEdges } from './model';
 import type { StixObject } from './stix-schema';
 
 const QUERIES = [
@@ -185,12 +187,6 @@ function storedManifests(domains: DomainRow[]): Map<string, DomainManifest> | nu
   return out;
 }
 
-/** Whether some domain holds exactly this object: then it was validated when written. */
-function holds(manifests: Map<string, DomainManifest>): (id: string, hash: string) => boolean {
-  const all = [...manifests.values()];
-  return (id, hash) => all.some((m) => (m.nodes.get(id) ?? m.edges.get(id)?.hash) === hash);
-}
-
 /**
  * True when this domain's last import applied these very bytes completely (relationships
  * included, nothing skipped): the diff would find nothing, so it is not computed.
@@ -248,7 +244,7 @@ export class ImportService {
     const stored = opts.force ? null : storedManifests(domains);
     const parsed = parseBundle(decodeBundleBytes(fetched.bytes), {
       strict: opts.strict,
-      trusted: stored ? holds(stored) : undefined,
+      held: stored ? heldCopies(stored) : undefined,
     });
     this.log.debug({ phase: 'parsed', ms: Date.now() - started }, 'import phase');
     return this.importParsed(parsed, fetched, opts, started, domains, stored);
@@ -298,6 +294,7 @@ export class ImportService {
             },
             sdos,
             relationships ? rels : null,
+            parsed.hashes,
             stored,
             opts.onProgress,
           );
@@ -404,6 +401,7 @@ export class ImportService {
     ctx: DiffContext & { invalid: Set<string> },
     sdos: StixObject[],
     rels: StixObject[] | null,
+    hashes: Map<string, Entry>,
     stored: Map<string, DomainManifest> | null,
     onProgress?: Progress,
   ): Promise<number> {
@@ -411,7 +409,8 @@ export class ImportService {
     const rebuilt = stored === null;
     const manifests =
       stored ?? manifestsFromElements(await tx.run<ElementRow>(q['attack/read-elements']));
-    const hashOf = (id: string) => (ctx.canonical.get(id) as Canonical).hash;
+    const entryOf = (id: string) => hashes.get(id) as Entry;
+    const hashOf = (id: string) => entryOf(id).hash;
     const scope = scopeDiff({ ...ctx, manifests, sdos, rels, hashOf });
     for (const o of scope.unchanged) ctx.counter.add(o.type, 'unchanged');
     const nodeRows = tx.run<NodeState>(q['attack/read-node-state'], { ids: scope.nodeIds });
@@ -499,7 +498,7 @@ export class ImportService {
       const own = nextManifest(
         manifests.get(ctx.domain) ?? emptyManifest(),
         { sdos, rels },
-        hashOf,
+        entryOf,
         ctx.invalid,
       );
       const written = rebuilt

@@ -8,14 +8,23 @@ import type { StixObject } from './stix-schema';
  * Enterprise). When a domain has none (a graph written before manifests) or an import is forced,
  * every manifest is rebuilt from the graph's `source_hashes`, which stay the truth.
  */
-export interface EdgeEntry {
+export interface Entry {
+  /** sha256 of the canonical JSON (what the graph's `source_hashes` hold). */
   hash: string;
+  /**
+   * sha1 of the JSON as it came (key order kept): the same text again is the same object without
+   * canonicalising it, which is most of an update's parse time. Empty when unknown (rebuilt).
+   */
+  raw: string;
+}
+
+export interface EdgeEntry extends Entry {
   source: string;
   target: string;
 }
 
 export interface DomainManifest {
-  nodes: Map<string, string>;
+  nodes: Map<string, Entry>;
   edges: Map<string, EdgeEntry>;
 }
 
@@ -28,14 +37,10 @@ export interface ElementRow {
 }
 
 // Bumped when the encoding changes: a manifest of another format is rebuilt, never misread.
-const FORMAT = 1;
+const FORMAT = 2;
 
 export function emptyManifest(): DomainManifest {
   return { nodes: new Map(), edges: new Map() };
-}
-
-export function copyManifest(m: DomainManifest): DomainManifest {
-  return { nodes: new Map(m.nodes), edges: new Map(m.edges) };
 }
 
 /**
@@ -43,8 +48,9 @@ export function copyManifest(m: DomainManifest): DomainManifest {
  * at a time (20 s for 2 MB), a string in milliseconds.
  */
 export function encodeManifest(m: DomainManifest): string {
-  const edges = [...m.edges].map(([id, e]) => [id, e.hash, e.source, e.target]);
-  const json = JSON.stringify({ format: FORMAT, nodes: [...m.nodes], edges });
+  const nodes = [...m.nodes].map(([id, e]) => [id, e.hash, e.raw]);
+  const edges = [...m.edges].map(([id, e]) => [id, e.hash, e.raw, e.source, e.target]);
+  const json = JSON.stringify({ format: FORMAT, nodes, edges });
   return gzipSync(json, { level: 1 }).toString('base64');
 }
 
@@ -54,13 +60,15 @@ export function decodeManifest(text: string | null | undefined): DomainManifest 
   try {
     const doc = JSON.parse(gunzipSync(Buffer.from(text, 'base64')).toString('utf8')) as {
       format?: number;
-      nodes: Array<[string, string]>;
-      edges: Array<[string, string, string, string]>;
+      nodes: Array<[string, string, string]>;
+      edges: Array<[string, string, string, string, string]>;
     };
     if (doc.format !== FORMAT) return null;
     return {
-      nodes: new Map(doc.nodes),
-      edges: new Map(doc.edges.map(([id, hash, source, target]) => [id, { hash, source, target }])),
+      nodes: new Map(doc.nodes.map(([id, hash, raw]) => [id, { hash, raw }])),
+      edges: new Map(
+        doc.edges.map(([id, hash, raw, source, target]) => [id, { hash, raw, source, target }]),
+      ),
     };
   } catch {
     return null;
@@ -78,9 +86,9 @@ export function manifestsFromElements(rows: ElementRow[]): Map<string, DomainMan
       let m = out.get(domain);
       if (!m) out.set(domain, (m = emptyManifest()));
       if (row.source !== null && row.target !== null) {
-        m.edges.set(row.id, { hash, source: row.source, target: row.target });
+        m.edges.set(row.id, { hash, raw: '', source: row.source, target: row.target });
       } else {
-        m.nodes.set(row.id, hash);
+        m.nodes.set(row.id, { hash, raw: '' });
       }
     }
   }
@@ -94,7 +102,7 @@ export function manifestsFromElements(rows: ElementRow[]): Map<string, DomainMan
 export function nextManifest(
   before: DomainManifest,
   applied: { sdos: StixObject[]; rels: StixObject[] | null },
-  hashOf: (id: string) => string,
+  entryOf: (id: string) => Entry,
   invalid: Set<string>,
 ): DomainManifest {
   const next = emptyManifest();
@@ -105,7 +113,7 @@ export function nextManifest(
     }
   };
   keep(before.nodes, next.nodes);
-  for (const o of applied.sdos) next.nodes.set(o.id, hashOf(o.id));
+  for (const o of applied.sdos) next.nodes.set(o.id, entryOf(o.id));
   if (applied.rels === null) {
     // An import without relationships leaves the domain's edges as they were.
     for (const [id, e] of before.edges) next.edges.set(id, e);
@@ -113,13 +121,32 @@ export function nextManifest(
     keep(before.edges, next.edges);
     for (const r of applied.rels) {
       next.edges.set(r.id, {
-        hash: hashOf(r.id),
+        ...entryOf(r.id),
         source: r.source_ref as string,
         target: r.target_ref as string,
       });
     }
   }
   return next;
+}
+
+/**
+ * A lookup of what some domain holds of an id, for the parse: `raw` matching means the very same
+ * JSON (its canonical hash is known without computing it), `hash` matching the same content; both
+ * mean the object was validated when it was written.
+ */
+export function heldCopies(
+  manifests: ReadonlyMap<string, DomainManifest>,
+): (id: string) => Entry[] {
+  const all = [...manifests.values()];
+  return (id) => {
+    const out: Entry[] = [];
+    for (const m of all) {
+      const e = m.nodes.get(id) ?? m.edges.get(id);
+      if (e) out.push(e);
+    }
+    return out;
+  };
 }
 
 /** What an update must look at: the bundle's elements whose hash moved, and what to read of them. */
@@ -155,7 +182,7 @@ export function scopeDiff(args: {
   const all = [...manifests.values()];
   const scope: DiffScope = { sdos: [], rels: [], unchanged: [], nodeIds: [], edgeRows: [] };
   for (const o of args.sdos) {
-    (force || own.nodes.get(o.id) !== hashOf(o.id) ? scope.sdos : scope.unchanged).push(o);
+    (force || own.nodes.get(o.id)?.hash !== hashOf(o.id) ? scope.sdos : scope.unchanged).push(o);
   }
   for (const r of args.rels ?? []) {
     (force || own.edges.get(r.id)?.hash !== hashOf(r.id) ? scope.rels : scope.unchanged).push(r);

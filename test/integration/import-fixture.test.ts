@@ -332,8 +332,9 @@ describe('the domain manifest', () => {
   afterAll(() => g.close());
 
   it('is written with the release and says what the graph holds', async () => {
-    const { stored, fromGraph } = await manifests(g);
+    const { stored, fromGraph, rawMissing } = await manifests(g);
     expect(stored).toEqual(fromGraph);
+    expect(rawMissing).toBe(0);
     expect(fromGraph.get('enterprise-attack')?.nodes.size).toBe(27);
   });
 
@@ -354,8 +355,9 @@ describe('the domain manifest', () => {
     expect(rebuilt()).toBe(true);
     expect(r.totals.modified).toBe(1);
     expect(r.totals.unchanged).toBe(42);
-    const { stored, fromGraph } = await manifests(g);
+    const { stored, fromGraph, rawMissing } = await manifests(g);
     expect(stored).toEqual(fromGraph);
+    expect(rawMissing).toBe(0);
   });
 
   it('is rebuilt by a forced import, which repairs a graph changed behind its back', async () => {

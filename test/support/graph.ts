@@ -49,17 +49,37 @@ export function attackData(file: string): FetchedBundle {
   return bundleBytes(readFileSync(p), p);
 }
 
-/** Each domain's stored import manifest, and the one its graph elements say it should be. */
+/**
+ * Each domain's stored import manifest, and the one its graph elements say it should be. The hash
+ * of the JSON as received is not in the graph: `stored` leaves it out, `rawMissing` counts the
+ * stored entries without one.
+ */
 export async function manifests(graph: Graph): Promise<{
   stored: Map<string, DomainManifest | null>;
   fromGraph: Map<string, DomainManifest>;
+  rawMissing: number;
 }> {
   const rows = await graph.read<{ name: string; manifest: string | null }>(
     'MATCH (d:AttackDomain) RETURN d.name AS name, d.manifest AS manifest',
   );
   const q = loadQueries(['attack/read-elements']);
+  let rawMissing = 0;
+  const withoutRaw = <E extends { raw: string }>(m: Map<string, E>) =>
+    new Map(
+      [...m].map(([id, e]) => {
+        if (e.raw === '') rawMissing++;
+        return [id, { ...e, raw: '' }];
+      }),
+    );
+  const stored = new Map(
+    rows.map((r) => {
+      const m = decodeManifest(r.manifest);
+      return [r.name, m && { nodes: withoutRaw(m.nodes), edges: withoutRaw(m.edges) }];
+    }),
+  );
   return {
-    stored: new Map(rows.map((r) => [r.name, decodeManifest(r.manifest)])),
+    stored,
     fromGraph: manifestsFromElements(await graph.read<ElementRow>(q['attack/read-elements'])),
+    rawMissing,
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { parseBundle } from '../../src/attack/bundle';
 import {
@@ -35,11 +36,12 @@ function manifest(objects: StixObject[], hash = (o: StixObject) => `h${o.id}`): 
     if (o.type === 'relationship') {
       m.edges.set(o.id, {
         hash: hash(o),
+        raw: `r${o.id}`,
         source: o.source_ref as string,
         target: o.target_ref as string,
       });
     } else {
-      m.nodes.set(o.id, hash(o));
+      m.nodes.set(o.id, { hash: hash(o), raw: `r${o.id}` });
     }
   }
   return m;
@@ -67,10 +69,11 @@ describe('manifestsFromElements', () => {
       { id: a, source: null, target: null, sourceHashes: ['ics-attack=x', 'mobile-attack=y'] },
       { id: r, source: a, target: a, sourceHashes: ['mobile-attack=z'] },
     ]);
-    expect(built.get('ics-attack')?.nodes).toEqual(new Map([[a, 'x']]));
-    expect(built.get('mobile-attack')?.nodes).toEqual(new Map([[a, 'y']]));
+    // The JSON as it was received is not in the graph: its hash is unknown until the next import.
+    expect(built.get('ics-attack')?.nodes).toEqual(new Map([[a, { hash: 'x', raw: '' }]]));
+    expect(built.get('mobile-attack')?.nodes).toEqual(new Map([[a, { hash: 'y', raw: '' }]]));
     expect(built.get('mobile-attack')?.edges).toEqual(
-      new Map([[r, { hash: 'z', source: a, target: a }]]),
+      new Map([[r, { hash: 'z', raw: '', source: a, target: a }]]),
     );
     expect(built.get('ics-attack')?.edges.size).toBe(0);
   });
@@ -150,46 +153,66 @@ describe('scopeDiff', () => {
 });
 
 describe('nextManifest', () => {
-  const hashOf = (id: string) => `new${id}`;
+  const entryOf = (id: string) => ({ hash: `new${id}`, raw: `newraw${id}` });
 
   it('holds what was applied, keeps the entries of invalid objects and drops the removed', () => {
     const before = manifest([tech(1), tech(2), tech(3), rel(1, 1, 2)]);
     const next = nextManifest(
       before,
       { sdos: [tech(1)], rels: [rel(2, 1, 1)] },
-      hashOf,
+      entryOf,
       new Set([tech(2).id]),
     );
     expect(next.nodes).toEqual(
       new Map([
-        [tech(2).id, `h${tech(2).id}`],
-        [tech(1).id, `new${tech(1).id}`],
+        [tech(2).id, { hash: `h${tech(2).id}`, raw: `r${tech(2).id}` }],
+        [tech(1).id, entryOf(tech(1).id)],
       ]),
     );
-    expect([...next.edges.keys()]).toEqual([rel(2, 1, 1).id]);
+    expect(next.edges).toEqual(
+      new Map([
+        [rel(2, 1, 1).id, { ...entryOf(rel(2, 1, 1).id), source: tech(1).id, target: tech(1).id }],
+      ]),
+    );
   });
 
   it('leaves the edges as they were when relationships are not imported', () => {
     const before = manifest([tech(1), rel(1, 1, 1)]);
-    const next = nextManifest(before, { sdos: [tech(1)], rels: null }, hashOf, new Set());
+    const next = nextManifest(before, { sdos: [tech(1)], rels: null }, entryOf, new Set());
     expect(next.edges).toEqual(before.edges);
   });
 });
 
 describe('parseBundle with objects the graph already holds', () => {
-  // No created/modified: invalid for an attack-pattern, unless trusted as already held.
+  // No created/modified: invalid for an attack-pattern, unless held as it is.
   const odd = { type: 'attack-pattern', id: ID('attack-pattern', 9), name: 'held' };
   const raw = { type: 'bundle', id: ID('bundle', 1), objects: [odd, tech(1)] };
+  const rawOf = (o: object) => createHash('sha1').update(JSON.stringify(o)).digest('hex');
 
-  it('does not validate an object whose exact copy the graph holds', () => {
-    const parsed = parseBundle(raw, { trusted: (id, hash) => hash === contentHash(odd) });
+  it('takes an object received exactly as held without validating or canonicalising it', () => {
+    const held = { hash: 'the canonical hash on record', raw: rawOf(odd) };
+    const parsed = parseBundle(raw, { held: (id) => (id === odd.id ? [held] : []) });
     expect(parsed.issues).toEqual([]);
     expect(parsed.objects.map((o) => o.id)).toEqual([odd.id, tech(1).id]);
-    expect(parsed.canonical.get(odd.id)?.hash).toBe(contentHash(odd));
+    expect(parsed.hashes.get(odd.id)).toEqual(held);
+    expect(parsed.canonical.has(odd.id)).toBe(false);
+    expect(parsed.canonical.get(tech(1).id)?.hash).toBe(contentHash(tech(1)));
+  });
+
+  it('does not validate the same content received in another key order', () => {
+    const reordered = { name: odd.name, id: odd.id, type: odd.type };
+    const held = { hash: contentHash(odd), raw: rawOf(odd) };
+    const parsed = parseBundle(
+      { ...raw, objects: [reordered] },
+      { held: (id) => (id === odd.id ? [held] : []) },
+    );
+    expect(parsed.issues).toEqual([]);
+    expect(parsed.hashes.get(odd.id)).toEqual({ hash: contentHash(odd), raw: rawOf(reordered) });
   });
 
   it('validates it when its content differs from what the graph holds', () => {
-    const parsed = parseBundle(raw, { trusted: () => false });
+    const held = { hash: 'other', raw: 'other' };
+    const parsed = parseBundle(raw, { held: () => [held] });
     expect(parsed.objects.map((o) => o.id)).toEqual([tech(1).id]);
     expect(parsed.issues.map((i) => i.object)).toEqual([odd.id, odd.id]);
   });
