@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { InvalidBundleError } from '../shared/errors';
-import { createHash } from 'node:crypto';
 import type { Entry } from './manifest';
 import { canonical, type Canonical } from './model';
 import { checkBundleShape, checkObject, STIX_ID_RE, type StixObject } from './stix-schema';

@@ -106,10 +106,7 @@ export interface NodeState extends ElementState {
   name: string | null;
   version: string | null;
 }
-export interface EdgeState extends ElementState {
-  source: string;
-  target: string;
-}
+export interface EdgeState extends ElementState, EdgeEnds {}
 
 interface SourceRow {
   id: string;
@@ -124,11 +121,18 @@ export interface NodePlan {
   remove: string[];
 }
 
+/** Where a STIX relationship's edge is: the edges are found between their two ends. */
+export interface EdgeEnds {
+  id: string;
+  source: string;
+  target: string;
+}
+
 export interface EdgePlan {
   create: EdgeRow[];
-  /** Edges replaced (deleted, then created again) or removed: located between their two ends. */
-  remove: Array<{ id: string; source: string; target: string }>;
-  setSources: Array<SourceRow & { source: string; target: string }>;
+  /** Edges replaced (deleted, then created again) or removed. */
+  remove: EdgeEnds[];
+  setSources: Array<SourceRow & EdgeEnds>;
 }
 
 export function writesIn(plan: NodePlan | EdgePlan): number {

@@ -406,7 +406,7 @@ export class ImportService {
     onProgress?: Progress,
   ): Promise<number> {
     const q = this.q;
-    const rebuilt = stored === null;
+    const manifestsRebuilt = stored === null;
     const manifests =
       stored ?? manifestsFromElements(await tx.run<ElementRow>(q['attack/read-elements']));
     const entryOf = (id: string) => hashes.get(id) as Entry;
@@ -494,14 +494,14 @@ export class ImportService {
         [...rebuild, ...relink].flatMap((id) => derived.get(id)?.tactics ?? []),
       );
     }
-    if (writes > 0 || rebuilt) {
+    if (writes > 0 || manifestsRebuilt) {
       const own = nextManifest(
         manifests.get(ctx.domain) ?? emptyManifest(),
         { sdos, rels },
         entryOf,
         ctx.invalid,
       );
-      const written = rebuilt
+      const written = manifestsRebuilt
         ? new Map([...manifests, [ctx.domain, own]])
         : new Map([[ctx.domain, own]]);
       writer.send(

@@ -1,4 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { EdgeEnds } from './diff';
 import type { StixObject } from './stix-schema';
 
 /**
@@ -161,12 +162,6 @@ export interface DiffScope {
   edgeRows: EdgeEnds[];
 }
 
-export interface EdgeEnds {
-  id: string;
-  source: string;
-  target: string;
-}
-
 export function scopeDiff(args: {
   domain: string;
   manifests: ReadonlyMap<string, DomainManifest>;
@@ -197,7 +192,7 @@ export function scopeDiff(args: {
   scope.nodeIds = [...nodeIds];
 
   const edgeRows = new Map<string, EdgeEnds>();
-  const addKnownEnds = (id: string, bundled?: { source: string; target: string }) => {
+  const addKnownEnds = (id: string, bundled?: Omit<EdgeEnds, 'id'>) => {
     const known = all.map((m) => m.edges.get(id)).filter((e) => e !== undefined);
     if (known.length === 0) return;
     for (const e of bundled ? [...known, bundled] : known) {

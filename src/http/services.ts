@@ -1,4 +1,3 @@
-import { ImportService } from '../attack/import-service';
 import { ReleaseCache } from '../attack/release-cache';
 import { StatusService } from '../attack/status-service';
 import { MappingService } from '../mappings/mapping-service';
@@ -11,15 +10,13 @@ import { SyncScheduler } from '../sync/scheduler';
 import { SyncService } from '../sync/sync-service';
 
 /**
- * The services the API runs on one graph, wired once for the server and the test app: imports
- * remap mappings, the scheduler (only where syncing is on) clears the answer cache.
+ * The services the API runs on one graph, wired once for the server and the test app: imports go
+ * through the sync pipeline (which remaps mappings), the scheduler (only where syncing is on)
+ * clears the answer cache.
  */
 export async function composeServices(graph: Graph, config: Config, log: Logger) {
   const status = new StatusService(graph);
-  const mappings = new MappingService(graph);
-  const importer = new ImportService(graph, log, config.importBatchSize, () =>
-    mappings.applyRelease(),
-  );
+  const sync = SyncService.forGraph(graph, config, log);
   const cache = new ReleaseCache(graph, log, config.cache.entries, config.cache.pollMs);
   await cache.start();
   const runs = new SyncRunStore(graph, log);
@@ -30,11 +27,11 @@ export async function composeServices(graph: Graph, config: Config, log: Logger)
   await scheduler?.start();
   return {
     status,
-    mappings,
-    importer,
+    mappings: new MappingService(graph),
+    importer: sync.importer,
     cache,
     runs,
-    sync: new SyncService(graph, importer, config, log),
+    sync,
     releases: new ReleaseService(graph),
     scheduler,
     /** Cancels a running sync (up to `graceMs`) and stops the cache's polling. */

@@ -100,7 +100,8 @@ export class SyncService {
 
   constructor(
     private readonly graph: Graph,
-    private readonly importer: ImportService,
+    /** The import pipeline it applies releases with (the API's uploads and tests use it too). */
+    readonly importer: ImportService,
     private readonly config: Config,
     private readonly log: Logger,
   ) {
