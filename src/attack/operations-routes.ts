@@ -7,7 +7,8 @@ import { BadRequestError } from '../shared/errors';
 import type { SyncOptions, SyncService } from '../sync/sync-service';
 import { fetchBundle, sha256Bytes, type FetchedBundle } from './bundle-source';
 import type { ChangeReport } from './import-service';
-import type { StatusService } from './status-service';
+import { toWire } from '../shared/wire';
+import { publicStatus, type StatusService } from './status-service';
 
 export const UPLOAD_TYPES = [
   'application/gzip',
@@ -27,7 +28,9 @@ export function operationsRouter(
     authorize(authorizer, 'status', 'read'),
     grants(authorizer, 'status-details', 'read'),
     async (req, res) => {
-      res.json(await deps.status.status(req.auth?.granted.has('status-details:read') === true));
+      const details = req.auth?.granted.has('status-details:read') === true;
+      const status = await deps.status.status(details);
+      res.json(toWire(details ? status : publicStatus(status)));
     },
   );
 
@@ -72,7 +75,7 @@ export function operationsRouter(
       });
     }
     if (report.changed) deps.onImported?.();
-    res.json(report);
+    res.json(toWire(report));
   });
 
   return router;

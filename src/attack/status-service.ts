@@ -70,6 +70,47 @@ export interface Status {
   };
 }
 
+/**
+ * What a caller without status details sees: versions and counts. Where the data comes from
+ * (database URI, file paths and URLs of bundles), sync errors and the lease holder's host stay
+ * with superusers.
+ */
+export type PublicStatus = Pick<Status, 'objects' | 'relationships' | 'derivedEdges'> & {
+  database: { reachable: true };
+  domains: Array<
+    Pick<
+      DomainStatus,
+      | 'domain'
+      | 'version'
+      | 'attackSpecVersion'
+      | 'releaseId'
+      | 'lastImportAt'
+      | 'lastChangeAt'
+      | 'lastChangelog'
+    >
+  >;
+  sync: Pick<SyncStatus, 'running' | 'nextRunAt' | 'schedule'>;
+};
+
+export function publicStatus(s: Status): PublicStatus {
+  return {
+    database: { reachable: s.database.reachable },
+    domains: s.domains.map((d) => ({
+      domain: d.domain,
+      version: d.version,
+      attackSpecVersion: d.attackSpecVersion,
+      releaseId: d.releaseId,
+      lastImportAt: d.lastImportAt,
+      lastChangeAt: d.lastChangeAt,
+      ...(d.lastChangelog ? { lastChangelog: d.lastChangelog } : {}),
+    })),
+    sync: { running: s.sync.running, nextRunAt: s.sync.nextRunAt, schedule: s.sync.schedule },
+    objects: s.objects,
+    relationships: s.relationships,
+    derivedEdges: s.derivedEdges,
+  };
+}
+
 /** What `mitre-status` prints and GET /status/ serves: one read of the graph's state. */
 export class StatusService {
   private readonly q = loadQueries(QUERIES);

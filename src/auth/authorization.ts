@@ -5,9 +5,25 @@ import type { Identity } from './identity';
 
 const MAX_CACHED_DECISIONS = 50_000;
 
+/** The role a token gets only from the configured superuser claim, never from its roles claim. */
+export const SUPERUSER_ROLE = 'superuser';
+
+const USER = 'user:';
+const ROLE = 'role:';
+
 /** The only place where permissions are decided: Casbin, from auth/model.conf and auth/policy.csv. */
 export interface Authorizer {
   can(identity: Identity, tenant: string, resource: string, action: string): Promise<boolean>;
+  /** The role names the policy defines that a token may carry (superuser excluded). */
+  readonly tokenRoles: ReadonlySet<string>;
+}
+
+/** The Casbin subjects of a caller: the user, and each role the policy defines that it holds. */
+export function subjectsOf(identity: Identity, tokenRoles: ReadonlySet<string>): string[] {
+  const subjects = [`${USER}${identity.userId}`];
+  for (const role of identity.roles) if (tokenRoles.has(role)) subjects.push(`${ROLE}${role}`);
+  if (identity.superuser) subjects.push(`${ROLE}${SUPERUSER_ROLE}`);
+  return subjects;
 }
 
 export async function createAuthorizer(
@@ -15,6 +31,17 @@ export async function createAuthorizer(
   policyFile = path.join(packageRoot(), 'auth', 'policy.csv'),
 ): Promise<Authorizer> {
   const enforcer: Enforcer = await newEnforcer(modelFile, policyFile);
+  const named = [
+    ...(await enforcer.getAllSubjects()),
+    ...(await enforcer.getAllRoles()),
+    ...(await enforcer.getGroupingPolicy()).flat(),
+  ];
+  const tokenRoles = new Set(
+    named
+      .filter((s) => s.startsWith(ROLE))
+      .map((s) => s.slice(ROLE.length))
+      .filter((r) => r !== SUPERUSER_ROLE),
+  );
   // The policy is read once at start, so a decision never changes while the process runs.
   const decisions = new Map<string, boolean>();
   const decide = async (subject: string, tenant: string, resource: string, action: string) => {
@@ -28,9 +55,9 @@ export async function createAuthorizer(
     return allowed;
   };
   return {
+    tokenRoles,
     async can(identity, tenant, resource, action) {
-      // The user id first (policy g lines may grant a user roles), then each role the token carries.
-      for (const subject of [identity.userId, ...identity.roles]) {
+      for (const subject of subjectsOf(identity, tokenRoles)) {
         if (await decide(subject, tenant, resource, action)) return true;
       }
       return false;

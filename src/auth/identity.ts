@@ -10,6 +10,7 @@ import {
 } from 'jose';
 import { ConfigError, type AuthConfig } from '../shared/config';
 import { UnauthorizedError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
 
 /**
  * Without JWT_SECRET or JWT_JWKS_URL, a local setup still has to start (`npm start`): it uses a
@@ -34,8 +35,17 @@ export function withDevelopmentSecret(
 export interface Identity {
   userId: string;
   tenants: string[];
+  /** The token's roles that the policy defines (never the superuser role: see `superuser`). */
   roles: string[];
+  /** Only from the configured superuser claim (JWT_CLAIM_SUPERUSER) set to true. */
   superuser: boolean;
+}
+
+/** What the verifier needs of the policy, and where it says what a token claimed in vain. */
+export interface VerifierOptions {
+  /** The role names the policy defines for tokens; any other is ignored. */
+  tokenRoles: ReadonlySet<string>;
+  log?: Logger;
 }
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
@@ -62,27 +72,47 @@ function strings(value: unknown): string[] {
     : [];
 }
 
-function identityFrom(payload: JWTPayload, cfg: AuthConfig): Identity {
+function identityFrom(payload: JWTPayload, cfg: AuthConfig, opts: VerifierOptions): Identity {
   if (typeof payload.sub !== 'string' || payload.sub === '') {
     throw new UnauthorizedError('the token has no subject (sub)');
   }
-  const superuser = payload[cfg.claims.superuser] === true;
-  const roles = strings(payload[cfg.claims.roles]);
+  const claimed = [...new Set(strings(payload[cfg.claims.roles]))];
+  const roles = claimed.filter((r) => opts.tokenRoles.has(r));
+  const ignored = claimed.filter((r) => !opts.tokenRoles.has(r));
+  if (ignored.length > 0) {
+    opts.log?.warn(
+      { sub: payload.sub, ignored, known: [...opts.tokenRoles] },
+      'token roles that the policy does not define are ignored',
+    );
+  }
   return {
     userId: payload.sub,
     tenants: [
       ...new Set([...strings(payload[cfg.claims.tenant]), ...strings(payload[cfg.claims.tenants])]),
     ],
-    roles: superuser ? [...new Set([...roles, 'superuser'])] : roles,
-    superuser,
+    roles,
+    superuser: payload[cfg.claims.superuser] === true,
   };
+}
+
+/** A token must say when it expires, and not further away than JWT_MAX_LIFETIME. */
+function checkLifetime(payload: JWTPayload, cfg: AuthConfig): number {
+  if (typeof payload.exp !== 'number') throw new UnauthorizedError('the token has no expiry (exp)');
+  const from = typeof payload.iat === 'number' ? payload.iat * 1000 : Date.now();
+  const lifetime = payload.exp * 1000 - Math.min(from, Date.now());
+  if (lifetime > cfg.maxLifetimeMs + cfg.clockToleranceMs) {
+    throw new UnauthorizedError(
+      `the token lives longer than the ${cfg.maxLifetimeMs / 1000} s that JWT_MAX_LIFETIME allows`,
+    );
+  }
+  return payload.exp * 1000;
 }
 
 /**
  * Verifies bearer JWTs: against a JWKS URL (production: asymmetric keys, issuer and audience) or,
  * for development, an HS256 secret. Any failure is a 401 that says why without echoing the token.
  */
-export function createTokenVerifier(cfg: AuthConfig): TokenVerifier {
+export function createTokenVerifier(cfg: AuthConfig, opts: VerifierOptions): TokenVerifier {
   if (!cfg.jwksUrl && !cfg.secret) {
     throw new ConfigError(
       'no token verification configured: set JWT_JWKS_URL (production) or JWT_SECRET (development)',
@@ -95,7 +125,8 @@ export function createTokenVerifier(cfg: AuthConfig): TokenVerifier {
     algorithms: cfg.jwksUrl ? ASYMMETRIC : ['HS256'],
     issuer: cfg.issuer,
     audience: cfg.audience,
-    clockTolerance: 30,
+    requiredClaims: ['exp', 'sub'],
+    clockTolerance: Math.round(cfg.clockToleranceMs / 1000),
   };
   // A token verified once stays valid until it expires: repeat requests skip the signature check.
   const verified = new Map<string, { identity: Identity; expiresAt: number }>();
@@ -114,15 +145,20 @@ export function createTokenVerifier(cfg: AuthConfig): TokenVerifier {
         typeof key === 'function'
           ? await jwtVerify(token, key, options)
           : await jwtVerify(token, key, options);
-      // Without exp a token is re-checked after a minute (a JWKS key may have been rotated away).
-      const expiresAt = Math.min((payload.exp ?? Infinity) * 1000, Date.now() + 60_000);
-      return { identity: identityFrom(payload, cfg), expiresAt };
+      const exp = checkLifetime(payload, cfg);
+      // Re-checked after a minute at most: a JWKS key may have been rotated away.
+      const expiresAt = Math.min(exp, Date.now() + 60_000);
+      return { identity: identityFrom(payload, cfg, opts), expiresAt };
     } catch (err) {
       if (err instanceof UnauthorizedError) throw err;
       if (err instanceof joseErrors.JWTExpired)
         throw new UnauthorizedError('the token has expired');
       if (err instanceof joseErrors.JWTClaimValidationFailed) {
-        throw new UnauthorizedError(`the token's ${err.claim} claim is not accepted`);
+        throw new UnauthorizedError(
+          err.reason === 'missing'
+            ? `the token has no ${err.claim} claim`
+            : `the token's ${err.claim} claim is not accepted`,
+        );
       }
       throw new UnauthorizedError('the token is not valid');
     }

@@ -17,12 +17,14 @@ import {
 } from '../shared/errors';
 import { buildLauncher, daemonStatus, startDaemon, stopDaemon } from '../shared/local-neo4j';
 import { createLogger, type Logger } from '../shared/logger';
+import { createAuthorizer } from '../auth/authorization';
 import { signDevelopmentToken, withDevelopmentSecret } from '../auth/identity';
 import { API_BASE } from '../http/app';
 import { startServer } from '../http/server';
 import { SyncService, type SyncRun } from '../sync/sync-service';
 import { progressReporter } from './progress';
 import { table } from './table';
+import { toWire } from '../shared/wire';
 
 const EXIT = { failure: 1, usage: 2, invalidInput: 3, source: 4, database: 5, busy: 6 } as const;
 
@@ -228,7 +230,9 @@ async function importMitre(argv: {
   // Bundles named on the command line are always read; the configured source only when changed.
   const run = await runSync(argv, !(argv.url && argv.url.length > 0));
   if (argv.json) {
-    console.log(JSON.stringify(run.reports.length === 1 ? run.reports[0] : run.reports, null, 2));
+    console.log(
+      JSON.stringify(toWire(run.reports.length === 1 ? run.reports[0] : run.reports), null, 2),
+    );
   } else {
     run.reports.forEach((r, i) => (i > 0 ? console.log('') : undefined, printReport(r)));
   }
@@ -245,7 +249,7 @@ async function sync(argv: {
 }): Promise<void> {
   const run = await runSync(argv, true);
   if (argv.json) {
-    console.log(JSON.stringify(run, null, 2));
+    console.log(JSON.stringify(toWire(run), null, 2));
     return;
   }
   console.log(
@@ -274,7 +278,7 @@ async function mitreStatus(argv: {
   const status = await withGraph(ctx, ({ graph }) =>
     new StatusService(graph).status(argv.detailed),
   );
-  if (argv.json) console.log(JSON.stringify(status, null, 2));
+  if (argv.json) console.log(JSON.stringify(toWire(status), null, 2));
   else printStatus(status);
 }
 
@@ -342,6 +346,18 @@ async function token(argv: {
   const m = /^(\d+)([smhd])$/.exec(argv.ttl);
   if (!m) throw new UsageError('--ttl takes a number and a unit: 30m, 1h, 7d');
   const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  if (seconds * 1000 > config.auth.maxLifetimeMs) {
+    throw new UsageError(
+      `--ttl ${argv.ttl} is longer than JWT_MAX_LIFETIME (${config.auth.maxLifetimeMs / 1000} s): the service would refuse the token`,
+    );
+  }
+  const { tokenRoles } = await createAuthorizer();
+  const unknown = argv.role.filter((r) => !tokenRoles.has(r));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown role ${unknown.join(', ')}: the policy defines ${[...tokenRoles].join(', ')} (a superuser is --superuser)`,
+    );
+  }
   console.log(
     await signDevelopmentToken(
       withDevelopmentSecret(config.auth, config.dataDir).auth,
@@ -486,7 +502,7 @@ export function cli(args: string[]): Argv {
             type: 'string',
             array: true,
             default: [] as string[],
-            describe: 'Role: admin, analyst, viewer (repeatable)',
+            describe: 'Role the policy defines: admin, analyst, viewer (repeatable)',
           })
           .option('superuser', {
             type: 'boolean',

@@ -28,8 +28,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       'no JWT_SECRET or JWT_JWKS_URL: using the local development secret (ttpgraph token signs with it)',
     );
   }
-  const verifier = createTokenVerifier(dev.auth);
   const authorizer = await createAuthorizer();
+  const verifier = createTokenVerifier(dev.auth, { tokenRoles: authorizer.tokenRoles, log });
   let status: StatusService | undefined;
   const metrics = new Metrics(() =>
     status ? status.status() : Promise.reject(new Error('not ready')),

@@ -15,12 +15,15 @@ export type SyncSchedule =
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
+function durationMs(value: string): number {
+  const d = DURATION.exec(value.trim()) as RegExpExecArray;
+  return Number(d[1]) * UNIT_MS[d[2] as keyof typeof UNIT_MS];
+}
+
 function parseSchedule(value: string): SyncSchedule | null {
   const v = value.trim();
   if (/^(off|false|0|none)$/i.test(v)) return { kind: 'off' };
-  const d = DURATION.exec(v);
-  if (d)
-    return { kind: 'interval', value: v, ms: Number(d[1]) * UNIT_MS[d[2] as keyof typeof UNIT_MS] };
+  if (DURATION.test(v)) return { kind: 'interval', value: v, ms: durationMs(v) };
   if (/^\S+(\s+\S+){4,5}$/.test(v)) return { kind: 'cron', value: v };
   return null;
 }
@@ -31,6 +34,11 @@ const schedule = z
     (v) => parseSchedule(v) !== null,
     'use off, a duration such as 10m or 1h, or a cron expression',
   );
+
+const duration = z
+  .string()
+  .regex(DURATION, 'a duration such as 30s, 15m or 24h')
+  .transform((v) => durationMs(v));
 
 const schema = z.object({
   NEO4J_URI: z
@@ -101,6 +109,11 @@ const schema = z.object({
   JWT_CLAIM_TENANTS: z.string().min(1).default('tenants'),
   JWT_CLAIM_ROLES: z.string().min(1).default('roles'),
   JWT_CLAIM_SUPERUSER: z.string().min(1).default('is_superuser'),
+  // A token whose exp lies further than this from its iat (or from now) is refused.
+  JWT_MAX_LIFETIME: duration.default(86_400_000),
+  JWT_CLOCK_TOLERANCE: duration.default(30_000),
+  // Development only: a JWKS served over plain http on a loopback address.
+  JWT_JWKS_ALLOW_HTTP_LOOPBACK: z.stringbool().default(false),
 });
 
 export interface Neo4jConfig {
@@ -127,6 +140,8 @@ export interface AuthConfig {
   issuer?: string;
   audience?: string;
   claims: { tenant: string; tenants: string; roles: string; superuser: string };
+  maxLifetimeMs: number;
+  clockToleranceMs: number;
 }
 
 export interface HttpConfig {
@@ -190,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.JWT_JWKS_URL) checkJwks(e.JWT_JWKS_URL, e);
   const dataDir = path.resolve(e.TTPGRAPH_DATA_DIR ?? path.join(packageRoot(), '.data'));
   const localPassword = e.TTPGRAPH_NEO4J_PASSWORD;
   return {
@@ -213,6 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         roles: e.JWT_CLAIM_ROLES,
         superuser: e.JWT_CLAIM_SUPERUSER,
       },
+      maxLifetimeMs: e.JWT_MAX_LIFETIME,
+      clockToleranceMs: e.JWT_CLOCK_TOLERANCE,
     },
     neo4j: {
       uri: e.NEO4J_URI,
@@ -237,6 +255,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBundleBytes: e.TTPGRAPH_MAX_BUNDLE_BYTES,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** A JWKS is trusted for every token it signs: only over TLS, and only for one issuer and audience. */
+function checkJwks(url: string, e: z.infer<typeof schema>): void {
+  const missing = ['JWT_ISSUER', 'JWT_AUDIENCE'].filter((k) => !e[k as 'JWT_ISSUER']);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `JWT_JWKS_URL needs ${missing.join(' and ')}: without them a token issued for another service would be accepted`,
+    );
+  }
+  const u = new URL(url);
+  if (u.protocol === 'https:') return;
+  if (!LOOPBACK.test(u.hostname) || !e.JWT_JWKS_ALLOW_HTTP_LOOPBACK) {
+    throw new ConfigError(
+      'JWT_JWKS_URL must be https (plain http is allowed only on a loopback address with JWT_JWKS_ALLOW_HTTP_LOOPBACK=true, for development)',
+    );
+  }
 }
 
 function syncConfig(e: z.infer<typeof schema>): SyncConfig {

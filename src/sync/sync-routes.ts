@@ -3,6 +3,7 @@ import type { Authorizer } from '../auth/authorization';
 import { authorize } from '../auth/middleware';
 import { flag, optionalString, pageRequest, toPage } from '../http/pagination';
 import { NotFoundError, NotSupportedError } from '../shared/errors';
+import { toWire } from '../shared/wire';
 import type { ReleaseService } from './release-service';
 import type { SyncScheduler } from './scheduler';
 import type { SyncRunStore } from './run-store';
@@ -28,11 +29,11 @@ export function syncRouter(
       domain: optionalString(req.query.domain),
       ...page,
     });
-    res.json(toPage(req, page, count, results));
+    res.json(toWire(toPage(req, page, count, results)));
   });
 
   router.get('/releases/:id/', readAttack, async (req, res) => {
-    res.json(await deps.releases.get(String(req.params.id)));
+    res.json(toWire(await deps.releases.get(String(req.params.id))));
   });
 
   router.get('/releases/:id/changes/', readAttack, async (req, res) => {
@@ -42,7 +43,7 @@ export function syncRouter(
       type: optionalString(req.query.type),
       ...page,
     });
-    res.json(toPage(req, page, count, results));
+    res.json(toWire(toPage(req, page, count, results)));
   });
 
   router.post('/sync/', authorize(authorizer, 'sync', 'create'), async (req, res) => {
@@ -60,48 +61,52 @@ export function syncRouter(
     res
       .status(202)
       .location(`${req.baseUrl}/sync/${run.id}/`)
-      .json({ ...present(run), already_running: !started });
+      .json(toWire({ ...present(run), already_running: !started }));
   });
 
   router.get('/sync/', authorize(authorizer, 'sync', 'read'), async (req, res) => {
     const page = pageRequest(req.query as Record<string, unknown>);
     const { count, runs } = await deps.runs.runs(page);
     const state = deps.scheduler?.state();
-    res.json({
-      ...toPage(req, page, count, runs),
-      ...(state
-        ? {
-            scheduler: present({
-              ...state,
-              running: state.running && present(state.running),
-              last_run: state.last_run && present(state.last_run),
-            }),
-          }
-        : {}),
-    });
+    res.json(
+      toWire({
+        ...toPage(req, page, count, runs),
+        ...(state
+          ? {
+              scheduler: present({
+                ...state,
+                running: state.running && present(state.running),
+                last_run: state.last_run && present(state.last_run),
+              }),
+            }
+          : {}),
+      }),
+    );
   });
 
   router.get('/sync/:id/', authorize(authorizer, 'sync', 'read'), async (req, res) => {
     const id = String(req.params.id);
     const live = deps.scheduler?.get(id);
     if (live && !live.result) {
-      res.json(present(live));
+      res.json(toWire(present(live)));
       return;
     }
     const { runs } = await deps.runs.runs({ limit: 1, offset: 0 }, id);
     const stored = runs[0];
     if (stored) {
-      res.json({
-        id,
-        trigger: stored.trigger,
-        state: stored.state,
-        started_at: stored.started_at,
-        result: stored,
-      });
+      res.json(
+        toWire({
+          id,
+          trigger: stored.trigger,
+          state: stored.state,
+          started_at: stored.started_at,
+          result: stored,
+        }),
+      );
       return;
     }
     if (live) {
-      res.json(present(live));
+      res.json(toWire(present(live)));
       return;
     }
     throw new NotFoundError(`no sync run ${id}`);

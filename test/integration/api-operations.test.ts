@@ -183,11 +183,25 @@ describe('GET /status/', () => {
       expect.objectContaining({ domain: 'enterprise-attack', version: '18.1' }),
     ]);
     expect(plain.body.detailed).toBeUndefined();
+    // Viewers get versions and counts: no server paths, database URI, errors or lease holder.
+    expect(plain.body.database).toEqual({ reachable: true });
+    expect(Object.keys(plain.body.domains[0]).sort()).toEqual([
+      'attack_spec_version',
+      'domain',
+      'last_change_at',
+      'last_changelog',
+      'last_import_at',
+      'release_id',
+      'version',
+    ]);
+    expect(Object.keys(plain.body.sync).sort()).toEqual(['next_run_at', 'running', 'schedule']);
     const full = await request(api.app)
       .get('/api/v1/mitre/status/')
       .set('Authorization', await as(superuser))
       .expect(200);
     expect(full.body.detailed.tactics).toHaveLength(3);
+    expect(full.body.database.uri).toMatch(/^bolt/);
+    expect(full.body.domains[0].source).toEqual(expect.any(String));
   });
 });
 

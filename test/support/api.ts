@@ -44,12 +44,13 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
   );
   const services = await composeServices(graph, config, silentLogger);
   late.status = services.status;
+  const authorizer = await createAuthorizer();
   const app = createApp({
     config,
     log: silentLogger,
     graph,
-    verifier: createTokenVerifier(config.auth),
-    authorizer: await createAuthorizer(),
+    verifier: createTokenVerifier(config.auth, { tokenRoles: authorizer.tokenRoles }),
+    authorizer,
     metrics,
     ...services,
     validateResponses: true,
