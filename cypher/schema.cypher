@@ -28,3 +28,5 @@ CREATE CONSTRAINT sync_run_id IF NOT EXISTS FOR (r:SyncRun) REQUIRE r.id IS UNIQ
 CREATE INDEX sync_run_started IF NOT EXISTS FOR (r:SyncRun) ON (r.started_at);
 CREATE CONSTRAINT sync_source_key IF NOT EXISTS FOR (s:SyncSource) REQUIRE s.key IS UNIQUE;
 CREATE CONSTRAINT sync_schedule_name IF NOT EXISTS FOR (s:SyncSchedule) REQUIRE s.name IS UNIQUE;
+CREATE CONSTRAINT entity_event_id IF NOT EXISTS FOR (e:EntityEvent) REQUIRE e.id IS UNIQUE;
+CREATE INDEX entity_event_tenant_entity IF NOT EXISTS FOR (e:EntityEvent) ON (e.tenant, e.kind, e.entity_id);

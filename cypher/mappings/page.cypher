@@ -58,13 +58,13 @@ WITH collect(m) AS matched
 CALL (matched) {
   UNWIND matched[$offset..($offset + $limit)] AS m
   MATCH (m)-[:MAPS_TO]->(t:Technique)
+  // One row per mapping whatever links its entity has: a page never exceeds $limit.
   OPTIONAL MATCH (e)-[:HAS_MAPPING]->(m)
-  OPTIONAL MATCH (e)-[:PART_OF]->(i:Incident)
-  OPTIONAL MATCH (e)-[:PART_OF]->(a:Alert)
   RETURN collect({
     mapping: m {.*, created_at: toString(m.created_at), updated_at: toString(m.updated_at),
                 occurred_at: toString(m.occurred_at)},
     technique: t {id: t.attack_id, .stix_id, .name, .revoked, .deprecated},
-    incidentId: i.id, alertId: a.id}) AS results
+    incidentId: head(COLLECT { MATCH (e)-[:PART_OF]->(i:Incident) RETURN i.id AS id ORDER BY id }),
+    alertId: head(COLLECT { MATCH (e)-[:PART_OF]->(a:Alert) RETURN a.id AS id ORDER BY id })}) AS results
 }
 RETURN size(matched) AS count, results

@@ -26,6 +26,7 @@ import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
 import { packageRoot } from '../shared/paths';
 import type { Metrics } from './metrics';
+import { FORMATS } from './formats';
 import { problemHandler } from './problem';
 import { requestContext } from './request-context';
 
@@ -123,12 +124,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     OpenApiValidator.middleware({
       apiSpec: specFile,
-      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: true },
+      // Bodies are taken as sent (no coercion): the validator still coerces query strings.
+      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: false },
       validateResponses: deps.validateResponses === true,
       validateSecurity: false,
       // Uploaded bundles are read by the route itself, up to the upload limit.
       fileUploader: false,
       validateApiSpec: true,
+      formats: FORMATS,
       ignoreUndocumented: false,
     }),
   );

@@ -74,6 +74,10 @@ function bodyParserDetail(e: BodyParserError): string {
   }
 }
 
+function hasBody(req: Request): boolean {
+  return req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+}
+
 /**
  * The one mapper from anything thrown to problem+json. AppErrors and the validator's and body
  * parser's errors say what is wrong; anything else is a bare 500 with no internals.
@@ -109,6 +113,14 @@ export function problemHandler(log: Logger) {
             message: i.message,
           }));
       }
+    } else if (isValidatorError(err) && err.status === 415 && !hasBody(req)) {
+      // The validator calls a missing body an unsupported media type: it is a missing body.
+      problem = {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'this operation needs a request body',
+      };
     } else if (isValidatorError(err) && err.status >= 400 && err.status < 500) {
       problem = {
         type: 'about:blank',

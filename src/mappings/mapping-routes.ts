@@ -1,11 +1,12 @@
 import { Router, type Request } from 'express';
 import type { Authorizer } from '../auth/authorization';
-import { authorize, authorizeAny } from '../auth/middleware';
+import { authorize, authorizeAny, grants } from '../auth/middleware';
 import { flag, optionalFlag, optionalString, pageRequest, toPage } from '../http/pagination';
 import { BadRequestError } from '../shared/errors';
 import {
   KINDS,
   type Actor,
+  type Creator,
   type Kind,
   type MappingInput,
   type MappingService,
@@ -22,6 +23,19 @@ function tenantOf(req: Request): string {
   return tenant;
 }
 
+function creator(req: Request): Creator {
+  const granted = req.auth?.granted;
+  return {
+    tenant: tenantOf(req),
+    userId: req.auth?.identity.userId ?? '',
+    entityScope: granted?.has('entities:update-any')
+      ? 'any'
+      : granted?.has('entities:update-own')
+        ? 'own'
+        : null,
+  };
+}
+
 function actor(req: Request, action: 'update' | 'delete'): Actor {
   const any = req.auth?.granted.has(`mappings:${action}-any`) === true;
   return {
@@ -35,7 +49,11 @@ function actor(req: Request, action: 'update' | 'delete'): Actor {
 export function mappingRouter(service: MappingService, authorizer: Authorizer): Router {
   const router = Router();
   const read = authorize(authorizer, 'mappings', 'read');
-  const create = authorize(authorizer, 'mappings', 'create');
+  const create = [
+    authorize(authorizer, 'mappings', 'create'),
+    grants(authorizer, 'entities', 'update-any'),
+    grants(authorizer, 'entities', 'update-own'),
+  ];
   const update = authorizeAny(authorizer, 'mappings', ['update-any', 'update-own']);
   const remove = authorizeAny(authorizer, 'mappings', ['delete-any', 'delete-own']);
 
@@ -65,24 +83,16 @@ export function mappingRouter(service: MappingService, authorizer: Authorizer): 
       res.json(toPage(req, page, count, results));
     });
 
-    router.post(`${base}/`, create, async (req, res) => {
-      const [one] = await service.create(
-        { tenant: tenantOf(req), userId: req.auth?.identity.userId ?? '', scope: 'own' },
-        kind,
-        [req.body as MappingInput],
-      );
+    router.post(`${base}/`, ...create, async (req, res) => {
+      const [one] = await service.create(creator(req), kind, [req.body as MappingInput]);
       if (!one) throw new Error('create answered nothing for one item');
       const mapping = await service.get(tenantOf(req), kind, one.id);
       res.status(one.created ? 201 : 200).json({ ...mapping, warnings: one.warnings });
     });
 
-    router.post(`${base}/bulk/`, create, async (req, res) => {
+    router.post(`${base}/bulk/`, ...create, async (req, res) => {
       const items = (req.body as { items: MappingInput[] }).items;
-      const out = await service.create(
-        { tenant: tenantOf(req), userId: req.auth?.identity.userId ?? '', scope: 'own' },
-        kind,
-        items,
-      );
+      const out = await service.create(creator(req), kind, items);
       res.status(201).json({
         count: out.length,
         created: out.filter((o) => o.created).length,
@@ -113,6 +123,14 @@ export function mappingRouter(service: MappingService, authorizer: Authorizer): 
     router.delete(`${base}/:id/`, remove, async (req, res) => {
       await service.remove(actor(req, 'delete'), kind, String(req.params.id));
       res.status(204).end();
+    });
+  }
+
+  for (const kind of Object.keys(KINDS) as Kind[]) {
+    router.get(`/${kind}s/:id/events/`, read, async (req, res) => {
+      res.json({
+        results: await service.entityEvents(tenantOf(req), kind, String(req.params.id)),
+      });
     });
   }
 

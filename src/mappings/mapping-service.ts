@@ -12,7 +12,9 @@ import type { Graph } from '../shared/neo4j';
 const QUERIES = [
   'mappings/resolve-techniques',
   'mappings/domain-versions',
+  'mappings/read-entities',
   'mappings/upsert-entities',
+  'mappings/entity-events',
   'mappings/create',
   'mappings/page',
   'mappings/update',
@@ -40,6 +42,14 @@ export interface Actor {
   scope: 'own' | 'any';
 }
 
+/** Who creates mappings, and which existing entities' fields and parents they may change. */
+export interface Creator {
+  tenant: string;
+  userId: string;
+  /** From Casbin's entities:update-any / update-own; null: none. */
+  entityScope: 'own' | 'any' | null;
+}
+
 /** A mapping as the API receives it (already checked against openapi.yaml). */
 export type MappingInput = Record<string, unknown> & {
   technique: string;
@@ -49,6 +59,7 @@ export type MappingInput = Record<string, unknown> & {
   procedure?: string;
   occurred_at?: string;
   allow_deprecated?: boolean;
+  update_entity?: boolean;
 };
 
 interface Resolved {
@@ -72,12 +83,35 @@ interface View {
   alertId: string | null;
 }
 
+/** An entity as a request names it: its fields and parents (later items win). */
 interface Entity {
   id: string;
-  label: string;
   props: Record<string, unknown>;
   incidentId: string | null;
   alertId: string | null;
+  /** Indexes of the items that name it, and whether any asks to change it. */
+  items: number[];
+  update: boolean;
+}
+
+interface ExistingEntity {
+  id: string;
+  props: Record<string, unknown>;
+  createdBy: string | null;
+  incidentId: string | null;
+  alertId: string | null;
+}
+
+/** One row of cypher/mappings/upsert-entities.cypher. */
+interface EntityWrite {
+  id: string;
+  label: string;
+  kind: Kind;
+  create: boolean;
+  props: Record<string, unknown>;
+  incidentId: string | null;
+  alertId: string | null;
+  event: { id: string; action: 'created' | 'updated'; changes: string } | null;
 }
 
 /** The parameters of cypher/mappings/page.cypher; null means "not filtered". */
@@ -142,7 +176,7 @@ export class MappingService {
    * Creates mappings, all or none; an existing identical mapping is answered, not duplicated.
    * Answers ids only: a 10,000-item bulk response with every mapping would cost more than the write.
    */
-  async create(actor: Actor, kind: Kind, items: MappingInput[]) {
+  async create(actor: Creator, kind: Kind, items: MappingInput[]) {
     if (items.length > MAX_BULK)
       throw new BadRequestError(`at most ${MAX_BULK} mappings per request`);
     const idField = KINDS[kind].idField;
@@ -195,10 +229,11 @@ export class MappingService {
       // Later items' fields win, as they would if the items came one request at a time.
       const entity = entities.get(entityId) ?? {
         id: entityId,
-        label: KINDS[kind].label,
         props: {},
         incidentId: null,
         alertId: null,
+        items: [],
+        update: false,
       };
       for (const f of ENTITY_FIELDS[kind])
         if (item[f] !== undefined) entity.props[f.replace(/^observable_/, '')] = item[f];
@@ -206,6 +241,8 @@ export class MappingService {
         entity.incidentId = item.incident_id as string;
       if (kind === 'observable' && item.alert_id !== undefined)
         entity.alertId = item.alert_id as string;
+      entity.items.push(index);
+      entity.update ||= item.update_entity === true;
       entities.set(entityId, entity);
       return {
         index,
@@ -244,21 +281,37 @@ export class MappingService {
     }
     // Entities first, then mappings on them: two statements without Eager barriers, one transaction.
     const written = await this.graph.writeTransaction(async (tx) => {
+      const existing = await tx.run<ExistingEntity>(this.q['mappings/read-entities'], {
+        tenant: actor.tenant,
+        label: KINDS[kind].label,
+        ids: [...entities.keys()],
+      });
+      const plan = planEntities(actor, kind, entities, new Map(existing.map((e) => [e.id, e])));
+      if (plan.denied.length > 0) {
+        throw new ForbiddenError(
+          `you may change only the ${kind}s you created: ${plan.denied.length} item(s) ask to change another's (update_entity)`,
+          { errors: plan.denied },
+        );
+      }
       const upserted = await tx.run<{ id: string; element: string }>(
         this.q['mappings/upsert-entities'],
-        { tenant: actor.tenant, entities: [...entities.values()] },
+        { tenant: actor.tenant, actor: actor.userId, now, entities: plan.writes },
       );
       const elementOf = new Map(upserted.map((u) => [u.id, u.element]));
-      return tx.run<{ index: number; id: string; created: boolean }>(this.q['mappings/create'], {
-        tenant: actor.tenant,
-        actor: actor.userId,
-        now,
-        rows: rows.map((r) => (r ? { ...r, entity: elementOf.get(r.entityId) } : r)),
-      });
+      const created = await tx.run<{ index: number; id: string; created: boolean }>(
+        this.q['mappings/create'],
+        {
+          tenant: actor.tenant,
+          actor: actor.userId,
+          now,
+          rows: rows.map((r) => (r ? { ...r, entity: elementOf.get(r.entityId) } : r)),
+        },
+      );
+      return { created, warnings: plan.warnings };
     });
-    const byIndex = new Map(written.map((w) => [w.index, w]));
+    const byIndex = new Map(written.created.map((w) => [w.index, w]));
     const warningsOf = new Map<number, string[]>();
-    for (const w of warnings)
+    for (const w of [...warnings, ...written.warnings])
       warningsOf.set(w.index, [...(warningsOf.get(w.index) ?? []), w.message]);
     return items.map((_, index) => {
       const w = byIndex.get(index) as { id: string; created: boolean };
@@ -392,6 +445,19 @@ export class MappingService {
     });
   }
 
+  /** The audit trail of an entity of the tenant: its creation and each deliberate change. */
+  async entityEvents(tenant: string, kind: Kind, id: string) {
+    const rows = await this.graph.read<{ event: Record<string, unknown> }>(
+      this.q['mappings/entity-events'],
+      { tenant, kind, id },
+    );
+    if (rows.length === 0) throw new NotFoundError(`no ${kind} with id ${id}`);
+    return rows.map((r) => ({
+      ...r.event,
+      changes: JSON.parse(r.event.changes as string) as unknown,
+    }));
+  }
+
   /** The audit trail of a mapping of the tenant (kept after it is deleted). */
   async events(tenant: string, id: string) {
     const rows = await this.graph.read<{ event: Record<string, unknown> }>(
@@ -421,6 +487,99 @@ export class MappingService {
   async changes(tenant: string, kind: Kind | null, page: { limit: number; offset: number }) {
     return this.page(tenant, { kind, changed: true, ...page });
   }
+}
+
+const PARENT_FIELDS = { incidentId: 'incident_id', alertId: 'alert_id' } as const;
+
+/**
+ * What a request does to its entities: new ones are created with what it names; an existing one
+ * changes only where an item asks (update_entity) and the caller may edit it (Casbin's
+ * entities:update-any, or update-own on one they created); otherwise the difference is a warning.
+ */
+function planEntities(
+  actor: Creator,
+  kind: Kind,
+  entities: Map<string, Entity>,
+  existing: Map<string, ExistingEntity>,
+) {
+  const writes: EntityWrite[] = [];
+  const warnings: Array<{ index: number; message: string }> = [];
+  const denied: Array<{ index: number; path: string; message: string }> = [];
+  const label = KINDS[kind].label;
+  for (const entity of entities.values()) {
+    const before = existing.get(entity.id);
+    const parents = {
+      incidentId: kind === 'incident' ? null : entity.incidentId,
+      alertId: kind === 'observable' ? entity.alertId : null,
+    };
+    if (!before) {
+      const fields = { ...entity.props, ...renamedParents(parents) };
+      writes.push({
+        id: entity.id,
+        label,
+        kind,
+        create: true,
+        props: entity.props,
+        ...parents,
+        event: { id: randomUUID(), action: 'created', changes: JSON.stringify(fields) },
+      });
+      continue;
+    }
+    const diff: Record<string, { from: unknown; to: unknown }> = {};
+    const props: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(entity.props)) {
+      if (v !== (before.props[k] ?? undefined)) {
+        props[k] = v;
+        diff[k === 'type' || k === 'value' ? `observable_${k}` : k] = {
+          from: before.props[k] ?? null,
+          to: v,
+        };
+      }
+    }
+    const moved = { incidentId: null as string | null, alertId: null as string | null };
+    for (const p of ['incidentId', 'alertId'] as const) {
+      if (parents[p] !== null && parents[p] !== before[p]) {
+        moved[p] = parents[p];
+        diff[PARENT_FIELDS[p]] = { from: before[p], to: parents[p] };
+      }
+    }
+    const changed = Object.keys(diff);
+    const may =
+      actor.entityScope === 'any' ||
+      (actor.entityScope === 'own' && before.createdBy === actor.userId);
+    if (changed.length > 0 && entity.update && !may) {
+      for (const index of entity.items)
+        denied.push({
+          index,
+          path: 'update_entity',
+          message: `you may not change ${kind} ${entity.id}`,
+        });
+    } else if (changed.length > 0 && !entity.update) {
+      for (const index of entity.items)
+        warnings.push({
+          index,
+          message: `${kind} ${entity.id} exists: ${changed.join(', ')} left as they are (send update_entity: true to change them)`,
+        });
+    }
+    const apply = changed.length > 0 && entity.update && may;
+    writes.push({
+      id: entity.id,
+      label,
+      kind,
+      create: false,
+      props: apply ? props : {},
+      ...(apply ? moved : { incidentId: null, alertId: null }),
+      event: apply ? { id: randomUUID(), action: 'updated', changes: JSON.stringify(diff) } : null,
+    });
+  }
+  return { writes, warnings, denied };
+}
+
+function renamedParents(p: { incidentId: string | null; alertId: string | null }) {
+  const out: Record<string, string> = {};
+  for (const k of ['incidentId', 'alertId'] as const)
+    if (p[k] !== null) out[PARENT_FIELDS[k]] = p[k];
+  return out;
 }
 
 function apiMapping(v: View): Record<string, unknown> {

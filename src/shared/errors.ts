@@ -46,8 +46,8 @@ export class ForbiddenError extends AppError {
   override readonly status = 403;
   override readonly type = 'https://ttpgraph.dev/problems/forbidden';
   override readonly title = 'Forbidden';
-  constructor(message = 'your roles do not allow this operation') {
-    super(message);
+  constructor(message = 'your roles do not allow this operation', details?: unknown) {
+    super(message, details);
   }
 }
 

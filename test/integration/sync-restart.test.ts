@@ -62,7 +62,7 @@ it('keeps the previous release and the mappings when Neo4j stops mid-release', a
   const importer = new ImportService(graph, silentLogger, 2_000, () => mappings.applyRelease());
   const sync = new SyncService(graph, importer, config, silentLogger);
   expect((await sync.run({ trigger: 'cli', urls: [FIXTURE] })).state).toBe('succeeded');
-  await mappings.create({ tenant: 'acme', userId: 'alice', scope: 'own' }, 'alert', [
+  await mappings.create({ tenant: 'acme', userId: 'alice', entityScope: null }, 'alert', [
     { alert_id: 'A-1', technique: 'T1059' },
   ]);
   const before = await held();

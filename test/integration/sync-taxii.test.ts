@@ -77,9 +77,11 @@ describe('sync from TAXII 2.1', () => {
       '40',
     ]);
     await graph.write(`MATCH (:Mapping) DETACH DELETE 1`).catch(() => undefined);
-    await new MappingService(graph).create({ tenant: 'acme', userId: 'u', scope: 'own' }, 'alert', [
-      { alert_id: 'A-1', technique: 'T1059' },
-    ]);
+    await new MappingService(graph).create(
+      { tenant: 'acme', userId: 'u', entityScope: null },
+      'alert',
+      [{ alert_id: 'A-1', technique: 'T1059' }],
+    );
   });
 
   it('polls an unchanged collection with one manifest request', async () => {

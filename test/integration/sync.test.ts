@@ -161,7 +161,7 @@ describe('sync from index.json', () => {
   });
 
   it('keeps the release and every mapping through each source failure', async () => {
-    await mappings.create({ tenant: 'acme', userId: 'alice', scope: 'own' }, 'alert', [
+    await mappings.create({ tenant: 'acme', userId: 'alice', entityScope: null }, 'alert', [
       { alert_id: 'A-1', technique: 'T1059.001' },
       { alert_id: 'A-2', technique: 'T1566', incident_id: 'I-1' },
     ]);

@@ -192,3 +192,228 @@ describe('tokens', () => {
     });
   });
 });
+
+describe('mappings change exactly what is asked', () => {
+  const alice = () => bearer({ sub: 'alice', tenant: 'acme', roles: ['analyst'] });
+  const bob = () => bearer({ sub: 'bob', tenant: 'acme', roles: ['analyst'] });
+  const send = async (
+    method: 'post' | 'patch' | 'get',
+    path: string,
+    auth: string,
+    body?: unknown,
+  ) => {
+    const r = request(api.app)[method](`/api/v1/mitre${path}`).set('Authorization', auth);
+    return body === undefined ? r : r.send(body as object);
+  };
+
+  async function mapping(alertId: string) {
+    const r = await send('post', '/alert-mappings/', await alice(), {
+      alert_id: alertId,
+      technique: 'T1059.001',
+      source: 'rule',
+      confidence: 80,
+      procedure: 'x',
+    });
+    expect(r.status).toBe(201);
+    return r.body as Record<string, unknown>;
+  }
+
+  it('PATCH changes the fields sent and no other (no defaults)', async () => {
+    const before = await mapping('tb-patch-1');
+    const r = await send('patch', `/alert-mappings/${before.id}/`, await alice(), {
+      procedure: 'y',
+    });
+    expect(r.status).toBe(200);
+    const { procedure, updated_at, ...rest } = r.body;
+    const { procedure: p0, updated_at: u0, warnings: _w, ...rest0 } = before;
+    expect([procedure, p0]).toEqual(['y', 'x']);
+    expect(Date.parse(updated_at)).toBeGreaterThanOrEqual(Date.parse(u0 as string));
+    expect(rest).toEqual(rest0);
+    const events = await send('get', `/alert-mappings/${before.id}/events/`, await alice());
+    expect(events.body.results.map((e: { changes: unknown }) => e.changes)).toEqual([
+      { created: { technique: 'T1059.001', tactic: null } },
+      { procedure: { from: 'x', to: 'y' } },
+    ]);
+  });
+
+  it('PATCH with an empty object, no body or a non-JSON body is 400', async () => {
+    const m = await mapping('tb-patch-2');
+    const path = `/api/v1/mitre/alert-mappings/${m.id}/`;
+    const auth = await alice();
+    const empty = await request(api.app).patch(path).set('Authorization', auth).send({});
+    expect(empty.status).toBe(400);
+    expect(empty.type).toBe('application/problem+json');
+    const none = await request(api.app).patch(path).set('Authorization', auth);
+    expect(none.status).toBe(400);
+    expect(none.type).toBe('application/problem+json');
+    const typed = await request(api.app)
+      .patch(path)
+      .set('Authorization', auth)
+      .set('Content-Type', 'application/json')
+      .send('');
+    expect(typed.status).toBe(400);
+  });
+
+  it('bodies are not coerced: numbers are not strings, nor strings numbers', async () => {
+    const auth = await alice();
+    const cases = [
+      [{ alert_id: 123, technique: 'T1059.001' }, 'alert_id'],
+      [{ alert_id: 'tb-c', technique: 'T1059.001', confidence: '77' }, 'confidence'],
+      [{ alert_id: 'tb-c', technique: 'T1059.001', allow_deprecated: 'true' }, 'allow_deprecated'],
+    ] as const;
+    for (const [body, field] of cases) {
+      const r = await send('post', '/alert-mappings/', auth, body);
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.body.errors)).toContain(field);
+    }
+  });
+
+  it('PATCH procedure: null removes the procedure', async () => {
+    const m = await mapping('tb-patch-3');
+    const r = await send('patch', `/alert-mappings/${m.id}/`, await alice(), { procedure: null });
+    expect(r.status).toBe(200);
+    expect(r.body.procedure).toBeNull();
+    expect(r.body.confidence).toBe(80);
+  });
+
+  it('a page never holds more than limit, whatever links an entity has', async () => {
+    const auth = await alice();
+    for (let i = 0; i < 30; i++) {
+      const r = await send('post', '/observable-mappings/', auth, {
+        observable_id: 'tb-obs-1',
+        incident_id: `tb-inc-${i}`,
+        alert_id: `tb-alert-${i}`,
+        technique: i % 2 === 0 ? 'T1059.001' : 'T1059',
+      });
+      expect([200, 201]).toContain(r.status);
+    }
+    // Links accumulated behind the API's back (data written before this rule) count once too.
+    await graph.write(
+      `MATCH (o:Observable {tenant: 'acme', id: 'tb-obs-1'})
+       UNWIND range(100, 110) AS i
+       MERGE (x:Incident {tenant: 'acme', id: 'tb-extra-' + i})
+       MERGE (o)-[:PART_OF]->(x)`,
+    );
+    const r = await send('get', '/observable-mappings/?observable_id=tb-obs-1&limit=1', auth);
+    expect(r.status).toBe(200);
+    expect(r.body.count).toBe(2);
+    expect(r.body.results).toHaveLength(1);
+  });
+
+  it("a mapping does not rewrite its entity's fields or parents unless its editor asks", async () => {
+    const first = await send('post', '/alert-mappings/', await alice(), {
+      alert_id: 'tb-ent-1',
+      incident_id: 'tb-ent-inc-1',
+      title: 'Encoded PowerShell',
+      severity: 'high',
+      technique: 'T1059.001',
+    });
+    expect(first.status).toBe(201);
+    const other = await send('post', '/alert-mappings/', await bob(), {
+      alert_id: 'tb-ent-1',
+      incident_id: 'tb-ent-inc-2',
+      title: 'renamed',
+      technique: 'T1059',
+    });
+    expect(other.status).toBe(201);
+    expect(other.body.incident_id).toBe('tb-ent-inc-1');
+    expect(other.body.warnings).toEqual([
+      expect.stringMatching(/tb-ent-1 exists: title, incident_id left as they are/),
+    ]);
+    const denied = await send('post', '/alert-mappings/', await bob(), {
+      alert_id: 'tb-ent-1',
+      incident_id: 'tb-ent-inc-2',
+      technique: 'T1059',
+      update_entity: true,
+    });
+    expect(denied.status).toBe(403);
+    const moved = await send('post', '/alert-mappings/', await alice(), {
+      alert_id: 'tb-ent-1',
+      incident_id: 'tb-ent-inc-2',
+      severity: 'low',
+      technique: 'T1059',
+      update_entity: true,
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body.incident_id).toBe('tb-ent-inc-2');
+    const events = await send('get', '/alerts/tb-ent-1/events/', await bob());
+    expect(events.status).toBe(200);
+    expect(
+      events.body.results.map((e: { action: string; actor: string; changes: unknown }) => [
+        e.action,
+        e.actor,
+        e.changes,
+      ]),
+    ).toEqual([
+      [
+        'created',
+        'alice',
+        { title: 'Encoded PowerShell', severity: 'high', incident_id: 'tb-ent-inc-1' },
+      ],
+      [
+        'updated',
+        'alice',
+        {
+          severity: { from: 'high', to: 'low' },
+          incident_id: { from: 'tb-ent-inc-1', to: 'tb-ent-inc-2' },
+        },
+      ],
+    ]);
+    const admin = await bearer({ sub: 'ada', tenant: 'acme', roles: ['admin'] });
+    const byAdmin = await send('post', '/alert-mappings/', admin, {
+      alert_id: 'tb-ent-1',
+      status: 'closed',
+      technique: 'T1059',
+      update_entity: true,
+    });
+    expect(byAdmin.status).toBe(200);
+    const elsewhere = await send(
+      'get',
+      '/alerts/tb-ent-1/events/',
+      await bearer({ sub: 'gina', tenant: 'globex', roles: ['admin'] }),
+    );
+    expect(elsewhere.status).toBe(404);
+  });
+});
+
+describe('date-times the validator would pass but Neo4j refuses are 400 with the field named', () => {
+  const BAD = [
+    '2024-02-30T00:00:00Z',
+    '2024-13-01T00:00:00Z',
+    '2024-01-01T00:00:00+19:00',
+    '2024-01-01T00:00:00+25:00',
+    '2016-12-31T23:59:60Z',
+    '2024-01-01T00:00:00.1234567890123Z',
+  ];
+  it.each(BAD)('%s', async (value) => {
+    const auth = await bearer({ sub: 'alice', tenant: 'acme', roles: ['analyst'] });
+    for (const filter of ['created_after', 'occurred_before']) {
+      const r = await request(api.app)
+        .get(`/api/v1/mitre/alert-mappings/?${filter}=${encodeURIComponent(value)}`)
+        .set('Authorization', auth);
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.body.errors)).toContain(filter);
+    }
+    const attack = await request(api.app)
+      .get(`/api/v1/mitre/techniques/?modified_after=${encodeURIComponent(value)}`)
+      .set('Authorization', auth);
+    expect(attack.status).toBe(400);
+    const one = await request(api.app)
+      .post('/api/v1/mitre/alert-mappings/')
+      .set('Authorization', auth)
+      .send({ alert_id: 'tb-date', technique: 'T1059.001', occurred_at: value });
+    expect(one.status).toBe(400);
+    expect(JSON.stringify(one.body.errors)).toContain('occurred_at');
+    const bulk = await request(api.app)
+      .post('/api/v1/mitre/alert-mappings/bulk/')
+      .set('Authorization', auth)
+      .send({
+        items: [
+          { alert_id: 'tb-date', technique: 'T1059.001' },
+          { alert_id: 'tb-date', technique: 'T1059', occurred_at: value },
+        ],
+      });
+    expect(bulk.status).toBe(400);
+    expect(JSON.stringify(bulk.body.errors)).toContain('items/1/occurred_at');
+  });
+});

@@ -18,6 +18,7 @@ const GRANTS: Record<string, string[]> = {
     'mappings:create',
     'mappings:update-own',
     'mappings:delete-own',
+    'entities:update-own',
   ],
   admin: [
     'attack:read',
@@ -28,6 +29,8 @@ const GRANTS: Record<string, string[]> = {
     'mappings:update-any',
     'mappings:delete-own',
     'mappings:delete-any',
+    'entities:update-own',
+    'entities:update-any',
   ],
 };
 const ROLE_NAMES = [...Object.keys(GRANTS), 'superuser'];
@@ -45,6 +48,8 @@ const PERMISSIONS = [
   'mappings:update-any',
   'mappings:delete-own',
   'mappings:delete-any',
+  'entities:update-own',
+  'entities:update-any',
 ];
 
 // Subjects and role names an attacker would try: every role name, bare and namespaced, and noise.
