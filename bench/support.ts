@@ -70,6 +70,8 @@ export async function serveApp(): Promise<void> {
     JWT_SECRET: BENCH_SECRET,
     LOG_LEVEL: 'error',
     TTPGRAPH_SYNC_INTERVAL: 'off',
+    // The load generator is one user: measure the service, not its per-user limit.
+    TTPGRAPH_RATE_LIMIT_RPS: '0',
   });
   const server = await startServer(config, createLogger('error'));
   process.stdout.write(`LISTENING ${server.url}\n`);

@@ -1,44 +1,57 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Authorizer } from '../auth/authorization';
 import { authorize } from '../auth/middleware';
 import { flag, optionalFlag, optionalString, pageRequest, toPage } from '../http/pagination';
+import type { AnswerCache } from './answer-cache';
 import { RESOURCES, type AttackService, type ResourceName } from './attack-service';
 
 // Related objects listed on a technique page (their counts are always complete).
 const RELATED_LIMIT = 100;
 
-/** Read-only ATT&CK resources: thin handlers over AttackService. */
-export function attackRouter(service: AttackService, authorizer: Authorizer): Router {
+/**
+ * Read-only ATT&CK resources: thin handlers over AttackService. An answer depends on the URL and
+ * the data version alone (links are relative or on the public URL), so it is cached by URL.
+ */
+export function attackRouter(
+  service: AttackService,
+  cache: AnswerCache,
+  authorizer: Authorizer,
+): Router {
   const router = Router();
   const read = authorize(authorizer, 'attack', 'read');
+  const answer = async (req: Request, res: Response, compute: () => Promise<unknown>) => {
+    res.type('application/json').send(await cache.json(req.originalUrl, compute));
+  };
 
   for (const resource of Object.keys(RESOURCES) as ResourceName[]) {
     router.get(`/${resource}/`, read, async (req, res) => {
       const q = req.query as Record<string, unknown>;
       const page = pageRequest(q);
-      const { count, results } = await service.list(
-        resource,
-        {
-          domain: optionalString(q.domain),
-          platform: optionalString(q.platform),
-          tactic: optionalString(q.tactic),
-          isSubtechnique: optionalFlag(q.is_subtechnique),
-          parent: optionalString(q.parent),
-          softwareType: optionalString(q.software_type),
-          includeRevoked: flag(q.include_revoked),
-          includeDeprecated: flag(q.include_deprecated),
-          modifiedAfter: optionalString(q.modified_after),
-          search: optionalString(q.search),
-        },
-        page,
-      );
-      res.json(toPage(req, page, count, results));
+      await answer(req, res, async () => {
+        const { count, results } = await service.list(
+          resource,
+          {
+            domain: optionalString(q.domain),
+            platform: optionalString(q.platform),
+            tactic: optionalString(q.tactic),
+            isSubtechnique: optionalFlag(q.is_subtechnique),
+            parent: optionalString(q.parent),
+            softwareType: optionalString(q.software_type),
+            includeRevoked: flag(q.include_revoked),
+            includeDeprecated: flag(q.include_deprecated),
+            modifiedAfter: optionalString(q.modified_after),
+            search: optionalString(q.search),
+          },
+          page,
+        );
+        return toPage(req, page, count, results);
+      });
     });
 
     router.get(`/${resource}/:id/`, read, async (req, res) => {
       const q = req.query as Record<string, unknown>;
-      res.json(
-        await service.detail(resource, String(req.params.id), {
+      await answer(req, res, () =>
+        service.detail(resource, String(req.params.id), {
           followRevoked: flag(q.follow_revoked),
           stix: q.format === 'stix',
           relatedLimit: RELATED_LIMIT,
@@ -50,23 +63,25 @@ export function attackRouter(service: AttackService, authorizer: Authorizer): Ro
   router.get('/relationships/', read, async (req, res) => {
     const q = req.query as Record<string, unknown>;
     const page = pageRequest(q);
-    const { count, results } = await service.relationships(
-      {
-        type: optionalString(q.relationship_type),
-        source: optionalString(q.source),
-        target: optionalString(q.target),
-        includeRevoked: flag(q.include_revoked),
-        includeDeprecated: flag(q.include_deprecated),
-      },
-      page,
-      q.format === 'stix',
-    );
-    res.json(toPage(req, page, count, results));
+    await answer(req, res, async () => {
+      const { count, results } = await service.relationships(
+        {
+          type: optionalString(q.relationship_type),
+          source: optionalString(q.source),
+          target: optionalString(q.target),
+          includeRevoked: flag(q.include_revoked),
+          includeDeprecated: flag(q.include_deprecated),
+        },
+        page,
+        q.format === 'stix',
+      );
+      return toPage(req, page, count, results);
+    });
   });
 
   router.get('/relationships/:id/', read, async (req, res) => {
-    res.json(
-      await service.relationship(
+    await answer(req, res, () =>
+      service.relationship(
         String(req.params.id),
         (req.query as Record<string, unknown>).format === 'stix',
       ),

@@ -1,7 +1,6 @@
 import { loadQueries } from '../shared/cypher';
 import { NotFoundError } from '../shared/errors';
 import type { Graph } from '../shared/neo4j';
-import type { ReleaseCache } from './release-cache';
 import { STIX_ID_RE } from './stix-schema';
 
 const QUERIES = [
@@ -122,24 +121,9 @@ export function luceneQuery(text: string): string | null {
 export class AttackService {
   private readonly q = loadQueries(QUERIES);
 
-  constructor(
-    private readonly graph: Graph,
-    private readonly cache?: ReleaseCache,
-  ) {}
+  constructor(private readonly graph: Graph) {}
 
-  private cached<T>(key: unknown[], compute: () => Promise<T>): Promise<T> {
-    return this.cache ? this.cache.get(JSON.stringify(key), compute) : compute();
-  }
-
-  list(resource: ResourceName, f: ListFilters, page: { limit: number; offset: number }) {
-    return this.cached(['list', resource, f, page], () => this.listUncached(resource, f, page));
-  }
-
-  private async listUncached(
-    resource: ResourceName,
-    f: ListFilters,
-    page: { limit: number; offset: number },
-  ) {
+  async list(resource: ResourceName, f: ListFilters, page: { limit: number; offset: number }) {
     const types: readonly string[] =
       resource === 'software' && f.softwareType ? [f.softwareType] : RESOURCES[resource].types;
     const params = {
@@ -185,17 +169,7 @@ export class AttackService {
     return row;
   }
 
-  detail(
-    resource: ResourceName,
-    id: string,
-    opts: { followRevoked: boolean; stix: boolean; relatedLimit: number },
-  ) {
-    return this.cached(['detail', resource, id, opts], () =>
-      this.detailUncached(resource, id, opts),
-    );
-  }
-
-  private async detailUncached(
+  async detail(
     resource: ResourceName,
     id: string,
     opts: { followRevoked: boolean; stix: boolean; relatedLimit: number },
@@ -236,13 +210,7 @@ export class AttackService {
     };
   }
 
-  relationships(f: RelationshipFilters, page: { limit: number; offset: number }, stix: boolean) {
-    return this.cached(['relationships', f, page, stix], () =>
-      this.relationshipsUncached(f, page, stix),
-    );
-  }
-
-  private async relationshipsUncached(
+  async relationships(
     f: RelationshipFilters,
     page: { limit: number; offset: number },
     stix: boolean,
@@ -257,11 +225,7 @@ export class AttackService {
     };
   }
 
-  relationship(id: string, stix: boolean) {
-    return this.cached(['relationship', id, stix], () => this.relationshipUncached(id, stix));
-  }
-
-  private async relationshipUncached(id: string, stix: boolean) {
+  async relationship(id: string, stix: boolean) {
     if (!STIX_ID_RE.test(id)) throw new NotFoundError(`no relationship with id ${id}`);
     const [row] = await this.graph.read<{ relationship: Node }>(this.q['attack/api-relationship'], {
       id,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SourceError } from '../shared/errors';
 import { httpGet, statusError, type HttpGetOptions } from '../shared/http-client';
+import { redactUrl } from '../shared/url-guard';
 
 export interface FetchedBundle {
   bytes: Buffer;
@@ -42,8 +43,10 @@ async function readLocal(file: string, opts: FetchOptions): Promise<FetchedBundl
   return { bytes, source: abs, sha256: sha256Bytes(bytes) };
 }
 
-async function readHttp(url: string, opts: FetchOptions): Promise<FetchedBundle> {
-  const res = await httpGet(url, {
+async function readHttp(given: string, opts: FetchOptions): Promise<FetchedBundle> {
+  // Recorded and shown without the credentials a URL may carry.
+  const url = redactUrl(given);
+  const res = await httpGet(given, {
     ...opts,
     headers: {
       accept: 'application/json, application/stix+json, application/gzip;q=0.9, */*;q=0.5',

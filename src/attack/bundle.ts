@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { InvalidBundleError } from '../shared/errors';
+import { InvalidBundleError, PayloadTooLargeError } from '../shared/errors';
 import type { Entry } from './manifest';
 import { canonical, type Canonical } from './model';
 import { checkBundleShape, checkObject, STIX_ID_RE, type StixObject } from './stix-schema';
@@ -33,24 +33,44 @@ export interface ParsedBundle {
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
-/** Bytes → JSON, gzip detected by its magic number rather than trusted from a file name. */
-export function decodeBundleBytes(bytes: Buffer): unknown {
+// What V8 can hold as one string, and so the most any bundle can be.
+const MAX_TEXT_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Bytes → JSON, gzip detected by its magic number rather than trusted from a file name. The output
+ * of gunzip is capped: a small upload must not decompress into gigabytes.
+ */
+export function decodeBundleBytes(bytes: Buffer, maxBytes = MAX_TEXT_BYTES): unknown {
   let text: string;
+  const limit = Math.min(maxBytes, MAX_TEXT_BYTES);
   if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
     try {
-      text = gunzipSync(bytes).toString('utf8');
+      text = gunzipSync(bytes, { maxOutputLength: limit }).toString('utf8');
     } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new PayloadTooLargeError(
+          `the bundle decompresses to more than ${limit} bytes (TTPGRAPH_MAX_BUNDLE_BYTES)`,
+        );
+      }
       throw new InvalidBundleError(
         `the gzip data is corrupt or truncated: ${(err as Error).message}`,
       );
     }
   } else {
+    if (bytes.length > limit)
+      throw new PayloadTooLargeError(
+        `the bundle is over ${limit} bytes (TTPGRAPH_MAX_BUNDLE_BYTES)`,
+      );
     text = bytes.toString('utf8');
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new InvalidBundleError(`the bundle is not valid JSON: ${(err as Error).message}`);
+    // V8's message quotes the text; a bundle fetched from a URL must not be echoed back.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new InvalidBundleError(
+      `the bundle is not valid JSON${at ? ` (at character ${at})` : ''}`,
+    );
   }
 }
 

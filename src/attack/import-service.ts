@@ -1,7 +1,8 @@
 import { loadQueries } from '../shared/cypher';
-import { InvalidBundleError } from '../shared/errors';
+import { InvalidBundleError, OlderReleaseError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Graph, Tx } from '../shared/neo4j';
+import { compareVersions } from './versions';
 import {
   decodeBundleBytes,
   parseBundle,
@@ -66,6 +67,7 @@ const QUERIES = [
 /** A domain as the importer reads it before parsing. */
 interface DomainRow {
   name: string;
+  version: string | null;
   sha256: string | null;
   lastReport: string | null;
   manifest: string | null;
@@ -105,6 +107,13 @@ export interface ImportOptions {
   force?: boolean;
   relationships?: boolean;
   strict?: boolean;
+  /** Largest bundle accepted once decompressed (TTPGRAPH_MAX_BUNDLE_BYTES). */
+  maxBytes?: number;
+  /**
+   * The one older version this import may put in place of a newer one (an operator's explicit
+   * downgrade). Without it a bundle older than the domain holds is refused.
+   */
+  downgradeTo?: string;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
   /** Told which domain and version the bundle holds, as soon as that is known. */
   onRelease?: (r: { domain: string; version: string }) => void;
@@ -242,7 +251,7 @@ export class ImportService {
     const domains = await this.graph.read<DomainRow>(this.q['attack/read-domains']);
     // A forced import rebuilds the manifests, and validates every object again.
     const stored = opts.force ? null : storedManifests(domains);
-    const parsed = parseBundle(decodeBundleBytes(fetched.bytes), {
+    const parsed = parseBundle(decodeBundleBytes(fetched.bytes, opts.maxBytes), {
       strict: opts.strict,
       held: stored ? heldCopies(stored) : undefined,
     });
@@ -267,6 +276,16 @@ export class ImportService {
     const collection = parsed.objects.find((o) => o.type === 'x-mitre-collection');
     const version = collection?.x_mitre_version ?? 'unknown';
     opts.onRelease?.({ domain, version });
+    const held = domains.find((d) => d.name === domain)?.version ?? null;
+    if (held && version !== 'unknown' && compareVersions(version, held) < 0) {
+      if (opts.downgradeTo !== version) {
+        throw new OlderReleaseError(
+          `${domain} holds ${held}: ${version} is older and is not applied (an operator can go back with import-mitre --force --downgrade-to ${version})`,
+          { held, offered: version },
+        );
+      }
+      this.log.warn({ domain, from: held, to: version }, 'downgrading a domain on request');
+    }
     const objects = parsed.objects.filter((o) => !dropped.has(o.id));
     const sdos = objects.filter((o) => o.type !== 'relationship');
     const rels = relationships ? objects.filter((o) => o.type === 'relationship') : [];

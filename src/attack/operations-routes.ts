@@ -7,6 +7,7 @@ import { BadRequestError } from '../shared/errors';
 import type { SyncOptions, SyncService } from '../sync/sync-service';
 import { fetchBundle, sha256Bytes, type FetchedBundle } from './bundle-source';
 import type { ChangeReport } from './import-service';
+import { UrlGuard } from '../shared/url-guard';
 import { toWire } from '../shared/wire';
 import { publicStatus, type StatusService } from './status-service';
 
@@ -22,6 +23,7 @@ export function operationsRouter(
   authorizer: Authorizer,
 ): Router {
   const router = Router();
+  const guard = new UrlGuard(deps.config.importAllowedHosts);
 
   router.get(
     '/status/',
@@ -61,11 +63,12 @@ export function operationsRouter(
         relationships?: boolean;
         strict?: boolean;
       };
-      // Only http(s): this endpoint must never read the server's own files.
-      if (!/^https?:\/\//i.test(body.url)) throw new BadRequestError('url must be an http(s) URL');
+      // Checked before anything is fetched: never a file, never this host or its network.
+      guard.check(body.url);
       const fetched = await fetchBundle(body.url, {
         timeoutMs: deps.config.fetchTimeoutMs,
         maxBytes: deps.config.maxBundleBytes,
+        guard,
       });
       report = await apply(fetched, {
         domain: body.domain,

@@ -13,6 +13,8 @@ import {
   DatabaseUnavailableError,
   InvalidBundleError,
   NotSupportedError,
+  OlderReleaseError,
+  PayloadTooLargeError,
   SourceError,
 } from '../shared/errors';
 import { buildLauncher, daemonStatus, startDaemon, stopDaemon } from '../shared/local-neo4j';
@@ -34,7 +36,12 @@ class UsageError extends Error {}
 function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError || err instanceof ConfigError || err instanceof NotSupportedError)
     return EXIT.usage;
-  if (err instanceof InvalidBundleError) return EXIT.invalidInput;
+  if (
+    err instanceof InvalidBundleError ||
+    err instanceof PayloadTooLargeError ||
+    err instanceof OlderReleaseError
+  )
+    return EXIT.invalidInput;
   if (err instanceof SourceError) return EXIT.source;
   if (err instanceof DatabaseUnavailableError) return EXIT.database;
   if (err instanceof ConflictError) return EXIT.busy;
@@ -192,6 +199,7 @@ async function runSync(
     force: boolean;
     relationships?: boolean;
     strict?: boolean;
+    downgradeTo?: string;
     verbose?: boolean;
   },
   conditional: boolean,
@@ -199,16 +207,21 @@ async function runSync(
   const ctx = context(argv);
   if (argv.domain && (argv.url?.length ?? 0) > 1)
     throw new UsageError('--domain applies to one bundle: pass a single --url');
-  if (argv.source === 'taxii' && argv.url?.length)
-    throw new UsageError('--url names bundles; --source taxii reads TTPGRAPH_TAXII_URL');
+  const taxii = argv.source === 'taxii';
+  if (taxii && (argv.url?.length ?? 0) > 1)
+    throw new UsageError('--source taxii reads one server: pass a single --url');
+  if (argv.downgradeTo && !argv.force)
+    throw new UsageError('--downgrade-to goes back to an older release: it needs --force too');
   const progress = progressReporter();
   return withGraph(ctx, async ({ graph }) => {
     return SyncService.forGraph(graph, ctx.config, ctx.log).runOrThrow({
       trigger: 'cli',
       source: argv.source,
-      urls: argv.url,
+      urls: taxii ? undefined : argv.url,
+      taxiiUrl: taxii ? argv.url?.[0] : undefined,
       domain: argv.domain,
       force: argv.force,
+      downgradeTo: argv.downgradeTo,
       conditional,
       relationships: argv.relationships,
       strict: argv.strict,
@@ -222,6 +235,7 @@ async function importMitre(argv: {
   url?: string[];
   domain?: string;
   force: boolean;
+  downgradeTo?: string;
   relationships: boolean;
   strict: boolean;
   json: boolean;
@@ -400,7 +414,7 @@ export function cli(args: string[]): Argv {
             type: 'string',
             array: true,
             describe:
-              "Bundle URL (http, https, file:), file or directory; repeatable. Default: TTPGRAPH_IMPORT_URLS, else MITRE's index.json",
+              "Bundle URL (http, https, file:), file or directory; repeatable. Default: TTPGRAPH_IMPORT_URLS, else MITRE's index.json. With --source taxii: the TAXII 2.1 API root or discovery URL (default TTPGRAPH_TAXII_URL)",
           })
           .option('domain', {
             type: 'string',
@@ -411,6 +425,11 @@ export function cli(args: string[]): Argv {
             type: 'boolean',
             default: false,
             describe: 'Rewrite every object even when unchanged',
+          })
+          .option('downgrade-to', {
+            type: 'string',
+            describe:
+              'With --force: apply this older version in place of the newer one the domain holds (refused otherwise; logged)',
           })
           .option('relationships', {
             type: 'boolean',

@@ -1,13 +1,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import swaggerUi from 'swagger-ui-express';
 import { parse as parseYaml } from 'yaml';
 import { attackRouter } from '../attack/attack-routes';
 import { AttackService } from '../attack/attack-service';
 import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
-import type { ReleaseCache } from '../attack/release-cache';
+import type { AnswerCache } from '../attack/answer-cache';
 import { mappingRouter } from '../mappings/mapping-routes';
 import type { MappingService } from '../mappings/mapping-service';
 import type { StatusService } from '../attack/status-service';
@@ -27,7 +33,10 @@ import type { Graph } from '../shared/neo4j';
 import { packageRoot } from '../shared/paths';
 import type { Metrics } from './metrics';
 import { FORMATS } from './formats';
+import { PUBLIC_URL_SETTING } from './pagination';
 import { problemHandler } from './problem';
+import { rateLimit } from './rate-limit';
+import { securityHeaders } from './security-headers';
 import { requestContext } from './request-context';
 
 export const API_BASE = '/api/v1/mitre';
@@ -41,7 +50,7 @@ export interface AppDeps {
   metrics: Metrics;
   sync: SyncService;
   status: StatusService;
-  cache: ReleaseCache;
+  cache: AnswerCache;
   mappings: MappingService;
   runs: SyncRunStore;
   releases: ReleaseService;
@@ -50,6 +59,8 @@ export interface AppDeps {
   /** Tests validate every response against openapi.yaml; production leaves it off for speed. */
   validateResponses?: boolean;
 }
+
+const DOCS = `${API_BASE}/docs`;
 
 /** Public paths of the API: the contract and its browser. */
 const PUBLIC = new Set([`${API_BASE}/openapi.yaml`]);
@@ -68,6 +79,15 @@ function trailingSlash(req: Request, _res: Response, next: NextFunction) {
   next();
 }
 
+/** Runs a body parser only for the methods that carry a body. */
+function withBody(parser: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'POST' || req.method === 'PATCH' || req.method === 'PUT')
+      parser(req, res, next);
+    else next();
+  };
+}
+
 /** Builds the Express app; listening is the caller's (tests use port 0). */
 export function createApp(deps: AppDeps): Express {
   const specFile = path.join(packageRoot(), 'openapi.yaml');
@@ -76,19 +96,36 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   if (deps.config.http.trustProxy) app.set('trust proxy', deps.config.http.trustProxy);
+  if (deps.config.http.publicUrl) app.set(PUBLIC_URL_SETTING, deps.config.http.publicUrl);
 
   app.use(requestContext(deps.log));
   app.use(deps.metrics.middleware());
-  app.use(trailingSlash);
+  app.use(
+    securityHeaders({
+      docsPath: DOCS,
+      https: deps.config.http.publicUrl?.startsWith('https:') === true,
+    }),
+  );
 
+  // The contract and its browser need no token. Swagger UI's assets are files under docs/, so
+  // docs/ is mounted before the trailing-slash rule (which would turn them into routes).
   app.get(`${API_BASE}/openapi.yaml`, (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
     res.type('application/yaml').send(specText);
   });
+  app.use((req, res, next) => {
+    if (req.path === DOCS) res.redirect(301, `${DOCS}/${req.originalUrl.slice(DOCS.length)}`);
+    else next();
+  });
   app.use(
-    `${API_BASE}/docs`,
+    `${DOCS}/`,
     swaggerUi.serve,
-    swaggerUi.setup(parseYaml(specText) as object, { customSiteTitle: 'ttpgraph API' }),
+    swaggerUi.setup(parseYaml(specText) as object, {
+      customSiteTitle: 'ttpgraph API',
+      swaggerOptions: { persistAuthorization: false },
+    }),
   );
+  app.use(trailingSlash);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -112,9 +149,13 @@ export function createApp(deps: AppDeps): Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
-  // Every other API route needs a token, checked before any body is read.
+  // Every other API route needs a token, checked before any body is read; bodies are read only
+  // for the methods that carry one, small except for bulk/ (and uploads, read by imports/ itself).
   app.use(API_BASE, authenticate(deps.verifier));
-  app.use(express.json({ limit: deps.config.http.jsonBodyLimit, type: 'application/json' }));
+  app.use(API_BASE, rateLimit(deps.config.http.rateLimit.rps, deps.config.http.rateLimit.burst));
+  const json = (limit: number) => express.json({ limit, type: 'application/json' });
+  app.post(`${API_BASE}/:collection/bulk/`, json(deps.config.http.bulkBodyLimit));
+  app.use(API_BASE, withBody(json(deps.config.http.jsonBodyLimit)));
   // An uploaded bundle may be large: it is read only once the caller may import.
   app.post(
     `${API_BASE}/imports/`,
@@ -136,7 +177,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  app.use(API_BASE, attackRouter(new AttackService(deps.graph, deps.cache), deps.authorizer));
+  app.use(API_BASE, attackRouter(new AttackService(deps.graph), deps.cache, deps.authorizer));
   const onImported = () => deps.cache.invalidate();
   app.use(
     API_BASE,

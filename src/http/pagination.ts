@@ -25,12 +25,20 @@ export function pageRequest(query: Record<string, unknown>): PageRequest {
   };
 }
 
+/** The app setting that holds TTPGRAPH_PUBLIC_URL (no trailing slash), when configured. */
+export const PUBLIC_URL_SETTING = 'public url';
+
+/**
+ * Links never come from the Host header (a client could point them anywhere): they are built on
+ * the configured public URL, or relative to this server.
+ */
 function linkTo(req: Request, offset: number, limit: number): string {
-  const url = new URL(`${req.protocol}://${req.get('host') ?? 'localhost'}${req.originalUrl}`);
+  const url = new URL(req.originalUrl, 'http://link.invalid');
   url.searchParams.set('limit', String(limit));
   if (offset > 0) url.searchParams.set('offset', String(offset));
   else url.searchParams.delete('offset');
-  return url.toString();
+  const base = (req.app.get(PUBLIC_URL_SETTING) as string | undefined) ?? '';
+  return `${base}${url.pathname}${url.search}`;
 }
 
 /** The seed platform's (Django REST Framework) page shape: count, next, previous, results. */

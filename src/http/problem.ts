@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, UnauthorizedError } from '../shared/errors';
+import { AppError, TooManyRequestsError, UnauthorizedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { currentRequestId } from './request-context';
 
@@ -24,6 +24,8 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -36,7 +38,7 @@ interface ValidatorError {
 }
 
 interface BodyParserError {
-  type: string;
+  type?: string;
   status?: number;
   statusCode?: number;
   expose?: boolean;
@@ -55,8 +57,8 @@ function isBodyParserError(err: unknown): err is BodyParserError {
   return (
     typeof err === 'object' &&
     err !== null &&
-    typeof (err as BodyParserError).type === 'string' &&
-    (err as BodyParserError).expose === true
+    (err as BodyParserError).expose === true &&
+    typeof ((err as BodyParserError).status ?? (err as BodyParserError).statusCode) === 'number'
   );
 }
 
@@ -69,6 +71,9 @@ function bodyParserDetail(e: BodyParserError): string {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return 'the request body has an unsupported encoding';
+    case undefined:
+      // body-parser passes decompression errors on without a type of their own.
+      return 'the request body could not be read (does it match its Content-Encoding?)';
     default:
       return 'the request body could not be read';
   }
@@ -87,6 +92,8 @@ export function problemHandler(log: Logger) {
     let problem: Problem;
     if (err instanceof AppError) {
       problem = { type: err.type, title: err.title, status: err.status, detail: err.message };
+      if (err instanceof TooManyRequestsError)
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
       if (err instanceof UnauthorizedError) {
         res.setHeader(
           'WWW-Authenticate',
@@ -152,6 +159,11 @@ export function problemHandler(log: Logger) {
     const requestId = currentRequestId();
     if (requestId) problem.request_id = requestId;
     if (res.headersSent) return;
+    if (!req.complete) {
+      // A body nobody will read (a wrong path, a refused request): close rather than drain it.
+      res.setHeader('Connection', 'close');
+      res.once('finish', () => req.socket.destroy());
+    }
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   };
 }

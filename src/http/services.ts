@@ -1,4 +1,4 @@
-import { ReleaseCache } from '../attack/release-cache';
+import { AnswerCache } from '../attack/answer-cache';
 import { StatusService } from '../attack/status-service';
 import { MappingService } from '../mappings/mapping-service';
 import type { Config } from '../shared/config';
@@ -17,7 +17,7 @@ import { SyncService } from '../sync/sync-service';
 export async function composeServices(graph: Graph, config: Config, log: Logger) {
   const status = new StatusService(graph);
   const sync = SyncService.forGraph(graph, config, log);
-  const cache = new ReleaseCache(graph, log, config.cache.entries, config.cache.pollMs);
+  const cache = new AnswerCache(graph, log, config.cache.bytes, config.cache.pollMs);
   await cache.start();
   const runs = new SyncRunStore(graph, log);
   const scheduler =

@@ -59,6 +59,9 @@ const schema = z.object({
   TTPGRAPH_NEO4J_START_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
   // MITRE's own releases; air-gapped sites point this at files or a mirror.
   TTPGRAPH_IMPORT_URLS: z.string().default(''),
+  // Hosts (or host:port) that POST imports/ may fetch from over plain http or on a private
+  // address: a mirror inside the network. Everything else must be public https.
+  TTPGRAPH_IMPORT_ALLOWED_HOSTS: z.string().default(''),
   TTPGRAPH_SYNC_SOURCE: z.enum(['json', 'taxii']).default('json'),
   TTPGRAPH_SYNC_INTERVAL: schedule.optional(),
   // The seed platform's name for it; TTPGRAPH_SYNC_INTERVAL wins when both are set.
@@ -84,22 +87,38 @@ const schema = z.object({
     .positive()
     .default(512 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TTPGRAPH_CACHE_ENTRIES: z.coerce.number().int().min(0).default(10_000),
+  // Bytes of serialised ATT&CK answers kept in memory; 0 turns the cache off.
+  TTPGRAPH_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024 * 1024),
   TTPGRAPH_CACHE_POLL_MS: z.coerce.number().int().min(100).default(2_000),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
-  // A bulk of 10,000 mappings must fit.
+  // One mapping (a procedure of 20,000 characters) fits; bulk/ has its own limit.
   TTPGRAPH_JSON_BODY_LIMIT: z.coerce
     .number()
     .int()
     .positive()
+    .default(256 * 1024),
+  // A bulk of 10,000 mappings must fit.
+  TTPGRAPH_BULK_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
     .default(16 * 1024 * 1024),
+  // Per user: requests a second on average and the burst allowed; 0 turns the limit off.
+  TTPGRAPH_RATE_LIMIT_RPS: z.coerce.number().min(0).default(50),
+  TTPGRAPH_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
   TTPGRAPH_UPLOAD_LIMIT: z.coerce
     .number()
     .int()
     .positive()
     .default(200 * 1024 * 1024),
   TTPGRAPH_TRUST_PROXY: z.string().optional(),
+  // Where clients reach this service (https://soc.example): the base of next/previous links.
+  TTPGRAPH_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   TTPGRAPH_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   JWT_SECRET: z.string().min(32, 'use 32 characters or more').optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -148,20 +167,25 @@ export interface HttpConfig {
   host: string;
   port: number;
   jsonBodyLimit: number;
+  bulkBodyLimit: number;
   uploadLimit: number;
+  rateLimit: { rps: number; burst: number };
   trustProxy?: string;
+  /** Without a trailing slash; unset: links are relative. */
+  publicUrl?: string;
   shutdownGraceMs: number;
 }
 
 export interface Config {
   http: HttpConfig;
-  /** The in-process cache of ATT&CK answers (0 entries turns it off). */
-  cache: { entries: number; pollMs: number };
+  /** The in-process cache of ATT&CK answers, in bytes (0 turns it off). */
+  cache: { bytes: number; pollMs: number };
   auth: AuthConfig;
   neo4j: Neo4jConfig;
   localNeo4j: LocalNeo4jConfig;
   dataDir: string;
   importUrls: string[];
+  importAllowedHosts: string[];
   importBatchSize: number;
   sync: SyncConfig;
   fetchTimeoutMs: number;
@@ -209,13 +233,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(e.TTPGRAPH_DATA_DIR ?? path.join(packageRoot(), '.data'));
   const localPassword = e.TTPGRAPH_NEO4J_PASSWORD;
   return {
-    cache: { entries: e.TTPGRAPH_CACHE_ENTRIES, pollMs: e.TTPGRAPH_CACHE_POLL_MS },
+    cache: { bytes: e.TTPGRAPH_CACHE_BYTES, pollMs: e.TTPGRAPH_CACHE_POLL_MS },
     http: {
       host: e.HTTP_HOST,
       port: e.HTTP_PORT,
       jsonBodyLimit: e.TTPGRAPH_JSON_BODY_LIMIT,
+      bulkBodyLimit: e.TTPGRAPH_BULK_BODY_LIMIT,
       uploadLimit: e.TTPGRAPH_UPLOAD_LIMIT,
+      rateLimit: { rps: e.TTPGRAPH_RATE_LIMIT_RPS, burst: e.TTPGRAPH_RATE_LIMIT_BURST },
       trustProxy: e.TTPGRAPH_TRUST_PROXY,
+      publicUrl: e.TTPGRAPH_PUBLIC_URL?.replace(/\/+$/, ''),
       shutdownGraceMs: e.TTPGRAPH_SHUTDOWN_GRACE_MS,
     },
     auth: {
@@ -249,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     dataDir,
     importUrls: e.TTPGRAPH_IMPORT_URLS.split(/[\s,]+/).filter((u) => u.length > 0),
+    importAllowedHosts: e.TTPGRAPH_IMPORT_ALLOWED_HOSTS.split(/[\s,]+/).filter((h) => h.length > 0),
     importBatchSize: e.TTPGRAPH_IMPORT_BATCH_SIZE,
     sync: syncConfig(e),
     fetchTimeoutMs: e.TTPGRAPH_FETCH_TIMEOUT_MS,

@@ -58,10 +58,35 @@ export class UnprocessableError extends AppError {
   override readonly title = 'Unprocessable Content';
 }
 
+/** A body or bundle over a configured size, before or after decompression. */
+export class PayloadTooLargeError extends AppError {
+  override readonly status = 413;
+  override readonly type = 'https://ttpgraph.dev/problems/too-large';
+  override readonly title = 'Content Too Large';
+}
+
+/** Over the caller's rate limit: answered with Retry-After. */
+export class TooManyRequestsError extends AppError {
+  override readonly status = 429;
+  override readonly type = 'https://ttpgraph.dev/problems/rate-limited';
+  override readonly title = 'Too Many Requests';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 export class ConflictError extends AppError {
   override readonly status = 409;
-  override readonly type = 'https://ttpgraph.dev/problems/conflict';
+  override readonly type: string = 'https://ttpgraph.dev/problems/conflict';
   override readonly title = 'Conflict';
+}
+
+/** A release older than the one a domain holds: never applied by a sync (see downgradeTo). */
+export class OlderReleaseError extends ConflictError {
+  override readonly type: string = 'https://ttpgraph.dev/problems/older-release';
 }
 
 export class NotFoundError extends AppError {

@@ -1,10 +1,19 @@
-import { SourceError } from './errors';
+import { fetch as guardedFetch } from 'undici';
+import { BadRequestError, SourceError } from './errors';
+import { redactUrl, type UrlGuard } from './url-guard';
+
+const MAX_REDIRECTS = 5;
 
 export interface HttpGetOptions {
   timeoutMs: number;
   maxBytes: number;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * For URLs an API caller gave: every hop is checked (scheme, host, resolved address), redirects
+   * are followed by hand, and failures say nothing of what is behind the URL.
+   */
+  guard?: UrlGuard;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
 }
 
@@ -28,13 +37,18 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | n
  * length. Any status is returned (callers decide what 304, 404 or 429 mean); a dead, slow, cut or
  * oversized answer is a SourceError.
  */
-export async function httpGet(url: string, opts: HttpGetOptions): Promise<HttpResponse> {
+export async function httpGet(given: string, opts: HttpGetOptions): Promise<HttpResponse> {
   const signals = [AbortSignal.timeout(opts.timeoutMs), ...(opts.signal ? [opts.signal] : [])];
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.any(signals), headers: opts.headers });
-  } catch (err) {
-    throw new SourceError(`cannot fetch ${url}: ${why(err, opts)}`);
+  const signal = AbortSignal.any(signals);
+  const url = redactUrl(given);
+  let res = await open(given, opts, signal);
+  for (let hop = 1; opts.guard && res.status >= 300 && res.status < 400; hop++) {
+    const location = res.headers.get('location');
+    if (!location) break;
+    await res.body?.cancel();
+    if (hop > MAX_REDIRECTS)
+      throw new SourceError(`${url} redirects more than ${MAX_REDIRECTS} times`);
+    res = await open(new URL(location, given).toString(), opts, signal);
   }
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > opts.maxBytes) {
@@ -76,6 +90,26 @@ export function statusError(res: HttpResponse): SourceError {
     `${res.url} answered HTTP ${res.status}${wait !== null ? ` (retry after ${Math.ceil(wait / 1000)} s)` : ''}`,
     { status: res.status, retryAfterMs: wait },
   );
+}
+
+type Answer = Pick<Response, 'status' | 'headers' | 'body'>;
+
+async function open(url: string, opts: HttpGetOptions, signal: AbortSignal): Promise<Answer> {
+  try {
+    if (!opts.guard) return await fetch(url, { signal, headers: opts.headers });
+    opts.guard.check(url);
+    return (await guardedFetch(url, {
+      signal,
+      headers: opts.headers,
+      redirect: 'manual',
+      dispatcher: opts.guard.dispatcher,
+    })) as unknown as Answer;
+  } catch (err) {
+    if (err instanceof BadRequestError) throw err;
+    // A caller-given URL learns nothing of what is behind it: refused, closed or silent alike.
+    const reason = opts.guard ? 'no answer from a public https server there' : why(err, opts);
+    throw new SourceError(`cannot fetch ${redactUrl(url)}: ${reason}`);
+  }
 }
 
 function why(err: unknown, opts: HttpGetOptions): string {

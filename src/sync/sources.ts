@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { compareVersions } from '../attack/versions';
 import { fileURLToPath } from 'node:url';
 import { fetchBundle, sha256Bytes, type FetchedBundle } from '../attack/bundle-source';
 import { ATTACK_COLLECTIONS, type SyncConfig } from '../shared/config';
@@ -77,17 +78,6 @@ interface IndexCollection {
   id?: string;
   name?: string;
   versions?: IndexVersion[];
-}
-
-/** "18.1" > "9.0": versions compared number by number. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Number.isNaN(d) ? a.localeCompare(b) : d;
-  }
-  return 0;
 }
 
 /**

@@ -4,7 +4,7 @@ import { ImportService, type ChangeReport } from '../attack/import-service';
 import { MappingService } from '../mappings/mapping-service';
 import type { Config } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
-import { AppError, ConflictError } from '../shared/errors';
+import { AppError, ConflictError, OlderReleaseError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
 import { Lease } from './lease';
@@ -28,6 +28,10 @@ export interface SyncOptions {
   source?: 'json' | 'taxii';
   /** Bundles to apply instead of the configured source: URLs, files or directories. */
   urls?: string[];
+  /** With source taxii: the API root or discovery URL to read instead of TTPGRAPH_TAXII_URL. */
+  taxiiUrl?: string;
+  /** An operator's explicit downgrade to this version (see ImportOptions.downgradeTo). */
+  downgradeTo?: string;
   /** A bundle already in hand (an upload to POST imports/), applied under the same lease. */
   bundle?: FetchedBundle;
   domain?: string;
@@ -53,7 +57,8 @@ export interface SyncProgress {
 export interface DomainOutcome {
   domain: string | null;
   source: string;
-  outcome: 'applied' | 'unchanged' | 'failed';
+  /** refused: the source offered an older release than the domain holds (kept, not applied). */
+  outcome: 'applied' | 'unchanged' | 'refused' | 'failed';
   version?: string;
   releaseId?: string | null;
   changed?: boolean;
@@ -200,6 +205,9 @@ export class SyncService {
     if (run.state === 'failed' || run.state === 'skipped') {
       throw failure ?? new Error(run.error ?? `sync ${run.state}`);
     }
+    // A caller that named the bundle hears that it was older than what the graph holds.
+    const refused = run.domains.find((d) => d.outcome === 'refused');
+    if (refused) throw new OlderReleaseError(refused.error ?? 'an older release was refused');
     return run;
   }
 
@@ -243,7 +251,11 @@ export class SyncService {
     const urls = opts.urls?.length ? opts.urls : this.config.importUrls;
     const detection =
       source === 'taxii'
-        ? await detectFromTaxii(sync.taxii, wanted, ctx)
+        ? await detectFromTaxii(
+            opts.taxiiUrl ? { ...sync.taxii, url: opts.taxiiUrl } : sync.taxii,
+            wanted,
+            ctx,
+          )
         : urls.length > 0
           ? await detectFromBundles(urls, ctx)
           : await detectFromIndex(sync.indexUrl, wanted, ctx);
@@ -281,6 +293,8 @@ export class SyncService {
             force: opts.force,
             relationships: opts.relationships,
             strict: opts.strict,
+            maxBytes: this.config.maxBundleBytes,
+            downgradeTo: opts.downgradeTo,
             onProgress: (x) => progress(x.phase, x.done, x.total, p.domain),
             onRelease: (r) => (domain = r.domain),
           });
@@ -296,6 +310,18 @@ export class SyncService {
           });
           saves.push(...p.saves);
         } catch (err) {
+          if (err instanceof OlderReleaseError) {
+            // Not a failure (no backoff): the source went back, the graph does not follow.
+            run.domains.push({
+              domain: domain ?? null,
+              source: p.describe,
+              outcome: 'refused',
+              error: err.message,
+            });
+            saves.push(...p.saves);
+            this.log.warn({ runId: run.id, source: p.describe }, err.message);
+            continue;
+          }
           opts.onFailure?.(err);
           failures++;
           run.retry_after_ms ??= retryAfterOf(err);

@@ -86,17 +86,22 @@ describe('ATT&CK lists', () => {
     expect(odd.body.count).toBeGreaterThanOrEqual(0);
   });
 
-  it('pages with limit and offset and absolute next/previous links', async () => {
-    const first = await get('/api/v1/mitre/techniques/?limit=2').expect(200);
+  it('pages with limit and offset and relative next/previous links, whatever Host says', async () => {
+    const first = await get('/api/v1/mitre/techniques/?limit=2')
+      .set('Host', 'evil.example')
+      .expect(200);
     expect(first.body.count).toBe(5);
     expect(ids(first.body)).toEqual(['T1059', 'T1059.001']);
     expect(first.body.previous).toBeNull();
-    const next = new URL(first.body.next);
+    expect(first.body.next).toBe('/api/v1/mitre/techniques/?limit=2&offset=2');
+    const next = new URL(first.body.next, 'http://base.invalid');
     expect(next.pathname).toBe('/api/v1/mitre/techniques/');
     expect(next.searchParams.get('offset')).toBe('2');
     const second = await get(`${next.pathname}${next.search}`).expect(200);
     expect(ids(second.body)).toEqual(['T1059.003', 'T1564']);
-    expect(new URL(second.body.previous).searchParams.get('offset')).toBeNull();
+    expect(
+      new URL(second.body.previous, 'http://base.invalid').searchParams.get('offset'),
+    ).toBeNull();
     const last = await get('/api/v1/mitre/techniques/?limit=2&offset=4').expect(200);
     expect(last.body.next).toBeNull();
     const past = await get('/api/v1/mitre/techniques/?offset=50').expect(200);

@@ -18,6 +18,8 @@ beforeAll(async () => {
   // Small limits so that 413 is cheap to reach.
   api = await testApp({
     TTPGRAPH_JSON_BODY_LIMIT: '2048',
+    // The bundle server below is on loopback: named as the operator's mirror.
+    TTPGRAPH_IMPORT_ALLOWED_HOSTS: '127.0.0.1',
     TTPGRAPH_UPLOAD_LIMIT: String(fixtureGz.length + 1024),
     // The cache test below refreshes the data version itself.
     TTPGRAPH_CACHE_POLL_MS: '3600000',

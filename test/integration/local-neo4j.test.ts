@@ -87,7 +87,7 @@ describe('the API across a Neo4j restart', () => {
         NEO4J_URI: neo4j.uri,
         HTTP_PORT: '0',
         JWT_SECRET: TEST_SECRET,
-        TTPGRAPH_CACHE_ENTRIES: '0',
+        TTPGRAPH_CACHE_BYTES: '0',
         TTPGRAPH_SYNC_INTERVAL: 'off',
       }),
       silentLogger,

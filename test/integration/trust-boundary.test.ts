@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import request from 'supertest';
 import { loadConfig } from '../../src/shared/config';
@@ -415,5 +416,110 @@ describe('date-times the validator would pass but Neo4j refuses are 400 with the
       });
     expect(bulk.status).toBe(400);
     expect(JSON.stringify(bulk.body.errors)).toContain('items/1/occurred_at');
+  });
+});
+
+describe('resource bounds', () => {
+  it('reads no body on a path outside the API, and a small one elsewhere', async () => {
+    const big = JSON.stringify({ x: 'a'.repeat(300 * 1024) });
+    const outside = await request(api.app)
+      .post('/wrong/path')
+      .set('Content-Type', 'application/json')
+      .send(big);
+    expect(outside.status).toBe(404);
+    // Without a token nothing is parsed: 401, not 413.
+    const anonymous = await request(api.app)
+      .post('/api/v1/mitre/alert-mappings/')
+      .set('Content-Type', 'application/json')
+      .send(big);
+    expect(anonymous.status).toBe(401);
+    const auth = await bearer({ sub: 'alice', tenant: 'acme', roles: ['analyst'] });
+    const tooBig = await request(api.app)
+      .post('/api/v1/mitre/alert-mappings/')
+      .set('Authorization', auth)
+      .set('Content-Type', 'application/json')
+      .send(big);
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.type).toBe('application/problem+json');
+    // bulk/ takes large bodies.
+    const items = Array.from({ length: 2000 }, (_, i) => ({
+      alert_id: `tb-bulk-${i}`,
+      technique: 'T1059.001',
+      procedure: 'p'.repeat(200),
+    }));
+    const bulk = await request(api.app)
+      .post('/api/v1/mitre/alert-mappings/bulk/')
+      .set('Authorization', auth)
+      .send({ items });
+    expect(bulk.status).toBe(201);
+    expect(bulk.body.created).toBe(2000);
+  });
+
+  it('a compressed body that is not what Content-Encoding says is a 400 problem', async () => {
+    const auth = await bearer({ sub: 'alice', tenant: 'acme', roles: ['analyst'] });
+    for (const encoding of ['gzip', 'br', 'deflate']) {
+      const r = await request(api.app)
+        .post('/api/v1/mitre/alert-mappings/')
+        .set('Authorization', auth)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send(JSON.stringify({ alert_id: 'x', technique: 'T1059.001' }));
+      expect(r.status).toBe(400);
+      expect(r.type).toBe('application/problem+json');
+    }
+    const unknown = await request(api.app)
+      .post('/api/v1/mitre/alert-mappings/')
+      .set('Authorization', auth)
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'zstd-or-so')
+      .send('{}');
+    expect(unknown.status).toBe(415);
+    expect(unknown.type).toBe('application/problem+json');
+  });
+
+  it('a gzip bomb upload is 413 and the service goes on', async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20), { level: 9 });
+    const small = await testApp({ TTPGRAPH_MAX_BUNDLE_BYTES: String(8 * 1024 * 1024) });
+    try {
+      const root = await bearer({ sub: 'root', superuser: true });
+      const r = await request(small.app)
+        .post('/api/v1/mitre/imports/')
+        .set('Authorization', root)
+        .set('Content-Type', 'application/gzip')
+        .send(bomb);
+      expect(r.status).toBe(413);
+      expect(r.body.detail).toMatch(/decompresses to more than/);
+      await request(small.app).get('/healthz').expect(200);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('limits each user to its rate and says when to come back', async () => {
+    const limited = await testApp({ TTPGRAPH_RATE_LIMIT_RPS: '1', TTPGRAPH_RATE_LIMIT_BURST: '3' });
+    try {
+      const noisy = await bearer({ sub: 'noisy', tenant: 'acme', roles: ['viewer'] });
+      const statuses: number[] = [];
+      let limitedAnswer: request.Response | undefined;
+      for (let i = 0; i < 5; i++) {
+        const r = await request(limited.app)
+          .get('/api/v1/mitre/tactics/')
+          .set('Authorization', noisy);
+        statuses.push(r.status);
+        if (r.status === 429) limitedAnswer = r;
+      }
+      expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+      expect(statuses.slice(3)).toContain(429);
+      expect(limitedAnswer?.type).toBe('application/problem+json');
+      expect(Number(limitedAnswer?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // Another user is not held back by the noisy one.
+      const quiet = await bearer({ sub: 'quiet', tenant: 'globex', roles: ['viewer'] });
+      await request(limited.app)
+        .get('/api/v1/mitre/tactics/')
+        .set('Authorization', quiet)
+        .expect(200);
+    } finally {
+      await limited.close();
+    }
   });
 });

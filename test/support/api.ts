@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { SignJWT } from 'jose';
 import { ImportService } from '../../src/attack/import-service';
-import { ReleaseCache } from '../../src/attack/release-cache';
+import { AnswerCache } from '../../src/attack/answer-cache';
 import { MappingService } from '../../src/mappings/mapping-service';
 import { StatusService } from '../../src/attack/status-service';
 import { createAuthorizer } from '../../src/auth/authorization';
@@ -20,7 +20,7 @@ export interface TestApi {
   app: Express;
   config: Config;
   importer: ImportService;
-  cache: ReleaseCache;
+  cache: AnswerCache;
   mappings: MappingService;
   /** Closes the app's own driver (the one its metrics observe). */
   close(): Promise<void>;
@@ -35,6 +35,8 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     ...process.env,
     JWT_SECRET: TEST_SECRET,
     TTPGRAPH_SYNC_INTERVAL: 'off',
+    // Suites send bursts from one user; the limiter has its own test.
+    TTPGRAPH_RATE_LIMIT_RPS: '0',
     ...env,
   });
   const late: { status?: StatusService } = {};

@@ -2,7 +2,7 @@ import { versionChange } from '../../src/attack/diff';
 import { loadConfig } from '../../src/shared/config';
 import { retryAfterMs } from '../../src/shared/http-client';
 import { retryDelay } from '../../src/sync/scheduler';
-import { compareVersions } from '../../src/sync/sources';
+import { compareVersions } from '../../src/attack/versions';
 
 describe('sync helpers', () => {
   it('backs off exponentially with jitter, capped, never under Retry-After', () => {

@@ -1,0 +1,30 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+// Swagger UI: its own scripts and styles (some inline styles), images as data: URIs, and calls to
+// this API (connect-src) for "Try it out".
+const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * Headers for a JSON API that browsers may reach (and its Swagger UI): no sniffing, no framing,
+ * no referrer, nothing loaded from elsewhere; HSTS when the public URL is https. Answers are not
+ * stored by any cache unless a route says otherwise.
+ */
+export function securityHeaders(opts: { docsPath: string; https: boolean }): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader(
+      'Content-Security-Policy',
+      req.path.startsWith(opts.docsPath) ? DOCS_CSP : API_CSP,
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    if (opts.https) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    next();
+  };
+}
