@@ -26,11 +26,11 @@ for (const [net, prefix] of [
   ['240.0.0.0', 4],
 ] as const)
   BLOCKED.addSubnet(net, prefix, 'ipv4');
+// Mapped and NAT64 forms are checked by their IPv4 address (embeddedIpv4): a ::ffff:0:0/96 rule
+// here would also match every IPv4 address, as BlockList checks those against mapped rules.
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['::ffff:0:0', 96],
-  ['64:ff9b::', 96],
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],

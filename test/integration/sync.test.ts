@@ -289,4 +289,39 @@ describe('sync from index.json', () => {
     );
     expect(row?.techniques.sort()).toEqual(['T1059.001', 'T1566']);
   });
+
+  it('never goes back when the source lists only an older release; an operator can, on purpose', async () => {
+    const before = await snapshot();
+    expect(before.version).toBe('18.1');
+    listVersions('17.1', '18.0');
+    const refused = await sync();
+    expect(refused.state).toBe('succeeded');
+    expect(refused.domains).toEqual([
+      expect.objectContaining({
+        domain: 'enterprise-attack',
+        outcome: 'refused',
+        error: expect.stringMatching(/holds 18\.1: 18\.0 is older/),
+      }),
+    ]);
+    expect(await snapshot()).toEqual(before);
+    // The refusal is remembered: the next poll is one conditional request, nothing applied.
+    const again = await sync();
+    expect(again.state).toBe('unchanged');
+    expect(again.requests).toBe(1);
+    // An explicit import of the older bundle is refused too, unless it names the version.
+    const service = syncService();
+    const url = `${source.base}${bundlePath('18.0')}`;
+    await expect(
+      service.runOrThrow({ trigger: 'cli', urls: [url], force: true, conditional: false }),
+    ).rejects.toThrow(/18\.0 is older/);
+    const back = await service.runOrThrow({
+      trigger: 'cli',
+      urls: [url],
+      force: true,
+      conditional: false,
+      downgradeTo: '18.0',
+    });
+    expect(back.domains[0]).toMatchObject({ outcome: 'applied', version: '18.0' });
+    expect((await snapshot()).version).toBe('18.0');
+  });
 });

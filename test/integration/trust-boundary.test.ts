@@ -523,3 +523,129 @@ describe('resource bounds', () => {
     }
   });
 });
+
+describe('imports by URL fetch only what they may', () => {
+  let inside: http.Server;
+  let insideBase: string;
+  beforeAll(async () => {
+    // What a caller must not reach through the service: this host's other ports.
+    inside = http.createServer((req, res) => {
+      if (req.url === '/redirect') res.writeHead(302, { location: '/secret' }).end();
+      else
+        res
+          .writeHead(200, { 'content-type': 'text/plain' })
+          .end('root:x:0:0:root:/root:/bin/bash\n');
+    });
+    await new Promise<void>((r) => inside.listen(0, '127.0.0.1', r));
+    insideBase = `http://127.0.0.1:${(inside.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => inside.close(r));
+  });
+
+  const importUrl = async (app: TestApi, url: string) =>
+    request(app.app)
+      .post('/api/v1/mitre/imports/')
+      .set('Authorization', await bearer({ sub: 'root', superuser: true }))
+      .send({ url });
+
+  it.each([
+    ['plain http', () => `${insideBase}/secret`],
+    ['a loopback address over https', () => 'https://127.0.0.1:1/x.json'],
+    ['cloud metadata', () => 'https://169.254.169.254/latest/meta-data/'],
+    ['a file', () => 'file:///etc/passwd'],
+  ])('refuses %s before fetching', async (_what, url) => {
+    const r = await importUrl(api, url());
+    expect(r.status).toBe(400);
+    expect(r.type).toBe('application/problem+json');
+    expect(JSON.stringify(r.body)).not.toContain('root:x');
+  });
+
+  it('a name that resolves to loopback answers like a closed port: nothing said about it', async () => {
+    const named = await importUrl(api, 'https://localhost:1/x.json');
+    const closed = await importUrl(api, 'https://localhost:2/x.json');
+    expect(named.status).toBe(502);
+    expect(named.body.detail.replace(/:\d\//, ':N/')).toBe(
+      closed.body.detail.replace(/:\d\//, ':N/'),
+    );
+    expect(named.body.detail).not.toMatch(/ECONN|EADDR|refused|127\.0\.0\.1/);
+  });
+
+  it('follows a redirect only where the URL itself could go, and never echoes fetched bytes', async () => {
+    const mirror = await testApp({ TTPGRAPH_IMPORT_ALLOWED_HOSTS: 'mirror.invalid' });
+    const allowed = await testApp({ TTPGRAPH_IMPORT_ALLOWED_HOSTS: '127.0.0.1' });
+    try {
+      // The operator's mirror may be plain http on a private address; what it serves is not echoed.
+      const read = await importUrl(allowed, `${insideBase}/redirect`);
+      expect(read.status).toBe(422);
+      expect(JSON.stringify(read.body)).not.toContain('root:x');
+      // Credentials in the URL are not recorded or shown.
+      const withCreds = await importUrl(
+        allowed,
+        `${insideBase.replace('http://', 'http://user:hunter2@')}/secret`,
+      );
+      expect(JSON.stringify(withCreds.body)).not.toContain('hunter2');
+      const runs = await graph.read<{ run: Record<string, unknown> }>(
+        'MATCH (r:SyncRun) RETURN properties(r) AS run',
+      );
+      expect(runs.length).toBeGreaterThan(0);
+      expect(JSON.stringify(runs)).not.toContain('hunter2');
+      // Not on the list: refused even though the port is open.
+      const refused = await importUrl(mirror, `${insideBase}/secret`);
+      expect(refused.status).toBe(400);
+    } finally {
+      await mirror.close();
+      await allowed.close();
+    }
+  });
+});
+
+describe('links and headers', () => {
+  it('builds links on TTPGRAPH_PUBLIC_URL when set, never on Host', async () => {
+    const pub = await testApp({ TTPGRAPH_PUBLIC_URL: 'https://soc.example/' });
+    try {
+      const r = await request(pub.app)
+        .get('/api/v1/mitre/techniques/?limit=1')
+        .set('Host', 'evil.example')
+        .set('Authorization', await bearer({ sub: 'v', tenant: 'acme', roles: ['viewer'] }))
+        .expect(200);
+      expect(r.body.next).toBe('https://soc.example/api/v1/mitre/techniques/?limit=1&offset=1');
+      expect(r.headers['strict-transport-security']).toMatch(/max-age=/);
+    } finally {
+      await pub.close();
+    }
+  });
+
+  it('sends the headers a JSON API needs, on answers and on errors', async () => {
+    for (const r of [
+      await request(api.app)
+        .get('/api/v1/mitre/tactics/')
+        .set('Authorization', await bearer({ sub: 'v', tenant: 'acme', roles: ['viewer'] })),
+      await request(api.app).get('/api/v1/mitre/tactics/'),
+      await request(api.app).get('/nowhere'),
+    ]) {
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['x-frame-options']).toBe('DENY');
+      expect(r.headers['content-security-policy']).toMatch(/default-src 'none'/);
+      expect(r.headers['referrer-policy']).toBe('no-referrer');
+      expect(r.headers['cache-control']).toBe('no-store');
+      expect(r.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it("serves Swagger UI's assets as what they are, with or without the slash", async () => {
+    const moved = await request(api.app).get('/api/v1/mitre/docs').expect(301);
+    expect(moved.headers.location).toBe('/api/v1/mitre/docs/');
+    const page = await request(api.app).get('/api/v1/mitre/docs/').expect(200);
+    expect(page.type).toBe('text/html');
+    for (const [asset, type] of [
+      ['swagger-ui.css', 'text/css'],
+      ['swagger-ui-bundle.js', 'javascript'],
+      ['swagger-ui-init.js', 'javascript'],
+    ]) {
+      const r = await request(api.app).get(`/api/v1/mitre/docs/${asset}`).expect(200);
+      expect(`${asset} ${r.type}`).toMatch(new RegExp(`^${asset} .*${type}$`));
+    }
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
+  });
+});
