@@ -26,7 +26,7 @@ CALL () {
 }
 WITH a, r, b
 WHERE r.stix_id IS NOT NULL
-  AND ($type IS NULL OR r.relationship_type = $type)
+  AND ($types IS NULL OR r.relationship_type IN $types)
   AND ($target IS NULL OR b.stix_id = $target OR b.attack_id = $target)
   AND ($includeRevoked OR (NOT a.revoked AND NOT b.revoked))
   AND ($includeDeprecated OR (NOT a.deprecated AND NOT b.deprecated))

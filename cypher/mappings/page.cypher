@@ -43,8 +43,8 @@ WITH m
 WHERE m.tenant = $tenant
   AND ($kind IS NULL OR m.kind = $kind)
   AND ($entityId IS NULL OR m.entity_id = $entityId)
-  AND ($tactic IS NULL OR m.tactic = $tactic)
-  AND ($source IS NULL OR m.source = $source)
+  AND ($tactics IS NULL OR m.tactic IN $tactics)
+  AND ($sources IS NULL OR m.source IN $sources)
   AND ($minConfidence IS NULL OR m.confidence >= $minConfidence)
   AND ($createdAfter IS NULL OR m.created_at >= datetime($createdAfter))
   AND ($createdBefore IS NULL OR m.created_at < datetime($createdBefore))

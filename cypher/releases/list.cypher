@@ -1,6 +1,6 @@
-// Applied releases, newest first (one when $id is given), optionally of one domain, with the total.
+// Applied releases, newest first (one when $id is given), optionally of some domains, with the total.
 MATCH (r:Release)
-WHERE ($id IS NULL OR r.id = $id) AND ($domain IS NULL OR r.domain = $domain)
+WHERE ($id IS NULL OR r.id = $id) AND ($domains IS NULL OR r.domain IN $domains)
 WITH r ORDER BY r.applied_at DESC, r.id
 WITH collect(r) AS releases
 RETURN size(releases) AS count,

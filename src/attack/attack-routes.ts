@@ -1,7 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import type { Authorizer } from '../auth/authorization';
 import { authorize } from '../auth/middleware';
-import { flag, optionalFlag, optionalString, pageRequest, toPage } from '../http/pagination';
+import {
+  flag,
+  optionalFlag,
+  optionalList,
+  optionalString,
+  pageRequest,
+  toPage,
+} from '../http/pagination';
 import type { AnswerCache } from './answer-cache';
 import { RESOURCES, type AttackService, type ResourceName } from './attack-service';
 
@@ -31,12 +38,12 @@ export function attackRouter(
         const { count, results } = await service.list(
           resource,
           {
-            domain: optionalString(q.domain),
-            platform: optionalString(q.platform),
-            tactic: optionalString(q.tactic),
+            domains: optionalList(q.domain),
+            platforms: optionalList(q.platform),
+            tactics: optionalList(q.tactic),
             isSubtechnique: optionalFlag(q.is_subtechnique),
             parent: optionalString(q.parent),
-            softwareType: optionalString(q.software_type),
+            softwareTypes: optionalList(q.software_type),
             includeRevoked: flag(q.include_revoked),
             includeDeprecated: flag(q.include_deprecated),
             modifiedAfter: optionalString(q.modified_after),
@@ -66,7 +73,7 @@ export function attackRouter(
     await answer(req, res, async () => {
       const { count, results } = await service.relationships(
         {
-          type: optionalString(q.relationship_type),
+          types: optionalList(q.relationship_type),
           source: optionalString(q.source),
           target: optionalString(q.target),
           includeRevoked: flag(q.include_revoked),

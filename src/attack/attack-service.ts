@@ -37,13 +37,14 @@ export interface ObjectRef {
   deprecated: boolean;
 }
 
+/** Lists are "any of" the values given; null is not filtered. */
 export interface ListFilters {
-  domain: string | null;
-  platform: string | null;
-  tactic: string | null;
+  domains: string[] | null;
+  platforms: string[] | null;
+  tactics: string[] | null;
   isSubtechnique: boolean | null;
   parent: string | null;
-  softwareType: string | null;
+  softwareTypes: string[] | null;
   includeRevoked: boolean;
   includeDeprecated: boolean;
   modifiedAfter: string | null;
@@ -51,7 +52,7 @@ export interface ListFilters {
 }
 
 export interface RelationshipFilters {
-  type: string | null;
+  types: string[] | null;
   source: string | null;
   target: string | null;
   includeRevoked: boolean;
@@ -125,16 +126,16 @@ export class AttackService {
 
   async list(resource: ResourceName, f: ListFilters, page: { limit: number; offset: number }) {
     const types: readonly string[] =
-      resource === 'software' && f.softwareType ? [f.softwareType] : RESOURCES[resource].types;
+      resource === 'software' && f.softwareTypes ? f.softwareTypes : RESOURCES[resource].types;
     const params = {
       types,
       includeRevoked: f.includeRevoked,
       includeDeprecated: f.includeDeprecated,
-      domain: f.domain,
-      platform: f.platform,
+      domains: f.domains,
+      platforms: f.platforms?.map((p) => p.toLowerCase()) ?? null,
       isSubtechnique: f.isSubtechnique,
       modifiedAfter: f.modifiedAfter,
-      tactic: f.tactic,
+      tactics: f.tactics,
       parent: f.parent,
       limit: page.limit,
       offset: page.offset,

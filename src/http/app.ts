@@ -34,6 +34,8 @@ import { packageRoot } from '../shared/paths';
 import type { Metrics } from './metrics';
 import { FORMATS } from './formats';
 import { PUBLIC_URL_SETTING } from './pagination';
+import { headAndOptions } from './methods';
+import { booleanQuery } from './query';
 import { problemHandler } from './problem';
 import { rateLimit } from './rate-limit';
 import { securityHeaders } from './security-headers';
@@ -100,6 +102,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestContext(deps.log));
   app.use(deps.metrics.middleware());
+  const spec = parseYaml(specText) as Parameters<typeof booleanQuery>[0];
+  app.use(headAndOptions(spec.paths));
   app.use(
     securityHeaders({
       docsPath: DOCS,
@@ -120,12 +124,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     `${DOCS}/`,
     swaggerUi.serve,
-    swaggerUi.setup(parseYaml(specText) as object, {
+    swaggerUi.setup(spec, {
       customSiteTitle: 'ttpgraph API',
       swaggerOptions: { persistAuthorization: false },
     }),
   );
   app.use(trailingSlash);
+  app.use(booleanQuery(spec));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -61,6 +61,14 @@ export function optionalFlag(value: unknown): boolean | null {
   return value === undefined ? null : flag(value);
 }
 
+/** A filter that may be repeated (`platform=a&platform=b`: any of them); null when absent. */
+export function optionalList(value: unknown): string[] | null {
+  const values = (Array.isArray(value) ? value : [value]).filter(
+    (v): v is string => typeof v === 'string' && v !== '',
+  );
+  return values.length > 0 ? [...new Set(values)] : null;
+}
+
 export function optionalString(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }

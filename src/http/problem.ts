@@ -1,5 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, TooManyRequestsError, UnauthorizedError } from '../shared/errors';
+import {
+  AppError,
+  BadRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  TooManyRequestsError,
+  UnauthorizedError,
+} from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { currentRequestId } from './request-context';
 
@@ -28,6 +35,18 @@ const TITLES: Record<number, string> = {
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+};
+
+/**
+ * One problem type per status for what the validator and the body parser raise, the same as the
+ * AppErrors of that status: a client tells "no route" from "no such object" by detail, not type.
+ */
+const TYPES: Record<number, string> = {
+  400: new BadRequestError('').type,
+  404: new NotFoundError('').type,
+  405: 'https://ttpgraph.dev/problems/method-not-allowed',
+  413: new PayloadTooLargeError('').type,
+  415: 'https://ttpgraph.dev/problems/unsupported-media-type',
 };
 
 interface ValidatorError {
@@ -123,17 +142,21 @@ export function problemHandler(log: Logger) {
     } else if (isValidatorError(err) && err.status === 415 && !hasBody(req)) {
       // The validator calls a missing body an unsupported media type: it is a missing body.
       problem = {
-        type: 'about:blank',
+        type: TYPES[400] as string,
         title: 'Bad Request',
         status: 400,
         detail: 'this operation needs a request body',
       };
     } else if (isValidatorError(err) && err.status >= 400 && err.status < 500) {
       problem = {
-        type: 'about:blank',
+        type: TYPES[err.status] ?? 'about:blank',
         title: TITLES[err.status] ?? 'Bad Request',
         status: err.status,
-        detail: err.message ?? TITLES[err.status],
+        // The validator's 404 is a path outside the contract: said as the app's own "no route".
+        detail:
+          err.status === 404
+            ? `no route for ${req.method} ${req.path}`
+            : (err.message ?? TITLES[err.status]),
         errors: err.errors?.map((e) => ({
           path: e.path,
           message: e.message ?? 'invalid',
@@ -144,7 +167,7 @@ export function problemHandler(log: Logger) {
     } else if (isBodyParserError(err)) {
       const status = err.status ?? err.statusCode ?? 400;
       problem = {
-        type: 'about:blank',
+        type: TYPES[status] ?? 'about:blank',
         title: TITLES[status] ?? 'Bad Request',
         status,
         detail: bodyParserDetail(err),

@@ -1,10 +1,11 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { applySchema } from '../attack/schema';
 import type { StatusService } from '../attack/status-service';
 import { createAuthorizer } from '../auth/authorization';
 import { createTokenVerifier, withDevelopmentSecret } from '../auth/identity';
-import type { Config } from '../shared/config';
+import { ConfigError, type Config } from '../shared/config';
 import { connect, type Connection } from '../shared/database';
 import type { Logger } from '../shared/logger';
 import { createApp } from './app';
@@ -17,6 +18,53 @@ export interface RunningServer {
   connection: Connection;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes Neo4j. */
   close(): Promise<void>;
+}
+
+/** Listens, or says which address is taken and how to choose another. */
+function listen(server: Server, host: string, port: number): Promise<Server> {
+  server.on('clientError', answerClientError);
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new ConfigError(
+              `port ${port} on ${host} is taken by another program: choose another with HTTP_PORT (for example HTTP_PORT=${port + 1})`,
+            )
+          : err.code === 'EACCES'
+            ? new ConfigError(
+                `no permission to listen on ${host}:${port}: choose HTTP_PORT above 1023`,
+              )
+            : err,
+      );
+    });
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+/**
+ * What Node's HTTP parser refuses never reaches Express: it is answered here as problem+json
+ * (431 for headers over the limit, 400 for the rest) and the connection closed.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const large = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = large ? 431 : 400;
+  const title = large ? 'Request Header Fields Too Large' : 'Bad Request';
+  const body = JSON.stringify({
+    type: large
+      ? 'https://ttpgraph.dev/problems/headers-too-large'
+      : 'https://ttpgraph.dev/problems/bad-request',
+    title,
+    status,
+    detail: large ? 'the request headers are over the server limit' : 'malformed HTTP request',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Composes the service (Neo4j, schema, auth, app) and listens. */
@@ -50,10 +98,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       metrics,
       ...services,
     });
-    const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.http.port, config.http.host, () => resolve(s));
-      s.once('error', reject);
-    });
+    const server = await listen(createServer(app), config.http.host, config.http.port);
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;

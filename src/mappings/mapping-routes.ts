@@ -1,7 +1,14 @@
 import { Router, type Request } from 'express';
 import type { Authorizer } from '../auth/authorization';
 import { authorize, authorizeAny, grants } from '../auth/middleware';
-import { flag, optionalFlag, optionalString, pageRequest, toPage } from '../http/pagination';
+import {
+  flag,
+  optionalFlag,
+  optionalList,
+  optionalString,
+  pageRequest,
+  toPage,
+} from '../http/pagination';
 import { BadRequestError } from '../shared/errors';
 import {
   KINDS,
@@ -69,8 +76,8 @@ export function mappingRouter(service: MappingService, authorizer: Authorizer): 
           entityId: optionalString(q[KINDS[kind].idField]),
           technique: optionalString(q.technique),
           includeSubtechniques: flag(q.include_subtechniques),
-          tactic: optionalString(q.tactic),
-          source: optionalString(q.source),
+          tactics: optionalList(q.tactic),
+          sources: optionalList(q.source),
           minConfidence: q.min_confidence === undefined ? null : Number(q.min_confidence),
           createdAfter: optionalString(q.created_after),
           createdBefore: optionalString(q.created_before),
@@ -87,17 +94,22 @@ export function mappingRouter(service: MappingService, authorizer: Authorizer): 
       const [one] = await service.create(creator(req), kind, [req.body as MappingInput]);
       if (!one) throw new Error('create answered nothing for one item');
       const mapping = await service.get(tenantOf(req), kind, one.id);
-      res.status(one.created ? 201 : 200).json({ ...mapping, warnings: one.warnings });
+      if (one.created) res.status(201).location(`${req.baseUrl}${base}/${one.id}/`);
+      res.json({ ...mapping, warnings: one.warnings });
     });
 
     router.post(`${base}/bulk/`, ...create, async (req, res) => {
       const items = (req.body as { items: MappingInput[] }).items;
       const out = await service.create(creator(req), kind, items);
-      res.status(201).json({
-        count: out.length,
-        created: out.filter((o) => o.created).length,
-        results: out,
-      });
+      // Many were created: Location names the collection they are listed in.
+      res
+        .status(201)
+        .location(`${req.baseUrl}${base}/`)
+        .json({
+          count: out.length,
+          created: out.filter((o) => o.created).length,
+          results: out,
+        });
     });
 
     router.get(`${base}/:id/`, read, async (req, res) => {

@@ -121,8 +121,8 @@ interface PageFilters {
   entityId: string | null;
   technique: string | null;
   includeSubtechniques: boolean;
-  tactic: string | null;
-  source: string | null;
+  tactics: string[] | null;
+  sources: string[] | null;
   minConfidence: number | null;
   createdAfter: string | null;
   createdBefore: string | null;
@@ -140,8 +140,8 @@ const NO_FILTERS: PageFilters = {
   entityId: null,
   technique: null,
   includeSubtechniques: false,
-  tactic: null,
-  source: null,
+  tactics: null,
+  sources: null,
   minConfidence: null,
   createdAfter: null,
   createdBefore: null,

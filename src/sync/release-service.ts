@@ -22,10 +22,10 @@ export class ReleaseService {
 
   constructor(private readonly graph: Graph) {}
 
-  async list(f: { id?: string | null; domain: string | null; limit: number; offset: number }) {
+  async list(f: { id?: string | null; domains: string[] | null; limit: number; offset: number }) {
     const [row] = await this.graph.read<{ count: number; releases: StoredRelease[] }>(
       this.q['releases/list'],
-      { id: f.id ?? null, domain: f.domain, limit: f.limit, offset: f.offset },
+      { id: f.id ?? null, domains: f.domains, limit: f.limit, offset: f.offset },
     );
     return {
       count: row?.count ?? 0,
@@ -42,7 +42,7 @@ export class ReleaseService {
   }
 
   async get(id: string) {
-    const { results } = await this.list({ id, domain: null, limit: 1, offset: 0 });
+    const { results } = await this.list({ id, domains: null, limit: 1, offset: 0 });
     const release = results[0];
     if (!release) throw new NotFoundError(`no release ${id}`);
     return release;

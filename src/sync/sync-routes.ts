@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Authorizer } from '../auth/authorization';
 import { authorize } from '../auth/middleware';
-import { flag, optionalString, pageRequest, toPage } from '../http/pagination';
+import { flag, optionalList, optionalString, pageRequest, toPage } from '../http/pagination';
 import { NotFoundError, NotSupportedError } from '../shared/errors';
 import { toWire } from '../shared/wire';
 import type { ReleaseService } from './release-service';
@@ -26,7 +26,7 @@ export function syncRouter(
   router.get('/releases/', readAttack, async (req, res) => {
     const page = pageRequest(req.query as Record<string, unknown>);
     const { count, results } = await deps.releases.list({
-      domain: optionalString(req.query.domain),
+      domains: optionalList(req.query.domain),
       ...page,
     });
     res.json(toWire(toPage(req, page, count, results)));

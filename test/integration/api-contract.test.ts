@@ -31,6 +31,23 @@ describe('openapi.yaml', () => {
     expect(out.code).toBe(0);
   });
 
+  it("reports no errors under Spectral's spectral:oas ruleset", async () => {
+    const out = await new Promise<{ code: number; text: string }>((resolve) =>
+      execFile(
+        path.join(ROOT, 'node_modules/.bin/spectral'),
+        ['lint', 'openapi.yaml', '--fail-severity=error', '--format=text'],
+        { cwd: ROOT },
+        (err, stdout, stderr) =>
+          resolve({
+            code: err ? ((err as { code?: number }).code ?? 1) : 0,
+            text: stdout + stderr,
+          }),
+      ),
+    );
+    expect(out.text).not.toMatch(/\berror\b/);
+    expect(out.code).toBe(0);
+  });
+
   it('gives every operation a unique operationId', () => {
     const ids = Object.values(spec.paths).flatMap((ops) =>
       Object.values(ops).map((o) => o.operationId),

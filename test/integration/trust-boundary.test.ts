@@ -649,3 +649,156 @@ describe('links and headers', () => {
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
   });
 });
+
+describe('the contract, exactly', () => {
+  const viewerAuth = () => bearer({ sub: 'v', tenant: 'acme', roles: ['viewer'] });
+
+  it('answers HEAD wherever GET is, and OPTIONS with Allow', async () => {
+    const head = await request(api.app)
+      .head('/api/v1/mitre/techniques/T1059.001/')
+      .set('Authorization', await viewerAuth());
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toMatch(/application\/json/);
+    expect(head.text ?? '').toBe('');
+    const options = await request(api.app).options('/api/v1/mitre/alert-mappings/T1/');
+    expect(options.status).toBe(204);
+    expect(options.headers.allow).toBe('GET, DELETE, PATCH, HEAD, OPTIONS');
+    const put = await request(api.app)
+      .put('/api/v1/mitre/tactics/')
+      .set('Authorization', await viewerAuth());
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toMatch(/GET/);
+    expect(put.type).toBe('application/problem+json');
+  });
+
+  it('answers every unknown route with one problem type', async () => {
+    const auth = await viewerAuth();
+    const types = new Set<string>();
+    for (const path of ['/nowhere', '/api/v1/mitre/nowhere/', '/api/v1/mitre/tactics/TA0002/x/']) {
+      const r = await request(api.app).get(path).set('Authorization', auth);
+      expect(r.status).toBe(404);
+      expect(r.body.detail).toMatch(/^no route for GET /);
+      types.add(r.body.type);
+    }
+    const missing = await request(api.app)
+      .get('/api/v1/mitre/techniques/T9999/')
+      .set('Authorization', auth);
+    types.add(missing.body.type);
+    expect([...types]).toEqual(['https://ttpgraph.dev/problems/not-found']);
+  });
+
+  it('takes repeated filters as "any of" and booleans as django-filter does', async () => {
+    const auth = await viewerAuth();
+    const ids = (r: request.Response) =>
+      (r.body.results as Array<{ id: string }>).map((o) => o.id).sort();
+    const one = await request(api.app)
+      .get('/api/v1/mitre/tactics/?domain=enterprise-attack')
+      .set('Authorization', auth)
+      .expect(200);
+    const both = await request(api.app)
+      .get('/api/v1/mitre/tactics/?domain=enterprise-attack&domain=mobile-attack')
+      .set('Authorization', auth)
+      .expect(200);
+    expect(ids(both)).toEqual(ids(one));
+    const exec = await request(api.app)
+      .get('/api/v1/mitre/techniques/?tactic=execution')
+      .set('Authorization', auth)
+      .expect(200);
+    const evasion = await request(api.app)
+      .get('/api/v1/mitre/techniques/?tactic=defense-evasion')
+      .set('Authorization', auth)
+      .expect(200);
+    const either = await request(api.app)
+      .get('/api/v1/mitre/techniques/?tactic=execution&tactic=defense-evasion')
+      .set('Authorization', auth)
+      .expect(200);
+    expect(ids(either)).toEqual([...new Set([...ids(exec), ...ids(evasion)])].sort());
+    expect(ids(exec).length).toBeGreaterThan(0);
+    expect(ids(evasion).length).toBeGreaterThan(0);
+    const all = await request(api.app)
+      .get('/api/v1/mitre/techniques/')
+      .set('Authorization', auth)
+      .expect(200);
+    const spelled = async (value: string) =>
+      ids(
+        await request(api.app)
+          .get(`/api/v1/mitre/techniques/?is_subtechnique=${value}`)
+          .set('Authorization', auth)
+          .expect(200),
+      );
+    const subs = await spelled('true');
+    const tops = await spelled('false');
+    expect(subs.every((id) => id.includes('.'))).toBe(true);
+    expect([...subs, ...tops].sort()).toEqual(ids(all));
+    for (const [yes, no] of [
+      ['1', '0'],
+      ['True', 'False'],
+    ]) {
+      expect(await spelled(yes as string)).toEqual(subs);
+      expect(await spelled(no as string)).toEqual(tops);
+    }
+    await request(api.app)
+      .get('/api/v1/mitre/techniques/?is_subtechnique=maybe')
+      .set('Authorization', auth)
+      .expect(400);
+  });
+
+  it('declares and checks X-Tenant', async () => {
+    const r = await request(api.app)
+      .get('/api/v1/mitre/alert-mappings/')
+      .set('Authorization', await bearer({ sub: 'root', superuser: true }))
+      .set('X-Tenant', 'x'.repeat(300));
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.body.errors)).toMatch(/x-tenant/i);
+  });
+
+  it('answers 201 with Location', async () => {
+    const r = await request(api.app)
+      .post('/api/v1/mitre/incident-mappings/')
+      .set('Authorization', await bearer({ sub: 'alice', tenant: 'acme', roles: ['analyst'] }))
+      .send({ incident_id: 'tb-loc-1', technique: 'T1059.001' });
+    expect(r.status).toBe(201);
+    expect(r.headers.location).toBe(`/api/v1/mitre/incident-mappings/${r.body.id}/`);
+  });
+});
+
+describe('the server process', () => {
+  it('answers over-long headers with a 431 problem', async () => {
+    const { startServer } = await import('../../src/http/server');
+    const server = await startServer(
+      loadConfig({
+        ...process.env,
+        HTTP_PORT: '0',
+        JWT_SECRET: 'x'.repeat(40),
+        TTPGRAPH_SYNC_INTERVAL: 'off',
+      }),
+      (await import('../support/graph')).silentLogger,
+    );
+    try {
+      const status = await new Promise<{ code: number; type: string }>((resolve, reject) => {
+        http
+          .get(`${server.url}/healthz`, { headers: { 'x-big': 'a'.repeat(20_000) } }, (res) => {
+            res.resume();
+            resolve({ code: res.statusCode ?? 0, type: res.headers['content-type'] ?? '' });
+          })
+          .on('error', reject);
+      });
+      expect(status).toEqual({ code: 431, type: 'application/problem+json' });
+      // A second server on the same port says what to do.
+      const { port } = server.address;
+      await expect(
+        startServer(
+          loadConfig({
+            ...process.env,
+            HTTP_PORT: String(port),
+            JWT_SECRET: 'x'.repeat(40),
+            TTPGRAPH_SYNC_INTERVAL: 'off',
+          }),
+          (await import('../support/graph')).silentLogger,
+        ),
+      ).rejects.toThrow(new RegExp(`port ${port} .* is taken .* HTTP_PORT`));
+    } finally {
+      await server.close();
+    }
+  });
+});
