@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import request from 'supertest';
+import { startServer } from '../../src/http/server';
 import { loadConfig } from '../../src/shared/config';
 import type { Graph } from '../../src/shared/neo4j';
 import { fixtureApp, testApp, token, type TestApi } from '../support/api';
+import { silentLogger } from '../support/graph';
 
 // Regression tests for what a security reviewer reproduced against the running service.
 let graph: Graph;
@@ -764,7 +766,6 @@ describe('the contract, exactly', () => {
 
 describe('the server process', () => {
   it('answers over-long headers with a 431 problem', async () => {
-    const { startServer } = await import('../../src/http/server');
     const server = await startServer(
       loadConfig({
         ...process.env,
@@ -772,7 +773,7 @@ describe('the server process', () => {
         JWT_SECRET: 'x'.repeat(40),
         TTPGRAPH_SYNC_INTERVAL: 'off',
       }),
-      (await import('../support/graph')).silentLogger,
+      silentLogger,
     );
     try {
       const status = await new Promise<{ code: number; type: string }>((resolve, reject) => {
@@ -794,7 +795,7 @@ describe('the server process', () => {
             JWT_SECRET: 'x'.repeat(40),
             TTPGRAPH_SYNC_INTERVAL: 'off',
           }),
-          (await import('../support/graph')).silentLogger,
+          silentLogger,
         ),
       ).rejects.toThrow(new RegExp(`port ${port} .* is taken .* HTTP_PORT`));
     } finally {

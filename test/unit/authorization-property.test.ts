@@ -3,36 +3,11 @@ import { SignJWT } from 'jose';
 import { createAuthorizer, type Authorizer } from '../../src/auth/authorization';
 import { createTokenVerifier, type TokenVerifier } from '../../src/auth/identity';
 import { loadConfig } from '../../src/shared/config';
+import { GRANTS } from '../support/grants';
 
 const SECRET = 'property-secret-property-secret-0123';
 const RUNS = Number(process.env.TTPGRAPH_PROPERTY_RUNS ?? 300);
 
-// What each role grants, written out by hand from the README's table: the oracle does not read
-// auth/policy.csv, so a policy or code change that widens a grant fails here.
-const GRANTS: Record<string, string[]> = {
-  viewer: ['attack:read', 'status:read', 'mappings:read'],
-  analyst: [
-    'attack:read',
-    'status:read',
-    'mappings:read',
-    'mappings:create',
-    'mappings:update-own',
-    'mappings:delete-own',
-    'entities:update-own',
-  ],
-  admin: [
-    'attack:read',
-    'status:read',
-    'mappings:read',
-    'mappings:create',
-    'mappings:update-own',
-    'mappings:update-any',
-    'mappings:delete-own',
-    'mappings:delete-any',
-    'entities:update-own',
-    'entities:update-any',
-  ],
-};
 const ROLE_NAMES = [...Object.keys(GRANTS), 'superuser'];
 const PERMISSIONS = [
   'attack:read',
