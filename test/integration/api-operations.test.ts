@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { Graph } from '../../src/shared/neo4j';
 import { analyst, superuser, testApp, token, viewer, type TestApi } from '../support/api';
 import { ImportService } from '../../src/attack/import-service';
-import { asFetched, fixtureBundle, freshGraph, silentLogger } from '../support/graph';
+import { asFetched, fixtureBundle, freshGraph, holdLease, silentLogger } from '../support/graph';
 
 let graph: Graph;
 let api: TestApi;
@@ -87,16 +87,13 @@ describe('POST /imports/', () => {
   });
 
   it('answers 409 while another sync holds the lease', async () => {
-    await graph.write(
-      `MERGE (l:SyncLease {name: 'attack-sync'})
-       SET l.owner = 'another-host:1', l.expires_at = datetime() + duration('PT1M')`,
-    );
+    const other = await holdLease(graph, 'another-host:1');
     const r = await request(api.app)
       .post('/api/v1/mitre/imports/?force=true')
       .set('Authorization', await as(superuser))
       .set('Content-Type', 'application/gzip')
       .send(fixtureGz);
-    await graph.write(`MATCH (l:SyncLease) DETACH DELETE l`);
+    await other.release();
     expect(r.status).toBe(409);
     expect(r.type).toBe('application/problem+json');
     expect(r.body.detail).toMatch(/another sync holds the lease \(another-host:1/);

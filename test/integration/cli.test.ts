@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Graph } from '../../src/shared/neo4j';
 import { ATTACK_COLLECTIONS } from '../../src/shared/config';
-import { FIXTURE, fixtureBundle, freshGraph } from '../support/graph';
+import { FIXTURE, fixtureBundle, freshGraph, holdLease } from '../support/graph';
 import { AttackSource } from '../support/sync-sources';
 
 const ENTERPRISE = ATTACK_COLLECTIONS['enterprise-attack'] as string;
@@ -110,7 +110,8 @@ describe('ttpgraph CLI', () => {
     expect(s.domains).toEqual([
       expect.objectContaining({ domain: 'enterprise-attack', version: '18.1' }),
     ]);
-    expect(s.detailed.tactics.map((t: { tacticId: string }) => t.tacticId)).toEqual([
+    // JSON is snake_case, as the API answers.
+    expect(s.detailed.tactics.map((t: { tactic_id: string }) => t.tactic_id)).toEqual([
       'TA0002',
       'TA0003',
       'TA0005',
@@ -118,7 +119,7 @@ describe('ttpgraph CLI', () => {
     expect(s.detailed.constraints.map((c: { name: string }) => c.name)).toContain(
       'attack_object_stix_id',
     );
-    expect(s.detailed.lastReports['enterprise-attack'].totals.unchanged).toBe(43);
+    expect(s.detailed.last_reports['enterprise-attack'].totals.unchanged).toBe(43);
   });
 
   it('shows status as text', async () => {
@@ -157,7 +158,7 @@ describe('ttpgraph CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/invalid configuration:\n\s+TTPGRAPH_NEO4J_PORT/);
   });
-  it('imports a TAXII 2.1 collection with --source taxii', async () => {
+  it('imports a TAXII 2.1 collection with --source taxii, from --url or TTPGRAPH_TAXII_URL', async () => {
     const taxii = await new AttackSource().start();
     taxii.collections.set(ENTERPRISE, {
       id: ENTERPRISE,
@@ -168,9 +169,11 @@ describe('ttpgraph CLI', () => {
       })),
     });
     try {
-      const r = await ttpgraph(['import-mitre', '--source', 'taxii', '--json'], {
-        TTPGRAPH_TAXII_URL: `${taxii.base}/taxii2/`,
-      });
+      // --url names the server (its discovery URL here); the configured one is not asked.
+      const r = await ttpgraph(
+        ['import-mitre', '--source', 'taxii', '--url', `${taxii.base}/taxii2/`, '--json'],
+        { TTPGRAPH_TAXII_URL: 'http://127.0.0.1:1/taxii2/' },
+      );
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ domain: 'enterprise-attack', version: '18.1' });
@@ -186,10 +189,7 @@ describe('ttpgraph CLI', () => {
   });
 
   it('says when another sync holds the lease (exit code 6)', async () => {
-    await graph.write(
-      `MERGE (l:SyncLease {name: 'attack-sync'})
-       SET l.owner = 'another-host:1', l.expires_at = datetime() + duration('PT1M')`,
-    );
+    const other = await holdLease(graph, 'another-host:1');
     const changed = fixtureBundle();
     (changed.objects[5] as Record<string, unknown>).description = 'changed';
     const r = await ttpgraph([
@@ -197,7 +197,7 @@ describe('ttpgraph CLI', () => {
       '--url',
       writeTmp('changed.json', JSON.stringify(changed)),
     ]);
-    await graph.write(`MATCH (l:SyncLease) DETACH DELETE l`);
+    await other.release();
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/another sync holds the lease \(another-host:1/);
   });

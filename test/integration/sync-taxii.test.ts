@@ -76,7 +76,7 @@ describe('sync from TAXII 2.1', () => {
       '30',
       '40',
     ]);
-    await graph.write(`MATCH (:Mapping) DETACH DELETE 1`).catch(() => undefined);
+    await graph.write('MATCH (m:Mapping) DETACH DELETE m');
     await new MappingService(graph).create(
       { tenant: 'acme', userId: 'u', entityScope: null },
       'alert',

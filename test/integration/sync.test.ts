@@ -6,11 +6,9 @@ import { StatusService } from '../../src/attack/status-service';
 import { MappingService } from '../../src/mappings/mapping-service';
 import { ATTACK_COLLECTIONS, loadConfig } from '../../src/shared/config';
 import type { Graph } from '../../src/shared/neo4j';
-import { loadQueries } from '../../src/shared/cypher';
-import { SYNC_LEASE } from '../../src/sync/lease';
 import { ReleaseService } from '../../src/sync/release-service';
 import { SyncService, type SyncOptions } from '../../src/sync/sync-service';
-import { ATTACK_DATA, freshGraph, silentLogger } from '../support/graph';
+import { ATTACK_DATA, freshGraph, holdLease, silentLogger } from '../support/graph';
 import { AttackSource, type Fault } from '../support/sync-sources';
 
 // Syncing from an index.json over HTTP with real MITRE releases (17.1 → 18.0 → 18.1), and every
@@ -250,20 +248,13 @@ describe('sync from index.json', () => {
 
   it('skips while another holder has the lease, and goes ahead once that lease expires', async () => {
     // Another instance takes the lease and "crashes": it never renews nor releases it.
-    const [taken] = await graph.write<{ acquired: boolean }>(
-      loadQueries(['sync/lease-acquire'])['sync/lease-acquire'],
-      { name: SYNC_LEASE, owner: 'crashed-instance', ttlMs: 60_000 },
-    );
-    expect(taken?.acquired).toBe(true);
+    const crashed = await holdLease(graph, 'crashed-instance');
     const skipped = await sync();
     expect(skipped.state).toBe('skipped');
     expect(skipped.error).toMatch(/another sync holds the lease \(crashed-instance/);
     expect((await snapshot()).version).toBe('17.1');
     // Its minute passes.
-    await graph.write(
-      `MATCH (l:SyncLease {name: $name}) SET l.expires_at = datetime() - duration('PT1S')`,
-      { name: SYNC_LEASE },
-    );
+    await crashed.expire();
 
     const r180 = await sync();
     expect(r180).toMatchObject({ state: 'succeeded' });

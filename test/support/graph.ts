@@ -12,6 +12,7 @@ import {
 import { loadQueries } from '../../src/shared/cypher';
 import { openGraph, type Graph, type QueryObserver } from '../../src/shared/neo4j';
 import { sha256Bytes, type FetchedBundle } from '../../src/attack/bundle-source';
+import { SYNC_LEASE } from '../../src/sync/lease';
 
 export const ATTACK_DATA = path.resolve(__dirname, '../../../shared/attack-data');
 export const FIXTURE = path.resolve(__dirname, '../fixtures/enterprise-mini.json');
@@ -81,5 +82,36 @@ export async function manifests(graph: Graph): Promise<{
     stored,
     fromGraph: manifestsFromElements(await graph.read<ElementRow>(q['attack/read-elements'])),
     rawMissing,
+  };
+}
+
+/**
+ * Another holder takes the sync lease through the real acquire statement and never renews it, as a
+ * crashed or busy instance would; `expire()` lets its time run out, `release()` frees it.
+ */
+export async function holdLease(
+  graph: Graph,
+  owner: string,
+  ttlMs = 60_000,
+): Promise<{ expire(): Promise<void>; release(): Promise<void> }> {
+  const [taken] = await graph.write<{ acquired: boolean }>(
+    loadQueries(['sync/lease-acquire'])['sync/lease-acquire'],
+    { name: SYNC_LEASE, owner, ttlMs },
+  );
+  if (!taken?.acquired)
+    throw new Error(`the sync lease is already held: ${owner} could not take it`);
+  return {
+    expire: async () => {
+      await graph.write(
+        `MATCH (l:SyncLease {name: $name}) SET l.expires_at = datetime() - duration('PT1S')`,
+        { name: SYNC_LEASE },
+      );
+    },
+    release: async () => {
+      await graph.write(loadQueries(['sync/lease-release'])['sync/lease-release'], {
+        name: SYNC_LEASE,
+        owner,
+      });
+    },
   };
 }
