@@ -1,5 +1,6 @@
 import { loadQueries } from '../shared/cypher';
-import { InvalidBundleError, OlderReleaseError } from '../shared/errors';
+import { ConflictError, InvalidBundleError, OlderReleaseError } from '../shared/errors';
+import { Lease, SYNC_LEASE } from '../sync/lease';
 import type { Logger } from '../shared/logger';
 import type { Graph, Tx } from '../shared/neo4j';
 import { compareVersions } from './versions';
@@ -44,6 +45,7 @@ import { derivedEdges } from './model';
 import type { StixObject } from './stix-schema';
 
 const QUERIES = [
+  'sync/lease-check',
   'attack/read-node-state',
   'attack/read-edge-state',
   'attack/existing-ids',
@@ -117,6 +119,11 @@ export interface ImportOptions {
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
   /** Told which domain and version the bundle holds, as soon as that is known. */
   onRelease?: (r: { domain: string; version: string }) => void;
+  /**
+   * The sync lease the caller holds (SyncService). Without it the import takes the lease itself
+   * for its duration: a release is never written by one who does not hold it.
+   */
+  holder?: string;
 }
 
 const MAX_REPORTED_ISSUES = 200;
@@ -243,9 +250,33 @@ export class ImportService {
     private readonly batchSize = 2_000,
     /** Runs after a release changed the graph (the mappings' revocation remap). */
     private readonly afterChange?: () => Promise<unknown>,
-  ) {}
+    leaseMs = 120_000,
+  ) {
+    this.lease = new Lease(graph, log, leaseMs);
+  }
+
+  private readonly lease: Lease;
 
   async importBytes(fetched: FetchedBundle, opts: ImportOptions = {}): Promise<ChangeReport> {
+    if (opts.holder) return this.importHeld(fetched, { ...opts, holder: opts.holder });
+    const owner = Lease.owner('import');
+    const lease = await this.lease.acquire(owner);
+    if (!lease.acquired) {
+      throw new ConflictError(
+        `another sync holds the lease (${lease.owner}, until ${lease.expiresAt}): try again once it is done`,
+      );
+    }
+    try {
+      return await this.importHeld(fetched, { ...opts, holder: owner });
+    } finally {
+      await lease.held.release();
+    }
+  }
+
+  private async importHeld(
+    fetched: FetchedBundle,
+    opts: ImportOptions & { holder: string },
+  ): Promise<ChangeReport> {
     opts.onProgress?.({ phase: 'parse', done: 0, total: 1 });
     const started = Date.now();
     const domains = await this.graph.read<DomainRow>(this.q['attack/read-domains']);
@@ -262,7 +293,7 @@ export class ImportService {
   private async importParsed(
     parsed: ParsedBundle,
     fetched: Omit<FetchedBundle, 'bytes'>,
-    opts: ImportOptions,
+    opts: ImportOptions & { holder: string },
     started: number,
     domains: DomainRow[],
     stored: Map<string, DomainManifest> | null,
@@ -298,6 +329,15 @@ export class ImportService {
         relationships,
       );
     const report = await this.graph.writeTransaction(async (tx) => {
+      const [holding] = await tx.run(this.q['sync/lease-check'], {
+        name: SYNC_LEASE,
+        owner: opts.holder,
+      });
+      if (!holding) {
+        throw new ConflictError(
+          `the sync lease is no longer held by ${opts.holder}: the release of ${domain} is not written`,
+        );
+      }
       const counter = new ChangeCounter();
       const writes = sameBundle
         ? countUnchanged(counter, [...sdos, ...rels])

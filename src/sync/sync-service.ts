@@ -117,8 +117,12 @@ export class SyncService {
   /** The pipeline on a graph: imports through ImportService, then the mappings' remap. */
   static forGraph(graph: Graph, config: Config, log: Logger): SyncService {
     const mappings = new MappingService(graph);
-    const importer = new ImportService(graph, log, config.importBatchSize, () =>
-      mappings.applyRelease(),
+    const importer = new ImportService(
+      graph,
+      log,
+      config.importBatchSize,
+      () => mappings.applyRelease(),
+      config.sync.leaseMs,
     );
     return new SyncService(graph, importer, config, log);
   }
@@ -295,6 +299,7 @@ export class SyncService {
             strict: opts.strict,
             maxBytes: this.config.maxBundleBytes,
             downgradeTo: opts.downgradeTo,
+            holder: owner,
             onProgress: (x) => progress(x.phase, x.done, x.total, p.domain),
             onRelease: (r) => (domain = r.domain),
           });

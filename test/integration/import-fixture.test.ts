@@ -2,7 +2,14 @@ import { gzipSync } from 'node:zlib';
 import { ImportService } from '../../src/attack/import-service';
 import { InvalidBundleError } from '../../src/shared/errors';
 import type { Graph } from '../../src/shared/neo4j';
-import { asFetched, bundleBytes, fixtureBundle, manifests, silentLogger } from '../support/graph';
+import {
+  asFetched,
+  bundleBytes,
+  fixtureBundle,
+  holdLease,
+  manifests,
+  silentLogger,
+} from '../support/graph';
 import { freshGraph } from '../support/graph';
 
 let graph: Graph;
@@ -376,5 +383,39 @@ describe('the domain manifest', () => {
       `MATCH (t:Technique) WHERE t.description = 'second edit' RETURN t.hash AS hash`,
     );
     expect(t!.hash).not.toBe('tampered');
+  });
+});
+
+describe('the sync lease', () => {
+  it('a release is written only by the holder of the lease, checked in its transaction', async () => {
+    const g = await freshGraph();
+    const imp = new ImportService(g, silentLogger, 50);
+    try {
+      const other = await holdLease(g, 'other-instance');
+      // Without a lease of its own, an import takes it, and waits its turn for nobody.
+      await expect(imp.importBytes(asFetched(fixtureBundle()))).rejects.toThrow(
+        /another sync holds the lease \(other-instance/,
+      );
+      // A caller that says it holds the lease but does not (it expired and was taken over).
+      await expect(
+        imp.importBytes(asFetched(fixtureBundle()), { holder: 'me-once' }),
+      ).rejects.toThrow(
+        /no longer held by me-once: the release of enterprise-attack is not written/,
+      );
+      const [n] = await g.read<{ n: number }>(
+        'MATCH (n) WHERE NOT n:SyncLease RETURN count(n) AS n',
+      );
+      expect(n?.n).toBe(0);
+      await other.release();
+      const done = await imp.importBytes(asFetched(fixtureBundle()));
+      expect(done.changed).toBe(true);
+      // And it gave the lease back.
+      const [lease] = await g.read<{ owner: string | null }>(
+        'MATCH (l:SyncLease) RETURN l.owner AS owner',
+      );
+      expect(lease?.owner ?? null).toBeNull();
+    } finally {
+      await g.close();
+    }
   });
 });

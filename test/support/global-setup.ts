@@ -1,8 +1,39 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/shared/config';
 import { startLocalNeo4j } from '../../src/shared/local-neo4j';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * The CLI tests and the Bree worker run compiled code: a plain `npx jest` must not test a stale
+ * dist/. Built here when any source is newer than it.
+ */
+function buildIfStale(): void {
+  const built = path.join(ROOT, 'dist/src/cli/main.js');
+  const sources = Math.max(...['src', 'jobs', 'bench'].map((d) => newest(path.join(ROOT, d))));
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  process.stderr.write('global-setup: building dist/ (sources changed)\n');
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+}
 
 /**
  * One real Neo4j for the whole run: NEO4J_URI when set; else Testcontainers when a Docker engine
@@ -10,6 +41,7 @@ import { startLocalNeo4j } from '../../src/shared/local-neo4j';
  * The URI reaches the test files through process.env.
  */
 export default async function globalSetup(): Promise<void> {
+  buildIfStale();
   if (process.env.NEO4J_URI) return;
   if (process.env.DOCKER_HOST || existsSync('/var/run/docker.sock')) {
     try {
