@@ -14,26 +14,44 @@ export interface SyncJobData {
   config: Config;
   /** The Neo4j the service uses (the local launcher's port is only known at run time). */
   uri: string;
-  request?: Pick<SyncOptions, 'runId' | 'force' | 'source'> & { trigger: SyncOptions['trigger'] };
 }
 
+/** What one run was asked to do (POST sync/); none for a run on the schedule. */
+export type SyncRequest = Pick<SyncOptions, 'runId' | 'force' | 'source'> & {
+  trigger: SyncOptions['trigger'];
+};
+
+/** Worker → scheduler. */
 export type SyncJobMessage =
+  | { type: 'ready' }
   | { type: 'progress'; progress: Parameters<NonNullable<SyncOptions['onProgress']>>[0] }
   | { type: 'run'; run: Awaited<ReturnType<SyncService['run']>> };
+
+/** Scheduler → worker: this run's request (answering 'ready'), or cancel. */
+export type SyncJobCommand = { type: 'request'; request: SyncRequest | null } | 'cancel';
 
 async function main(): Promise<void> {
   const data = workerData as SyncJobData;
   const config = data.config;
   const log = createLogger(config.logLevel, 'ttpgraph-sync');
   const cancel = new AbortController();
-  parentPort?.on('message', (m) => {
-    if (m === 'cancel') cancel.abort(new Error('the service is shutting down'));
+  // Each run's options come from the scheduler when the worker is ready, not from workerData
+  // (which is the job's, shared by every run).
+  const requested = new Promise<SyncRequest | null>((resolve) => {
+    parentPort?.on('message', (m: SyncJobCommand) => {
+      if (m === 'cancel') {
+        cancel.abort(new Error('the service is shutting down'));
+        resolve(null);
+      } else if (m.type === 'request') resolve(m.request);
+    });
   });
   const post = (m: SyncJobMessage) => parentPort?.postMessage(m);
+  post({ type: 'ready' });
+  const request = await requested;
   const graph = await openGraph({ ...config.neo4j, uri: data.uri });
   try {
     const run = await SyncService.forGraph(graph, config, log).run({
-      ...(data.request ?? { trigger: 'schedule' }),
+      ...(request ?? { trigger: 'schedule' }),
       signal: cancel.signal,
       onProgress: (progress) => post({ type: 'progress', progress }),
     });

@@ -19,7 +19,8 @@ OPTIONAL CALL (d, previousVersion) {
   MERGE (r:Release {id: id})
   SET r += $release, r.applied_at = datetime($release.applied_at), r.report = $report,
       r.previous_version = previousVersion
-  SET d.last_change_at = datetime($release.applied_at)
+  // Cleared by the mappings' remap once it succeeds; a sync retries it until then.
+  SET d.last_change_at = datetime($release.applied_at), d.remap_pending = true
   WITH d, r
   OPTIONAL MATCH (d)-[old:CURRENT_RELEASE]->()
   DELETE old

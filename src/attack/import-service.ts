@@ -273,6 +273,20 @@ export class ImportService {
     }
   }
 
+  /**
+   * The post-release step (the mappings' remap), idempotent. The release's transaction marked its
+   * domain remap_pending, the step clears the mark: a failure here leaves it for the next sync.
+   */
+  async finishRelease(): Promise<void> {
+    if (!this.afterChange) return;
+    await this.afterChange().catch((err: unknown) =>
+      this.log.error(
+        { err: (err as Error).message },
+        'the remap of mappings after a release failed: the next sync retries it',
+      ),
+    );
+  }
+
   private async importHeld(
     fetched: FetchedBundle,
     opts: ImportOptions & { holder: string },
@@ -403,12 +417,8 @@ export class ImportService {
       report.releaseId = recorded?.releaseId ?? null;
       return report;
     });
-    if (report.changed && this.afterChange) {
-      // Idempotent and retried by the next import if it fails: the release itself is committed.
-      await this.afterChange().catch((err: unknown) =>
-        this.log.error({ err: (err as Error).message }, 'post-release step failed'),
-      );
-    }
+    // The release is committed; a failed remap is retried by every sync until it succeeds.
+    if (report.changed) await this.finishRelease();
     this.log.info(
       {
         domain,

@@ -341,12 +341,21 @@ async function serve(argv: { verbose?: boolean }): Promise<void> {
   console.error(
     `ttpgraph API at ${server.url}${API_BASE}/ (docs: ${server.url}${API_BASE}/docs/); Ctrl-C stops`,
   );
+  // A promise nobody handled is a bug: logged, then the service shuts down cleanly (exit 1) rather
+  // than going on in an unknown state or dying mid-request.
+  let failed = false;
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    process.on('unhandledRejection', (err) => {
+      log.fatal({ err: err instanceof Error ? err.stack : String(err) }, 'unhandled rejection');
+      failed = true;
+      resolve();
+    });
   });
   log.info('shutting down: finishing in-flight requests');
   await server.close();
+  if (failed) process.exitCode = 1;
 }
 
 async function token(argv: {

@@ -22,6 +22,7 @@ const QUERIES = [
   'mappings/events',
   'mappings/remap-revoked',
   'mappings/flag-stale',
+  'mappings/remap-done',
 ] as const;
 
 /** The three things a SOC platform maps to techniques, with the field that names each. */
@@ -480,6 +481,7 @@ export class MappingService {
     return this.graph.writeTransaction(async (tx) => {
       const [r] = await tx.run<{ remapped: number }>(this.q['mappings/remap-revoked'], { now });
       const [s] = await tx.run<{ changed: number }>(this.q['mappings/flag-stale'], { now });
+      await tx.run(this.q['mappings/remap-done']);
       return { remapped: r?.remapped ?? 0, staleChanged: s?.changed ?? 0 };
     });
   }

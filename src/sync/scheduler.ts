@@ -1,7 +1,12 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Bree from 'bree';
-import type { SyncJobData, SyncJobMessage } from '../../jobs/sync-mitre';
+import type {
+  SyncJobCommand,
+  SyncJobData,
+  SyncJobMessage,
+  SyncRequest,
+} from '../../jobs/sync-mitre';
 import type { Config } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
 import type { Logger } from '../shared/logger';
@@ -61,6 +66,8 @@ export class SyncScheduler {
   /** Runs whose record failed (Neo4j was down): written before the next run starts. */
   private unrecorded: SyncRun[] = [];
   private stopping = false;
+  /** The request of a run started by trigger(), handed to its worker when it is ready. */
+  private requested: SyncRequest | null = null;
 
   constructor(
     private readonly config: Config,
@@ -148,7 +155,9 @@ export class SyncScheduler {
   private onStarted(): void {
     if (this.current) return;
     this.current = this.track(randomUUID(), 'schedule');
-    void this.flushUnrecorded();
+    this.flushUnrecorded().catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'could not write earlier runs'),
+    );
   }
 
   private track(id: string, trigger: SyncTrigger): LiveRun {
@@ -169,7 +178,11 @@ export class SyncScheduler {
   private onMessage(message: unknown): void {
     const m = message as SyncJobMessage;
     if (!this.current || typeof m !== 'object' || m === null) return;
-    if (m.type === 'progress') {
+    if (m.type === 'ready') {
+      const command: SyncJobCommand = { type: 'request', request: this.requested };
+      this.requested = null;
+      this.bree?.workers.get(JOB)?.postMessage(command);
+    } else if (m.type === 'progress') {
       // A scheduled worker names its own run id: adopt it so GET sync/{id} finds the run.
       if (this.current.id !== m.progress.runId) {
         this.runs.delete(this.current.id);
@@ -202,7 +215,11 @@ export class SyncScheduler {
         result?.retry_after_ms ?? null,
       );
       if (this.enabled && !this.stopping) {
-        this.retryTimer = setTimeout(() => void this.trigger({ trigger: 'schedule' }), delay);
+        this.retryTimer = setTimeout(() => {
+          this.trigger({ trigger: 'schedule' }).catch((err: unknown) =>
+            this.log.error({ err: (err as Error).message }, 'the sync retry could not start'),
+          );
+        }, delay);
         this.retryTimer.unref();
         this.setNext(new Date(Date.now() + delay));
         this.log.warn(
@@ -217,8 +234,8 @@ export class SyncScheduler {
   }
 
   /**
-   * Starts a run now, unless one is running: then that run is answered. Options reach the worker
-   * through the job's workerData, which Bree reads each time it starts the worker.
+   * Starts a run now, unless one is running: then that run is answered. The request reaches the
+   * worker when it says it is ready.
    */
   async trigger(request: {
     trigger: SyncTrigger;
@@ -230,21 +247,8 @@ export class SyncScheduler {
     await this.flushUnrecorded();
     const run = this.track(randomUUID(), request.trigger);
     this.current = run;
-    const job = this.bree.config.jobs.find((j) => j.name === JOB) as Bree.Job;
-    const data: SyncJobData = {
-      config: this.config,
-      uri: this.graph.uri,
-      request: { ...request, runId: run.id },
-    };
-    job.worker = { ...job.worker, workerData: data };
-    try {
-      await this.bree.run(JOB);
-    } finally {
-      job.worker = {
-        ...job.worker,
-        workerData: { config: this.config, uri: this.graph.uri } satisfies SyncJobData,
-      };
-    }
+    this.requested = { ...request, runId: run.id };
+    await this.bree.run(JOB);
     return { run, started: true };
   }
 

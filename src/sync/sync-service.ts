@@ -153,8 +153,9 @@ export class SyncService {
     let recorded: Recorded = { lastRecordedAt: null, failing: [] };
     try {
       progress('checking the source');
-      const { detection, ...known } = await this.detect(source, opts, run);
+      const { detection, remapPending, ...known } = await this.detect(source, opts, run);
       recorded = known;
+      if (remapPending) await this.importer.finishRelease();
       for (const u of detection.unchanged) {
         run.domains.push({ domain: u.domain ?? null, source: u.describe, outcome: 'unchanged' });
       }
@@ -219,7 +220,7 @@ export class SyncService {
     source: string,
     opts: SyncOptions,
     run: SyncRun,
-  ): Promise<{ detection: Detection } & Recorded> {
+  ): Promise<{ detection: Detection; remapPending: boolean } & Recorded> {
     const sync = this.config.sync;
     const bundle = opts.bundle;
     if (bundle) {
@@ -231,6 +232,7 @@ export class SyncService {
         },
         lastRecordedAt: null,
         failing: [],
+        remapPending: false,
       };
     }
     const wanted = opts.domain ? [opts.domain] : sync.domains;
@@ -238,6 +240,7 @@ export class SyncService {
       sources: SourceState[];
       domains: Array<{ name: string; version: string | null; failing: boolean }>;
       lastRecordedAt: string | null;
+      remapPending: boolean;
     }>(this.q['sync/read-state']);
     const recorded: Recorded = {
       lastRecordedAt: state?.lastRecordedAt ?? null,
@@ -263,7 +266,7 @@ export class SyncService {
         : urls.length > 0
           ? await detectFromBundles(urls, ctx)
           : await detectFromIndex(sync.indexUrl, wanted, ctx);
-    return { detection, ...recorded };
+    return { detection, remapPending: state?.remapPending === true, ...recorded };
   }
 
   private async apply(

@@ -1,10 +1,14 @@
 import { gzipSync } from 'node:zlib';
 import { ImportService } from '../../src/attack/import-service';
+import { MappingService } from '../../src/mappings/mapping-service';
+import { loadConfig } from '../../src/shared/config';
 import { InvalidBundleError } from '../../src/shared/errors';
+import { SyncService } from '../../src/sync/sync-service';
 import type { Graph } from '../../src/shared/neo4j';
 import {
   asFetched,
   bundleBytes,
+  FIXTURE,
   fixtureBundle,
   holdLease,
   manifests,
@@ -414,6 +418,37 @@ describe('the sync lease', () => {
         'MATCH (l:SyncLease) RETURN l.owner AS owner',
       );
       expect(lease?.owner ?? null).toBeNull();
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('the remap of mappings after a release', () => {
+  it('is retried by the next sync until it succeeds', async () => {
+    const g = await freshGraph();
+    let failures = 1;
+    const remaps: string[] = [];
+    const imp = new ImportService(g, silentLogger, 50, async () => {
+      if (failures-- > 0) throw new Error('Neo4j blinked');
+      remaps.push('done');
+      return new MappingService(g).applyRelease();
+    });
+    try {
+      const pending = async () =>
+        (
+          await g.read<{ n: number }>(
+            'MATCH (d:AttackDomain) WHERE d.remap_pending RETURN count(d) AS n',
+          )
+        )[0]?.n;
+      expect((await imp.importBytes(asFetched(fixtureBundle()))).changed).toBe(true);
+      expect(remaps).toEqual([]);
+      expect(await pending()).toBe(1);
+      const sync = new SyncService(g, imp, loadConfig(), silentLogger);
+      const run = await sync.run({ trigger: 'cli', urls: [FIXTURE] });
+      expect(run.state).not.toBe('failed');
+      expect(remaps).toEqual(['done']);
+      expect(await pending()).toBe(0);
     } finally {
       await g.close();
     }

@@ -160,6 +160,8 @@ describe('the sync scheduler and its endpoints', () => {
       return r.body.scheduler.consecutive_failures >= 2 ? r.body.scheduler : undefined;
     });
     expect(failing.last_run.result.error).toMatch(/answered HTTP 503/);
+    // The request of the run started through the API stayed with that run.
+    expect(failing.last_run.result.trigger).toBe('schedule');
     const status = (await get('/status/', root)).body;
     expect(status.domains[0].last_error).toMatch(/answered HTTP 503/);
     expect(status.domains[0].version).toBe('18.2');
