@@ -187,9 +187,8 @@ function changelogTotals(entries: ChangelogEntry[]): ChangeReport['changelog'] {
 }
 
 /** A bundle the domain already holds byte for byte: every object counts as unchanged. */
-function countUnchanged(counter: ChangeCounter, objects: StixObject[]): number {
+function countAllUnchanged(counter: ChangeCounter, objects: StixObject[]): void {
   for (const o of objects) counter.add(o.type, 'unchanged');
-  return 0;
 }
 
 /** Every domain's stored manifest, or null when one is missing or unreadable (then rebuilt). */
@@ -353,8 +352,9 @@ export class ImportService {
         );
       }
       const counter = new ChangeCounter();
+      if (sameBundle) countAllUnchanged(counter, [...sdos, ...rels]);
       const writes = sameBundle
-        ? countUnchanged(counter, [...sdos, ...rels])
+        ? 0
         : await this.applyDiff(
             tx,
             {

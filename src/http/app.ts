@@ -27,7 +27,7 @@ import type { TokenVerifier } from '../auth/identity';
 import { authenticate, authorize } from '../auth/middleware';
 import type { Config } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
-import { NotFoundError } from '../shared/errors';
+import { NotFoundError, NotLoadedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
 import { packageRoot } from '../shared/paths';
@@ -137,18 +137,8 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/readyz', async (_req, res) => {
     const [row] = await deps.graph.read<{ domains: number }>(readyQuery);
-    const loaded = (row?.domains ?? 0) > 0;
-    res.status(loaded ? 200 : 503);
-    if (loaded) res.json({ status: 'ok', checks: { neo4j: 'ok', attack: 'loaded' } });
-    else
-      res.type('application/problem+json').send(
-        JSON.stringify({
-          type: 'about:blank',
-          title: 'Service Unavailable',
-          status: 503,
-          detail: 'no ATT&CK release is loaded yet',
-        }),
-      );
+    if ((row?.domains ?? 0) === 0) throw new NotLoadedError('no ATT&CK release is loaded yet');
+    res.json({ status: 'ok', checks: { neo4j: 'ok', attack: 'loaded' } });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

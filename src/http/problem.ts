@@ -176,8 +176,12 @@ export function problemHandler(log: Logger) {
       log.error({ err, requestId: currentRequestId() }, 'unhandled error');
       problem = { type: 'about:blank', title: 'Internal Server Error', status: 500 };
     }
+    // 503 is a state the service is in (Neo4j away, nothing loaded yet), not a fault of its own.
     if (problem.status >= 500 && err instanceof AppError)
-      log.error({ err: err.message, requestId: currentRequestId() }, 'request failed');
+      log[problem.status === 503 ? 'warn' : 'error'](
+        { err: err.message, requestId: currentRequestId() },
+        'request failed',
+      );
     problem.instance = req.originalUrl.split('?')[0];
     const requestId = currentRequestId();
     if (requestId) problem.request_id = requestId;

@@ -101,6 +101,13 @@ export class NotSupportedError extends AppError {
   override readonly title = 'Not Supported';
 }
 
+/** No ATT&CK release is in the graph yet (the first sync has not applied one). */
+export class NotLoadedError extends AppError {
+  override readonly status = 503;
+  override readonly type = 'https://ttpgraph.dev/problems/not-loaded';
+  override readonly title = 'Service Unavailable';
+}
+
 /** The graph database cannot be reached or started. */
 export class DatabaseUnavailableError extends AppError {
   override readonly status = 503;

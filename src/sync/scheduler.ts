@@ -36,7 +36,10 @@ export interface SchedulerState {
   last_run: LiveRun | null;
 }
 
-/** Exponential backoff with full jitter, capped; never shorter than what the server asked for. */
+/**
+ * Exponential backoff, capped, with equal jitter (half the step fixed, half random, so retries
+ * never bunch at zero); never shorter than what the server asked for.
+ */
 export function retryDelay(
   failures: number,
   baseMs: number,

@@ -3,8 +3,9 @@ import request from 'supertest';
 import type { Graph } from '../../src/shared/neo4j';
 import { fixtureApp, type TestApi, token } from '../support/api';
 
-// Tenant isolation as a property: random tenants, users, roles, entities and mappings; every
-// cross-tenant read, list, count, update, delete and id probe must leak nothing.
+// Tenant isolation as a property: random tenants, users, roles, entities and mappings (one by one
+// or in bulk); every cross-tenant read, list, count, update, delete, id probe (of any kind), entity
+// trail and X-Tenant naming another tenant must leak nothing.
 const RUNS = Number(process.env.ISOLATION_RUNS ?? 25);
 
 let graph: Graph;
@@ -38,6 +39,7 @@ const mapping = fc.record({
   entity: fc.constantFrom('E-1', 'E-2', 'E-3'),
   technique: fc.constantFrom(...TECHNIQUES),
   confidence: fc.integer({ min: 0, max: 100 }),
+  bulk: fc.boolean(),
 });
 
 describe('tenant isolation', () => {
@@ -51,7 +53,7 @@ describe('tenant isolation', () => {
         async (mappings, prober) => {
           cases++;
           await graph.write(
-            'MATCH (n) WHERE n:Mapping OR n:MappingEvent OR n:Alert OR n:Incident OR n:Observable DETACH DELETE n',
+            'MATCH (n) WHERE n:Mapping OR n:MappingEvent OR n:EntityEvent OR n:Alert OR n:Incident OR n:Observable DETACH DELETE n',
           );
           const created: Array<{
             id: string;
@@ -61,16 +63,18 @@ describe('tenant isolation', () => {
           }> = [];
           for (const m of mappings) {
             const jwt = await token({ sub: m.by.name, tenant: m.by.tenant, roles: [m.by.role] });
+            const item = {
+              [ID_FIELD[m.kind]]: m.entity,
+              technique: m.technique,
+              confidence: m.confidence,
+            };
             const r = await request(api.app)
-              .post(`/api/v1/mitre/${m.kind}-mappings/`)
+              .post(`/api/v1/mitre/${m.kind}-mappings/${m.bulk ? 'bulk/' : ''}`)
               .set('Authorization', `Bearer ${jwt}`)
-              .send({
-                [ID_FIELD[m.kind]]: m.entity,
-                technique: m.technique,
-                confidence: m.confidence,
-              });
+              .send(m.bulk ? { items: [item, item] } : item);
             expect([200, 201]).toContain(r.status);
-            created.push({ id: r.body.id, tenant: m.by.tenant, kind: m.kind, entity: m.entity });
+            const id = m.bulk ? r.body.results[0].id : r.body.id;
+            created.push({ id, tenant: m.by.tenant, kind: m.kind, entity: m.entity });
           }
           const auth = `Bearer ${await token({ sub: prober.name, tenant: prober.tenant, roles: [prober.role] })}`;
           const call = (method: 'get' | 'patch' | 'delete', path: string, body?: object) => {
@@ -85,6 +89,30 @@ describe('tenant isolation', () => {
               (await call('patch', `/${c.kind}-mappings/${c.id}/`, { confidence: 1 })).status,
             ).toBe(404);
             expect((await call('delete', `/${c.kind}-mappings/${c.id}/`)).status).toBe(404);
+          }
+          // An id of the prober's own tenant, asked for as another kind, is not found either.
+          for (const c of created.filter((x) => x.tenant === prober.tenant)) {
+            for (const other of KINDS.filter((k) => k !== c.kind))
+              expect((await call('get', `/${other}-mappings/${c.id}/`)).status).toBe(404);
+          }
+          // Entities the prober's tenant never had: no trail, whatever the id.
+          for (const kind of KINDS)
+            for (const entity of ['E-1', 'E-2', 'E-3']) {
+              const mine = created.some(
+                (x) => x.tenant === prober.tenant && x.kind === kind && x.entity === entity,
+              );
+              expect((await call('get', `/${kind}s/${entity}/events/`)).status).toBe(
+                mine ? 200 : 404,
+              );
+            }
+          // Naming another tenant is refused, not answered with its data.
+          for (const other of ['t1', 't2', 't3'].filter((t) => t !== prober.tenant)) {
+            probes++;
+            const r = await request(api.app)
+              .get('/api/v1/mitre/alert-mappings/')
+              .set('Authorization', auth)
+              .set('X-Tenant', other);
+            expect(r.status).toBe(403);
           }
           for (const kind of KINDS) {
             const own = new Set(
