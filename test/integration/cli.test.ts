@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,15 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Graph } from '../../src/shared/neo4j';
 import { ATTACK_COLLECTIONS } from '../../src/shared/config';
-import { FIXTURE, fixtureBundle, freshGraph, holdLease } from '../support/graph';
+import { ImportService } from '../../src/attack/import-service';
+import {
+  bundleBytes,
+  FIXTURE,
+  fixtureBundle,
+  freshGraph,
+  holdLease,
+  silentLogger,
+} from '../support/graph';
 import { AttackSource } from '../support/sync-sources';
 
 const ENTERPRISE = ATTACK_COLLECTIONS['enterprise-attack'] as string;
@@ -61,6 +69,14 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
+/** The fixture held by the graph, its last import a no-op (what the status tests read). */
+async function fixtureHeld(): Promise<void> {
+  const importer = new ImportService(graph, silentLogger);
+  const bytes = readFileSync(FIXTURE);
+  await importer.importBytes(bundleBytes(bytes, FIXTURE));
+  expect((await importer.importBytes(bundleBytes(bytes, FIXTURE))).changed).toBe(false);
+}
+
 describe('ttpgraph CLI', () => {
   it('documents its commands, options and exit codes in --help', async () => {
     const r = await ttpgraph(['--help']);
@@ -88,6 +104,7 @@ describe('ttpgraph CLI', () => {
   });
 
   it('imports from an http URL and prints the change report as JSON', async () => {
+    await graph.write('MATCH (n) DETACH DELETE n');
     const r = await ttpgraph(['import-mitre', '--url', `${base}/enterprise.json.gz`, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -97,6 +114,7 @@ describe('ttpgraph CLI', () => {
   });
 
   it('prints a summary table, and nothing changes on the second import', async () => {
+    expect((await ttpgraph(['import-mitre', '--url', FIXTURE])).code).toBe(0);
     const r = await ttpgraph(['import-mitre', '--url', FIXTURE]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/enterprise-attack 18\.1 .*unchanged, nothing written/);
@@ -104,6 +122,7 @@ describe('ttpgraph CLI', () => {
   });
 
   it('shows status as JSON with --detailed', async () => {
+    await fixtureHeld();
     const r = await ttpgraph(['mitre-status', '--detailed', '--json']);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
@@ -123,6 +142,7 @@ describe('ttpgraph CLI', () => {
   });
 
   it('shows status as text', async () => {
+    await fixtureHeld();
     const r = await ttpgraph(['mitre-status', '--detailed']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/enterprise-attack: techniques per tactic in kill-chain order/);
