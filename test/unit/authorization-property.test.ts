@@ -9,22 +9,14 @@ const SECRET = 'property-secret-property-secret-0123';
 const RUNS = Number(process.env.TTPGRAPH_PROPERTY_RUNS ?? 300);
 
 const ROLE_NAMES = [...Object.keys(GRANTS), 'superuser'];
+// Every permission some role has, and those no token role has (superuser only, or nobody).
 const PERMISSIONS = [
-  'attack:read',
+  ...new Set(Object.values(GRANTS).flat()),
   'attack:write',
-  'status:read',
   'status-details:read',
   'imports:create',
   'sync:create',
   'sync:read',
-  'mappings:read',
-  'mappings:create',
-  'mappings:update-own',
-  'mappings:update-any',
-  'mappings:delete-own',
-  'mappings:delete-any',
-  'entities:update-own',
-  'entities:update-any',
 ];
 
 // Subjects and role names an attacker would try: every role name, bare and namespaced, and noise.
