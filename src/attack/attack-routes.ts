@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Authorizer } from '../auth/authorization';
 import { authorize } from '../auth/middleware';
 import {
@@ -23,15 +23,16 @@ export function attackRouter(
   service: AttackService,
   cache: AnswerCache,
   authorizer: Authorizer,
+  loaded: RequestHandler,
 ): Router {
   const router = Router();
-  const read = authorize(authorizer, 'attack', 'read');
+  const read = [authorize(authorizer, 'attack', 'read'), loaded];
   const answer = async (req: Request, res: Response, compute: () => Promise<unknown>) => {
     res.type('application/json').send(await cache.json(req.originalUrl, compute));
   };
 
   for (const resource of Object.keys(RESOURCES) as ResourceName[]) {
-    router.get(`/${resource}/`, read, async (req, res) => {
+    router.get(`/${resource}/`, ...read, async (req, res) => {
       const q = req.query as Record<string, unknown>;
       const page = pageRequest(q);
       await answer(req, res, async () => {
@@ -55,7 +56,7 @@ export function attackRouter(
       });
     });
 
-    router.get(`/${resource}/:id/`, read, async (req, res) => {
+    router.get(`/${resource}/:id/`, ...read, async (req, res) => {
       const q = req.query as Record<string, unknown>;
       await answer(req, res, () =>
         service.detail(resource, String(req.params.id), {
@@ -67,7 +68,7 @@ export function attackRouter(
     });
   }
 
-  router.get('/relationships/', read, async (req, res) => {
+  router.get('/relationships/', ...read, async (req, res) => {
     const q = req.query as Record<string, unknown>;
     const page = pageRequest(q);
     await answer(req, res, async () => {
@@ -86,7 +87,7 @@ export function attackRouter(
     });
   });
 
-  router.get('/relationships/:id/', read, async (req, res) => {
+  router.get('/relationships/:id/', ...read, async (req, res) => {
     await answer(req, res, () =>
       service.relationship(
         String(req.params.id),

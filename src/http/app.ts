@@ -12,6 +12,7 @@ import swaggerUi from 'swagger-ui-express';
 import { parse as parseYaml } from 'yaml';
 import { attackRouter } from '../attack/attack-routes';
 import { AttackService } from '../attack/attack-service';
+import { requireLoaded } from '../attack/loaded';
 import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
 import type { AnswerCache } from '../attack/answer-cache';
 import { mappingRouter } from '../mappings/mapping-routes';
@@ -172,7 +173,11 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  app.use(API_BASE, attackRouter(new AttackService(deps.graph), deps.cache, deps.authorizer));
+  const loaded = requireLoaded(deps.graph);
+  app.use(
+    API_BASE,
+    attackRouter(new AttackService(deps.graph), deps.cache, deps.authorizer, loaded),
+  );
   const onImported = () => deps.cache.invalidate();
   app.use(
     API_BASE,
@@ -182,7 +187,7 @@ export function createApp(deps: AppDeps): Express {
     ),
   );
 
-  app.use(API_BASE, mappingRouter(deps.mappings, deps.authorizer));
+  app.use(API_BASE, mappingRouter(deps.mappings, deps.authorizer, loaded));
   app.use(
     API_BASE,
     syncRouter(

@@ -3,6 +3,7 @@ import {
   AppError,
   BadRequestError,
   NotFoundError,
+  NotLoadedError,
   PayloadTooLargeError,
   TooManyRequestsError,
   UnauthorizedError,
@@ -113,6 +114,8 @@ export function problemHandler(log: Logger) {
       problem = { type: err.type, title: err.title, status: err.status, detail: err.message };
       if (err instanceof TooManyRequestsError)
         res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      // The first sync takes about a minute: worth asking again then.
+      if (err instanceof NotLoadedError) res.setHeader('Retry-After', '30');
       if (err instanceof UnauthorizedError) {
         res.setHeader(
           'WWW-Authenticate',

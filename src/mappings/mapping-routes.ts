@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import type { Authorizer } from '../auth/authorization';
 import { authorize, authorizeAny, grants } from '../auth/middleware';
 import {
@@ -53,11 +53,17 @@ function actor(req: Request, action: 'update' | 'delete'): Actor {
 }
 
 /** alert-mappings/, incident-mappings/, observable-mappings/ and mapping-changes/. */
-export function mappingRouter(service: MappingService, authorizer: Authorizer): Router {
+export function mappingRouter(
+  service: MappingService,
+  authorizer: Authorizer,
+  loaded: RequestHandler,
+): Router {
   const router = Router();
   const read = authorize(authorizer, 'mappings', 'read');
+  // A mapping names a technique: before any release is in, that is "not loaded", not "unknown".
   const create = [
     authorize(authorizer, 'mappings', 'create'),
+    loaded,
     grants(authorizer, 'entities', 'update-any'),
     grants(authorizer, 'entities', 'update-own'),
   ];

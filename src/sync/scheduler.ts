@@ -192,6 +192,18 @@ export class SyncScheduler {
         this.current.id = m.progress.runId;
         this.runs.set(this.current.id, this.current);
       }
+      // One line per phase (fetching, parsing, writing…), not per batch: the first sync takes a
+      // while and should say what it is doing.
+      if (this.current.progress?.phase !== m.progress.phase) {
+        this.log.info(
+          {
+            runId: m.progress.runId,
+            domain: m.progress.domain,
+            total: m.progress.total || undefined,
+          },
+          `sync: ${m.progress.phase}`,
+        );
+      }
       this.current.progress = m.progress;
     } else if (m.type === 'run') {
       this.finish(m.run, null);

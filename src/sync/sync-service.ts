@@ -4,7 +4,7 @@ import { ImportService, type ChangeReport } from '../attack/import-service';
 import { MappingService } from '../mappings/mapping-service';
 import type { Config } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
-import { AppError, ConflictError, OlderReleaseError } from '../shared/errors';
+import { AppError, ConflictError, OlderReleaseError, SourceError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
 import { Lease } from './lease';
@@ -172,6 +172,17 @@ export class SyncService {
       run.error = (err as Error).message;
       run.retry_after_ms = retryAfterOf(err);
       this.log.error({ runId: run.id, err: run.error }, 'sync failed; the graph keeps what it had');
+      if (
+        err instanceof SourceError &&
+        source === 'json' &&
+        !opts.urls?.length &&
+        this.config.importUrls.length === 0
+      ) {
+        this.log.warn(
+          { indexUrl: this.config.sync.indexUrl },
+          "MITRE's index.json could not be read: without internet access, set TTPGRAPH_IMPORT_URLS to bundle files or a directory of them (e.g. ../shared/attack-data/enterprise-attack-18.1.json.gz)",
+        );
+      }
     }
     run.finished_at = new Date().toISOString();
     run.duration_ms = Date.parse(run.finished_at) - Date.parse(run.started_at);
