@@ -33,7 +33,7 @@ export type SyncJobCommand = { type: 'request'; request: SyncRequest | null } | 
 async function main(): Promise<void> {
   const data = workerData as SyncJobData;
   const config = data.config;
-  const log = createLogger(config.logLevel, 'ttpgraph-sync');
+  const log = createLogger(config.logLevel ?? 'info', 'ttpgraph-sync');
   const cancel = new AbortController();
   // Each run's options come from the scheduler when the worker is ready, not from workerData
   // (which is the job's, shared by every run).

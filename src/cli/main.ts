@@ -55,9 +55,7 @@ interface Context {
 
 function context(argv: { verbose?: boolean }): Context {
   const config = loadConfig();
-  const log = createLogger(
-    argv.verbose ? 'debug' : config.logLevel === 'info' ? 'warn' : config.logLevel,
-  );
+  const log = createLogger(argv.verbose ? 'debug' : (config.logLevel ?? 'silent'));
   return { config, log };
 }
 
@@ -336,7 +334,7 @@ async function db(argv: { action: string; json?: boolean; verbose?: boolean }): 
  */
 async function serve(argv: { verbose?: boolean }): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(argv.verbose ? 'debug' : config.logLevel);
+  const log = createLogger(argv.verbose ? 'debug' : (config.logLevel ?? 'info'));
   const server = await startServer(config, log);
   console.error(
     `ttpgraph API at ${server.url}${API_BASE}/ (docs: ${server.url}${API_BASE}/docs/); Ctrl-C stops`,

@@ -86,7 +86,8 @@ const schema = z.object({
     .int()
     .positive()
     .default(512 * 1024 * 1024),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Unset: the server logs at info; a CLI command says what went wrong in one human line instead.
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   // Bytes of serialised ATT&CK answers kept in memory; 0 turns the cache off.
   TTPGRAPH_CACHE_BYTES: z.coerce
     .number()
@@ -190,7 +191,8 @@ export interface Config {
   sync: SyncConfig;
   fetchTimeoutMs: number;
   maxBundleBytes: number;
-  logLevel: string;
+  /** LOG_LEVEL when set; each entry point has its own default. */
+  logLevel?: string;
 }
 
 /** The three ATT&CK domains and their collection ids (the same in index.json and on TAXII). */

@@ -37,6 +37,8 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     TTPGRAPH_SYNC_INTERVAL: 'off',
     // Suites send bursts from one user; the limiter has its own test.
     TTPGRAPH_RATE_LIMIT_RPS: '0',
+    // Quiet tests: the Bree worker logs at the configured level.
+    LOG_LEVEL: 'silent',
     ...env,
   });
   const late: { status?: StatusService } = {};
