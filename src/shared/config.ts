@@ -136,6 +136,9 @@ const schema = z.object({
   JWT_JWKS_ALLOW_HTTP_LOOPBACK: z.stringbool().default(false),
 });
 
+/** Every variable the configuration reads (.env.example and README list each one; a test checks). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export interface Neo4jConfig {
   /** Set when an existing server or cluster is to be used; unset means the local launcher. */
   uri?: string;

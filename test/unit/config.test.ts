@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig } from '../../src/shared/config';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/shared/config';
 import { loadQueries, statements } from '../../src/shared/cypher';
 
 describe('configuration', () => {
@@ -65,5 +67,14 @@ describe('the Cypher loader', () => {
 
   it('splits a schema file into statements, comments dropped', () => {
     expect(statements('// c\nCREATE A;\nCREATE B;\n')).toEqual(['CREATE A', 'CREATE B']);
+  });
+});
+
+describe('the documented configuration', () => {
+  const root = path.resolve(__dirname, '../..');
+  it.each(['.env.example', 'README.md'])('%s names every variable the service reads', (file) => {
+    const text = readFileSync(path.join(root, file), 'utf8');
+    const missing = CONFIG_VARIABLES.filter((v) => !new RegExp(`\\b${v}\\b`).test(text));
+    expect(missing).toEqual([]);
   });
 });
