@@ -59,8 +59,12 @@ function context(argv: { verbose?: boolean }): Context {
   return { config, log };
 }
 
-async function withGraph<T>(ctx: Context, work: (conn: Connection) => Promise<T>): Promise<T> {
-  const conn = await connect(ctx.config, ctx.log);
+async function withGraph<T>(
+  ctx: Context,
+  work: (conn: Connection) => Promise<T>,
+  opts: { startLocal: boolean } = { startLocal: true },
+): Promise<T> {
+  const conn = await connect(ctx.config, ctx.log, undefined, opts);
   try {
     await applySchema(conn.graph);
     return await work(conn);
@@ -287,8 +291,11 @@ async function mitreStatus(argv: {
   verbose?: boolean;
 }): Promise<void> {
   const ctx = context(argv);
-  const status = await withGraph(ctx, ({ graph }) =>
-    new StatusService(graph).status(argv.detailed),
+  // A status reports what is: it never boots a Neo4j of its own to answer.
+  const status = await withGraph(
+    ctx,
+    ({ graph }) => new StatusService(graph).status(argv.detailed),
+    { startLocal: false },
   );
   if (argv.json) console.log(JSON.stringify(toWire(status), null, 2));
   else printStatus(status);
@@ -319,7 +326,7 @@ async function db(argv: { action: string; json?: boolean; verbose?: boolean }): 
       else
         console.log(
           st.running
-            ? `running: ${st.uri} (pid ${st.pid}, since ${st.startedAt}, data ${st.home})`
+            ? `running: ${st.uri} (pid ${st.pid}, since ${st.startedAt}, data ${st.home})${st.ownerPid !== undefined ? `, started by ttpgraph serve (pid ${st.ownerPid})` : ''}`
             : `not running (data ${st.home})`,
         );
       if (!st.running) process.exitCode = 1;
@@ -568,8 +575,11 @@ async function main(): Promise<void> {
       err instanceof AppError || err instanceof UsageError || err instanceof ConfigError
         ? err.message
         : String((err as Error)?.stack ?? err);
-    console.error(`ttpgraph: ${message}`);
     process.exitCode = exitCodeFor(err);
+    // Asked for JSON, a failure is JSON too (on stdout, where the answer would have been).
+    if (process.argv.includes('--json'))
+      console.log(JSON.stringify({ error: message, exit_code: process.exitCode }));
+    else console.error(`ttpgraph: ${message}`);
   }
 }
 

@@ -50,6 +50,8 @@ interface PidFile {
   pid: number;
   uri: string;
   startedAt: string;
+  /** Which process runs it: absent for `ttpgraph db start`, else the pid of its owner (serve). */
+  ownerPid?: number;
 }
 
 function launcherDir(): string {
@@ -228,10 +230,19 @@ export async function startLocalNeo4j(cfg: LocalNeo4jConfig): Promise<LocalNeo4j
   // Keep draining output so a chatty JVM never blocks on a full pipe.
   child.stdout?.resume();
   child.stderr?.resume();
+  // The same pid file as `db start`: commands run beside this process find and use this Neo4j.
+  const info: PidFile = {
+    pid: child.pid as number,
+    uri,
+    startedAt: new Date().toISOString(),
+    ownerPid: process.pid,
+  };
+  writeFileSync(pidFilePath(cfg), JSON.stringify(info));
   return {
     uri,
     pid: child.pid as number,
     stop: async () => {
+      rmSync(pidFilePath(cfg), { force: true });
       child.kill('SIGTERM');
       if (!(await waitForExit(child, 60_000))) {
         child.kill('SIGKILL');
@@ -259,6 +270,8 @@ export interface DaemonStatus {
   pid?: number;
   uri?: string;
   startedAt?: string;
+  /** The process whose Neo4j it is (`ttpgraph serve`), when not a `db start` daemon. */
+  ownerPid?: number;
   home: string;
 }
 
@@ -270,7 +283,14 @@ export function daemonStatus(cfg: LocalNeo4jConfig): DaemonStatus {
     rmSync(file, { force: true });
     return { running: false, home: cfg.home };
   }
-  return { running: true, pid: info.pid, uri: info.uri, startedAt: info.startedAt, home: cfg.home };
+  return {
+    running: true,
+    pid: info.pid,
+    uri: info.uri,
+    startedAt: info.startedAt,
+    ...(info.ownerPid !== undefined ? { ownerPid: info.ownerPid } : {}),
+    home: cfg.home,
+  };
 }
 
 /** `ttpgraph db start`: a detached Neo4j that outlives this process; its log is neo4j.out. */
@@ -319,6 +339,11 @@ export async function startDaemon(cfg: LocalNeo4jConfig): Promise<DaemonStatus> 
 export async function stopDaemon(cfg: LocalNeo4jConfig): Promise<boolean> {
   const st = daemonStatus(cfg);
   if (!st.running || st.pid === undefined) return false;
+  if (st.ownerPid !== undefined) {
+    throw new DatabaseUnavailableError(
+      `this Neo4j belongs to the ttpgraph process ${st.ownerPid} (ttpgraph serve): stop that process instead`,
+    );
+  }
   process.kill(st.pid, 'SIGTERM');
   const deadline = Date.now() + 60_000;
   while (isAlive(st.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));

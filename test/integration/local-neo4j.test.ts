@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,12 +13,17 @@ import { TEST_SECRET, analyst } from '../support/api';
 // These tests run their own Neo4j processes, apart from the suite's shared one.
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
 
+function withoutNeo4jUri(): NodeJS.ProcessEnv {
+  const clean = { ...process.env };
+  delete clean.NEO4J_URI;
+  return clean;
+}
+
 function ttpgraph(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = { ...process.env, ...env };
-  delete clean.NEO4J_URI;
+  const clean = { ...withoutNeo4jUri(), ...env };
   return new Promise((resolve) =>
     execFile(process.execPath, [CLI, ...args], { env: clean }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -34,7 +39,6 @@ describe('ttpgraph db start|status|stop', () => {
     env = {
       TTPGRAPH_DATA_DIR: dataDir,
       TTPGRAPH_NEO4J_PORT: String(await freePort()),
-      LOG_LEVEL: 'error',
     };
   });
   afterAll(async () => {
@@ -68,6 +72,61 @@ describe('ttpgraph db start|status|stop', () => {
     const status = await ttpgraph(['db', 'status'], env);
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/not running/);
+  });
+
+  it('reports a stopped database at once, without starting one', async () => {
+    const started = Date.now();
+    const r = await ttpgraph(['mitre-status'], env);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/the local Neo4j is not running .*ttpgraph db start/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const json = await ttpgraph(['mitre-status', '--json'], env);
+    expect(json.code).toBe(5);
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: expect.stringMatching(/the local Neo4j is not running/),
+      exit_code: 5,
+    });
+    expect((await ttpgraph(['db', 'status'], env)).stdout).toMatch(/not running/);
+  });
+
+  it('finds and uses the Neo4j of a running `ttpgraph serve` on the same data directory', async () => {
+    const serve = spawn(process.execPath, [CLI, 'serve'], {
+      env: {
+        ...withoutNeo4jUri(),
+        ...env,
+        HTTP_PORT: '0',
+        JWT_SECRET: 'serve-secret-serve-secret-serve-secret',
+        TTPGRAPH_SYNC_INTERVAL: 'off',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        serve.stderr?.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (/ttpgraph API at /.test(out)) resolve();
+        });
+        serve.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      const status = await ttpgraph(['db', 'status'], env);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(
+        new RegExp(
+          `running: bolt://127\\.0\\.0\\.1:${env.TTPGRAPH_NEO4J_PORT} .*started by ttpgraph serve \\(pid ${serve.pid}\\)`,
+        ),
+      );
+      const mitre = await ttpgraph(['mitre-status'], env);
+      expect(mitre.code).toBe(0);
+      expect(mitre.stdout).toMatch(/reachable/);
+      const stop = await ttpgraph(['db', 'stop'], env);
+      expect(stop.code).toBe(5);
+      expect(stop.stderr).toMatch(/belongs to the ttpgraph process .*stop that process instead/);
+    } finally {
+      serve.kill('SIGTERM');
+      await new Promise((r) => serve.once('exit', r));
+    }
+    expect((await ttpgraph(['db', 'status'], env)).stdout).toMatch(/not running/);
   });
 });
 
