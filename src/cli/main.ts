@@ -339,8 +339,10 @@ async function db(argv: { action: string; json?: boolean; verbose?: boolean }): 
  * `ttpgraph serve` (alias `start`, which `npm start` runs): the API with Neo4j (NEO4J_URI or the
  * local one) and the Bree sync scheduler, which syncs at start-up and every TTPGRAPH_SYNC_INTERVAL.
  */
-async function serve(argv: { verbose?: boolean }): Promise<void> {
-  const config = loadConfig();
+async function serve(argv: { verbose?: boolean; port?: number }): Promise<void> {
+  const config = loadConfig(
+    argv.port === undefined ? process.env : { ...process.env, HTTP_PORT: String(argv.port) },
+  );
   const log = createLogger(argv.verbose ? 'debug' : (config.logLevel ?? 'info'));
   const server = await startServer(config, log);
   console.error(
@@ -496,7 +498,10 @@ export function cli(args: string[]): Argv {
             describe:
               'start: run it in the background; stop; status; build: (re)build the launcher with Maven',
           })
-          .option('json', { type: 'boolean', default: false, describe: 'status as JSON' }),
+          .option('json', { type: 'boolean', default: false, describe: 'status as JSON' })
+          .epilogue(
+            'Environment: TTPGRAPH_DATA_DIR (data in <dir>/neo4j, default .data), TTPGRAPH_NEO4J_PORT (Bolt, default 7687), TTPGRAPH_NEO4J_HEAP, TTPGRAPH_NEO4J_PAGE_CACHE_MB, TTPGRAPH_NEO4J_PASSWORD, JAVA_HOME. A running `ttpgraph serve` shares its Neo4j: status shows it, commands use it.',
+          ),
       (argv) => db(argv as never),
     )
     .command(
@@ -516,7 +521,15 @@ export function cli(args: string[]): Argv {
     .command(
       ['serve', 'start'],
       'Run the REST API and the sync scheduler (Neo4j from NEO4J_URI, else the local one); npm start runs this',
-      (y) => verbose(y),
+      (y) =>
+        verbose(y)
+          .option('port', {
+            type: 'number',
+            describe: 'HTTP port (default HTTP_PORT, else 8000)',
+          })
+          .epilogue(
+            'Environment: HTTP_HOST / HTTP_PORT (127.0.0.1:8000), NEO4J_URI (else the local Neo4j on TTPGRAPH_NEO4J_PORT, 7687), TTPGRAPH_IMPORT_URLS (bundle files or a directory to sync from offline), TTPGRAPH_SYNC_INTERVAL (10m), JWT_SECRET / JWT_JWKS_URL; every variable in README.md and .env.example.',
+          ),
       (argv) => serve(argv),
     )
     .command(

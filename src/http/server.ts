@@ -69,6 +69,11 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 
 /** Composes the service (Neo4j, schema, auth, app) and listens. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  // Said before Neo4j is started, not half a minute later.
+  if (config.http.port !== 0)
+    await listen(createServer(), config.http.host, config.http.port).then(
+      (probe) => new Promise((r) => probe.close(r)),
+    );
   const dev = withDevelopmentSecret(config.auth, config.dataDir);
   if (dev.generated) {
     log.warn(

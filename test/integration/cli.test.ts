@@ -101,6 +101,26 @@ describe('ttpgraph CLI', () => {
     }
   });
 
+  it('names in --help the environment variables serve and db read', async () => {
+    const serve = await ttpgraph(['serve', '--help']);
+    for (const v of ['HTTP_PORT', 'TTPGRAPH_NEO4J_PORT', 'TTPGRAPH_IMPORT_URLS', '--port'])
+      expect(serve.stdout).toContain(v);
+    const db = await ttpgraph(['db', '--help']);
+    for (const v of ['TTPGRAPH_DATA_DIR', 'TTPGRAPH_NEO4J_PORT']) expect(db.stdout).toContain(v);
+  });
+
+  it('says at once which HTTP port is taken and how to choose another', async () => {
+    const started = Date.now();
+    const r = await ttpgraph(['serve', '--port', String((server.address() as AddressInfo).port)], {
+      HTTP_HOST: '127.0.0.1',
+      JWT_SECRET: 'cli-secret-cli-secret-cli-secret-cli',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ttpgraph: port \d+ on 127\.0\.0\.1 is taken .*HTTP_PORT/);
+    // Before any Neo4j was started or reached.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('rejects an unknown option with exit code 2', async () => {
     const r = await ttpgraph(['import-mitre', '--bogus']);
     expect(r.code).toBe(2);
