@@ -10,6 +10,7 @@ const QUERIES = [
   'attack/api-technique-related',
   'attack/api-relationships',
   'attack/api-relationship',
+  'attack/api-matrix',
 ] as const;
 
 /** The ATT&CK collections the API serves, by path, with the STIX types each holds. */
@@ -184,6 +185,12 @@ export class AttackService {
       ...apiObject(found.object),
       revoked_by: found.revokedBy,
     };
+    if (resource === 'matrices') {
+      const [m] = await this.graph.read<{ columns: unknown[] }>(this.q['attack/api-matrix'], {
+        stixId: detail.stix_id,
+      });
+      return { ...detail, columns: m?.columns ?? [] };
+    }
     if (resource !== 'techniques') return detail;
     const [rel] = await this.graph.read<{
       killChain: unknown[];

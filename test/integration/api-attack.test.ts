@@ -162,6 +162,26 @@ describe('ATT&CK lists', () => {
 });
 
 describe('ATT&CK details', () => {
+  it('answers a matrix with its columns: tactics in order, techniques and sub-techniques', async () => {
+    const r = await get('/api/v1/mitre/matrices/enterprise-attack/').expect(200);
+    const columns = r.body.columns as Array<{
+      tactic: { id: string; shortname: string };
+      techniques: Array<{ id: string; subtechniques: Array<{ id: string }> }>;
+    }>;
+    expect(
+      columns.map((c) => [
+        c.tactic.id,
+        c.techniques.map((t) => `${t.id}[${t.subtechniques.map((s) => s.id).join(' ')}]`),
+      ]),
+    ).toEqual([
+      // The fixture's matrix: T1064 (deprecated) and T1143 (revoked) are not drawn.
+      ['TA0002', ['T1059[T1059.001 T1059.003]']],
+      ['TA0003', []],
+      ['TA0005', ['T1564[T1564.003]']],
+    ]);
+    expect(r.body).toMatchObject({ id: 'enterprise-attack', type: 'x-mitre-matrix' });
+  });
+
   it('answers a technique by ATT&CK id and by STIX id alike', async () => {
     const a = await get('/api/v1/mitre/techniques/T1059.001/').expect(200);
     const b = await get(`/api/v1/mitre/techniques/${a.body.stix_id}/`).expect(200);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeBundleBytes, parseBundle } from '../../src/attack/bundle';
+import { AttackService } from '../../src/attack/attack-service';
 import { ImportService, type ChangeReport } from '../../src/attack/import-service';
 import { contentHash, derivedEdges } from '../../src/attack/model';
 import { StatusService } from '../../src/attack/status-service';
@@ -171,6 +172,44 @@ describe('Enterprise 17.1 → 18.0 → 18.1 as successive releases', () => {
        RETURN c.attack_id AS child ORDER BY child`,
     );
     expect(rows.map((r) => r.child)).toEqual(['T1053.004', 'T1574.002']);
+  });
+
+  it("draws Enterprise's matrix: 14 tactics in kill-chain order, active techniques only", async () => {
+    const m = (await new AttackService(graph).detail('matrices', 'enterprise-attack', {
+      followRevoked: false,
+      stix: false,
+      relatedLimit: 1,
+    })) as {
+      columns: Array<{
+        tactic: { id: string };
+        techniques: Array<{ id: string; subtechniques: Array<{ id: string }> }>;
+      }>;
+    };
+    expect(m.columns.map((c) => c.tactic.id)).toEqual([
+      'TA0043',
+      'TA0042',
+      'TA0001',
+      'TA0002',
+      'TA0003',
+      'TA0004',
+      'TA0005',
+      'TA0006',
+      'TA0007',
+      'TA0008',
+      'TA0009',
+      'TA0011',
+      'TA0010',
+      'TA0040',
+    ]);
+    const execution = m.columns[3]?.techniques ?? [];
+    const t1059 = execution.find((t) => t.id === 'T1059');
+    expect(t1059?.subtechniques.map((s) => s.id)).toContain('T1059.001');
+    // Revoked and deprecated ones are not drawn, anywhere.
+    const drawn = m.columns.flatMap((c) =>
+      c.techniques.flatMap((t) => [t.id, ...t.subtechniques.map((s) => s.id)]),
+    );
+    expect(drawn).not.toContain('T1574.002');
+    expect(drawn).not.toContain('T1053.004');
   });
 
   it('changes nothing when 18.1 is imported again', async () => {
