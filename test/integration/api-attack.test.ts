@@ -182,6 +182,22 @@ describe('ATT&CK details', () => {
     expect(r.body).toMatchObject({ id: 'enterprise-attack', type: 'x-mitre-matrix' });
   });
 
+  it('answers only the fields asked for, and says which exist', async () => {
+    const full = await get('/api/v1/mitre/techniques/T1059.001/').expect(200);
+    const sparse = await get(
+      '/api/v1/mitre/techniques/T1059.001/?fields=id,name,kill_chain',
+    ).expect(200);
+    expect(sparse.body).toEqual({
+      id: 'T1059.001',
+      name: 'PowerShell',
+      kill_chain: full.body.kill_chain,
+    });
+    expect(sparse.text.length).toBeLessThan(full.text.length / 3);
+    const bad = await get('/api/v1/mitre/techniques/T1059.001/?fields=id,nope').expect(400);
+    expect(bad.body.detail).toMatch(/no field nope here; fields are id, .*groups/);
+    await get('/api/v1/mitre/techniques/T1059.001/?fields=ID;DROP').expect(400);
+  });
+
   it('answers a technique by ATT&CK id and by STIX id alike', async () => {
     const a = await get('/api/v1/mitre/techniques/T1059.001/').expect(200);
     const b = await get(`/api/v1/mitre/techniques/${a.body.stix_id}/`).expect(200);
