@@ -121,6 +121,19 @@ describe('ttpgraph CLI', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('refuses a token for a role the policy does not define, naming those it does', async () => {
+    const r = await ttpgraph(['token', '--sub', 'eve', '--role', 'hacker'], {
+      JWT_SECRET: 'cli-secret-cli-secret-cli-secret-cli',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown role hacker: the policy defines admin, analyst, viewer/);
+    const ok = await ttpgraph(['token', '--sub', 'ann', '--role', 'analyst'], {
+      JWT_SECRET: 'cli-secret-cli-secret-cli-secret-cli',
+    });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim().split('.')).toHaveLength(3);
+  });
+
   it('rejects an unknown option with exit code 2', async () => {
     const r = await ttpgraph(['import-mitre', '--bogus']);
     expect(r.code).toBe(2);

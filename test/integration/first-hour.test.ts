@@ -1,4 +1,7 @@
+import pino from 'pino';
 import request from 'supertest';
+import { loadConfig } from '../../src/shared/config';
+import { SyncService } from '../../src/sync/sync-service';
 import type { Graph } from '../../src/shared/neo4j';
 import { testApp, token, type TestApi } from '../support/api';
 import { asFetched, fixtureBundle, freshGraph } from '../support/graph';
@@ -51,5 +54,25 @@ describe('before any ATT&CK release is loaded', () => {
       .set('Authorization', auth)
       .expect(200);
     expect(t.body.name).toBe('PowerShell');
+  });
+});
+
+describe('a first sync without internet access', () => {
+  it('names TTPGRAPH_IMPORT_URLS in its log', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const config = loadConfig({
+      ...process.env,
+      // Nothing listens there: as unreachable as GitHub is offline.
+      TTPGRAPH_SYNC_INDEX_URL: 'http://127.0.0.1:1/index.json',
+      TTPGRAPH_FETCH_TIMEOUT_MS: '2000',
+    });
+    const sync = SyncService.forGraph(graph, config, log);
+    const run = await sync.run({ trigger: 'schedule' });
+    expect(run.state).toBe('failed');
+    const hint = lines
+      .map((l) => JSON.parse(l) as { msg: string })
+      .find((l) => /TTPGRAPH_IMPORT_URLS/.test(l.msg));
+    expect(hint?.msg).toMatch(/without internet access, set TTPGRAPH_IMPORT_URLS/);
   });
 });
