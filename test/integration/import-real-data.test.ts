@@ -9,6 +9,24 @@ import type { Graph } from '../../src/shared/neo4j';
 import { ATTACK_DATA, attackData, freshGraph, manifests, silentLogger } from '../support/graph';
 
 // Real MITRE releases from ../shared/attack-data; expected figures are those of its README.
+
+// Enterprise's tactics in kill-chain order, as MITRE's matrix lists them.
+const ENTERPRISE_TACTICS = [
+  'TA0043',
+  'TA0042',
+  'TA0001',
+  'TA0002',
+  'TA0003',
+  'TA0004',
+  'TA0005',
+  'TA0006',
+  'TA0007',
+  'TA0008',
+  'TA0009',
+  'TA0011',
+  'TA0010',
+  'TA0040',
+];
 let graph: Graph;
 let importer: ImportService;
 let status: StatusService;
@@ -141,22 +159,7 @@ describe('Enterprise 17.1 → 18.0 → 18.1 as successive releases', () => {
       expect.objectContaining({ domain: 'enterprise-attack', version: '18.1' }),
     ]);
     const tactics = s.detailed!.tactics.filter((x) => x.domain === 'enterprise-attack');
-    expect(tactics.map((x) => x.tacticId)).toEqual([
-      'TA0043',
-      'TA0042',
-      'TA0001',
-      'TA0002',
-      'TA0003',
-      'TA0004',
-      'TA0005',
-      'TA0006',
-      'TA0007',
-      'TA0008',
-      'TA0009',
-      'TA0011',
-      'TA0010',
-      'TA0040',
-    ]);
+    expect(tactics.map((x) => x.tacticId)).toEqual(ENTERPRISE_TACTICS);
     // Every active technique sits in at least one tactic.
     const [orphans] = await graph.read<{ n: number }>(
       `MATCH (t:Technique) WHERE NOT t.revoked AND NOT t.deprecated AND NOT (t)-[:IN_TACTIC]->() RETURN count(t) AS n`,
@@ -185,22 +188,7 @@ describe('Enterprise 17.1 → 18.0 → 18.1 as successive releases', () => {
         techniques: Array<{ id: string; subtechniques: Array<{ id: string }> }>;
       }>;
     };
-    expect(m.columns.map((c) => c.tactic.id)).toEqual([
-      'TA0043',
-      'TA0042',
-      'TA0001',
-      'TA0002',
-      'TA0003',
-      'TA0004',
-      'TA0005',
-      'TA0006',
-      'TA0007',
-      'TA0008',
-      'TA0009',
-      'TA0011',
-      'TA0010',
-      'TA0040',
-    ]);
+    expect(m.columns.map((c) => c.tactic.id)).toEqual(ENTERPRISE_TACTICS);
     const execution = m.columns[3]?.techniques ?? [];
     const t1059 = execution.find((t) => t.id === 'T1059');
     expect(t1059?.subtechniques.map((s) => s.id)).toContain('T1059.001');
