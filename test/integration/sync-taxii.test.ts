@@ -37,21 +37,41 @@ async function held() {
   return row;
 }
 
+/** The fixture as a TAXII collection, each object added a millisecond after the one before. */
+const fixtureObjects = () =>
+  fixtureBundle().objects.map((object, i) => ({
+    object,
+    dateAdded: new Date(Date.UTC(2025, 10, 13, 14, 0, 0, i)).toISOString(),
+  }));
+
 beforeAll(async () => {
   graph = await freshGraph();
   source = await new AttackSource().start();
   const mappings = new MappingService(graph);
   importer = new ImportService(graph, silentLogger, 2_000, () => mappings.applyRelease());
-  collection = {
-    id: ENTERPRISE,
-    title: 'Enterprise ATT&CK',
-    objects: fixtureBundle().objects.map((object, i) => ({
-      object,
-      dateAdded: new Date(Date.UTC(2025, 10, 13, 14, 0, 0, i)).toISOString(),
-    })),
-  };
+  collection = { id: ENTERPRISE, title: 'Enterprise ATT&CK', objects: [] };
   source.collections.set(ENTERPRISE, collection);
 });
+
+// Each test starts from an empty graph and the collection as published: any one runs alone.
+beforeEach(async () => {
+  await graph.write('MATCH (n) DETACH DELETE n');
+  collection.objects = fixtureObjects();
+  collection.loopNext = undefined;
+  collection.failFromPage = undefined;
+  source.faults.clear();
+  source.requests.length = 0;
+});
+
+/** The collection synced once, and a mapping on it: where the later tests start. */
+async function syncedWithMapping(): Promise<void> {
+  expect((await sync()).state).toBe('succeeded');
+  await new MappingService(graph).create(
+    { tenant: 'acme', userId: 'u', entityScope: null },
+    'alert',
+    [{ alert_id: 'A-1', technique: 'T1059' }],
+  );
+}
 afterAll(async () => {
   await source.stop();
   await graph.close();
@@ -76,15 +96,10 @@ describe('sync from TAXII 2.1', () => {
       '30',
       '40',
     ]);
-    await graph.write('MATCH (m:Mapping) DETACH DELETE m');
-    await new MappingService(graph).create(
-      { tenant: 'acme', userId: 'u', entityScope: null },
-      'alert',
-      [{ alert_id: 'A-1', technique: 'T1059' }],
-    );
   });
 
   it('polls an unchanged collection with one manifest request', async () => {
+    await syncedWithMapping();
     const before = await held();
     const asked = source.requests.length;
     const run = await sync();
@@ -127,18 +142,17 @@ describe('sync from TAXII 2.1', () => {
       /HTTP 429 \(retry after 3600 s\)/,
     ],
   ])('keeps the graph on %s', async (_name, breakIt, env, message) => {
+    await syncedWithMapping();
     const before = await held();
     breakIt(collection);
     const run = await sync({ force: true }, env);
-    collection.loopNext = undefined;
-    collection.failFromPage = undefined;
-    source.faults.clear();
     expect(run.state).toBe('failed');
     expect(run.error).toMatch(message);
     expect(await held()).toEqual(before);
   });
 
   it('waits out a short Retry-After and applies what was added since', async () => {
+    await syncedWithMapping();
     const changed = structuredClone(
       collection.objects.find((o) => o.object.type === 'attack-pattern'),
     ) as (typeof collection.objects)[number];
