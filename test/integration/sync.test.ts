@@ -8,7 +8,7 @@ import { ATTACK_COLLECTIONS, loadConfig } from '../../src/shared/config';
 import type { Graph } from '../../src/shared/neo4j';
 import { ReleaseService } from '../../src/sync/release-service';
 import { SyncService, type SyncOptions } from '../../src/sync/sync-service';
-import { ATTACK_DATA, freshGraph, holdLease, silentLogger } from '../support/graph';
+import { ATTACK_DATA, bundleBytes, freshGraph, holdLease, silentLogger } from '../support/graph';
 import { AttackSource, type Fault } from '../support/sync-sources';
 
 // Syncing from an index.json over HTTP with real MITRE releases (17.1 → 18.0 → 18.1), and every
@@ -84,8 +84,28 @@ afterAll(async () => {
   await graph.close();
 });
 
+beforeEach(() => {
+  source.faults.clear();
+  for (const v of ['17.1', '18.0', '18.1']) source.files.set(bundlePath(v), bundle(v));
+});
+
+/**
+ * The graph at a release, synced from an index that lists it (its validators saved), whatever ran
+ * before: cheap when the graph holds it already (tests in file order), an import when not (a test
+ * run alone or in another order).
+ */
+async function at(version: string): Promise<void> {
+  if ((await snapshot())?.version !== version) {
+    await graph.write('MATCH (n) DETACH DELETE n');
+    await importer.importBytes(bundleBytes(bundle(version), bundlePath(version)));
+  }
+  listVersions(version);
+  expect((await sync()).state).not.toBe('failed');
+}
+
 describe('sync from index.json', () => {
   it('applies the newest release the index lists, with its changelog', async () => {
+    await graph.write('MATCH (n) DETACH DELETE n');
     listVersions('17.1');
     const run = await sync();
     expect(run).toMatchObject({ state: 'succeeded', requests: 2, error: null });
@@ -121,6 +141,7 @@ describe('sync from index.json', () => {
   });
 
   it('polls an unchanged index with one conditional request and writes nothing', async () => {
+    await at('17.1');
     const before = await snapshot();
     const asked = source.requests.length;
     writes.length = 0;
@@ -136,6 +157,7 @@ describe('sync from index.json', () => {
   });
 
   it('records one quiet poll per heartbeat, so status shows that polling goes on', async () => {
+    await at('17.1');
     writes.length = 0;
     const beat = await sync({ trigger: 'schedule' }, { TTPGRAPH_SYNC_HEARTBEAT_MS: '0' });
     expect(beat).toMatchObject({ state: 'unchanged', recorded: true });
@@ -159,6 +181,7 @@ describe('sync from index.json', () => {
   });
 
   it('keeps the release and every mapping through each source failure', async () => {
+    await at('17.1');
     await mappings.create({ tenant: 'acme', userId: 'alice', entityScope: null }, 'alert', [
       { alert_id: 'A-1', technique: 'T1059.001' },
       { alert_id: 'A-2', technique: 'T1566', incident_id: 'I-1' },
@@ -247,6 +270,8 @@ describe('sync from index.json', () => {
   });
 
   it('skips while another holder has the lease, and goes ahead once that lease expires', async () => {
+    await at('17.1');
+    listVersions('17.1', '18.0');
     // Another instance takes the lease and "crashes": it never renews nor releases it.
     const crashed = await holdLease(graph, 'crashed-instance');
     const skipped = await sync();
@@ -269,6 +294,11 @@ describe('sync from index.json', () => {
   });
 
   it('moves on to 18.1 and keeps every mapping', async () => {
+    await at('18.0');
+    await mappings.create({ tenant: 'acme', userId: 'alice', entityScope: null }, 'alert', [
+      { alert_id: 'A-1', technique: 'T1059.001' },
+      { alert_id: 'A-2', technique: 'T1566', incident_id: 'I-1' },
+    ]);
     listVersions('17.1', '18.0', '18.1');
     const r181 = await sync();
     expect(r181.domains[0]).toMatchObject({ outcome: 'applied', version: '18.1' });
@@ -282,6 +312,7 @@ describe('sync from index.json', () => {
   });
 
   it('never goes back when the source lists only an older release; an operator can, on purpose', async () => {
+    await at('18.1');
     const before = await snapshot();
     expect(before.version).toBe('18.1');
     listVersions('17.1', '18.0');
