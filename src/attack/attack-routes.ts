@@ -13,7 +13,6 @@ import { BadRequestError } from '../shared/errors';
 import type { AnswerCache } from './answer-cache';
 import { RESOURCES, type AttackService, type ResourceName } from './attack-service';
 
-// Related objects listed on a technique page (their counts are always complete).
 /**
  * A sparse answer (`fields=id,name,kill_chain`), as DRF clients ask for one: a technique page with
  * every group and software and their procedure text is ~100 KB, its name and tactics a few hundred
@@ -29,6 +28,7 @@ function onlyFields(o: Record<string, unknown>, fields: string[]): Record<string
   return Object.fromEntries(fields.map((f) => [f, o[f]]));
 }
 
+// Related objects listed on a technique page (their counts are always complete).
 const RELATED_LIMIT = 100;
 
 /**

@@ -104,13 +104,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(deps.log));
   app.use(deps.metrics.middleware());
   const spec = parseYaml(specText) as Parameters<typeof booleanQuery>[0];
-  app.use(headAndOptions(spec.paths));
+  // Headers first, so that OPTIONS answers carry them too.
   app.use(
     securityHeaders({
       docsPath: DOCS,
       https: deps.config.http.publicUrl?.startsWith('https:') === true,
     }),
   );
+  app.use(headAndOptions(spec.paths));
 
   // The contract and its browser need no token. Swagger UI's assets are files under docs/, so
   // docs/ is mounted before the trailing-slash rule (which would turn them into routes).

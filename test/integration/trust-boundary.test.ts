@@ -563,7 +563,7 @@ describe('imports by URL fetch only what they may', () => {
     expect(JSON.stringify(r.body)).not.toContain('root:x');
   });
 
-  it('a name that resolves to loopback answers like a closed port: nothing said about it', async () => {
+  it('a name that resolves to loopback gets the one generic answer: nothing said about it', async () => {
     const named = await importUrl(api, 'https://localhost:1/x.json');
     const closed = await importUrl(api, 'https://localhost:2/x.json');
     expect(named.status).toBe(502);
@@ -571,6 +571,9 @@ describe('imports by URL fetch only what they may', () => {
       closed.body.detail.replace(/:\d\//, ':N/'),
     );
     expect(named.body.detail).not.toMatch(/ECONN|EADDR|refused|127\.0\.0\.1/);
+    expect(named.body.detail).toBe(
+      'cannot fetch https://localhost:1/x.json: no answer from a public https server there',
+    );
   });
 
   it('follows a redirect only where the URL itself could go, and never echoes fetched bytes', async () => {
@@ -665,6 +668,7 @@ describe('the contract, exactly', () => {
     const options = await request(api.app).options('/api/v1/mitre/alert-mappings/T1/');
     expect(options.status).toBe(204);
     expect(options.headers.allow).toBe('GET, DELETE, PATCH, HEAD, OPTIONS');
+    expect(options.headers['x-content-type-options']).toBe('nosniff');
     const put = await request(api.app)
       .put('/api/v1/mitre/tactics/')
       .set('Authorization', await viewerAuth());
