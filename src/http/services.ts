@@ -1,6 +1,7 @@
 import { AnswerCache } from '../attack/answer-cache';
 import { StatusService } from '../attack/status-service';
 import { MappingService } from '../mappings/mapping-service';
+import { systemClock, type Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
@@ -14,7 +15,13 @@ import { SyncService } from '../sync/sync-service';
  * through the sync pipeline (which remaps mappings), the scheduler (only where syncing is on)
  * clears the answer cache.
  */
-export async function composeServices(graph: Graph, config: Config, log: Logger) {
+export async function composeServices(
+  graph: Graph,
+  config: Config,
+  log: Logger,
+  /** What times the sync schedule (tests drive a manual clock). */
+  clock: Clock = systemClock,
+) {
   const status = new StatusService(graph);
   const sync = SyncService.forGraph(graph, config, log);
   const cache = new AnswerCache(graph, log, config.cache.bytes, config.cache.pollMs);
@@ -23,7 +30,7 @@ export async function composeServices(graph: Graph, config: Config, log: Logger)
   const scheduler =
     config.sync.schedule.kind === 'off'
       ? undefined
-      : new SyncScheduler(config, log, graph, runs, () => cache.invalidate());
+      : new SyncScheduler(config, log, graph, runs, () => cache.invalidate(), clock);
   await scheduler?.start();
   return {
     status,

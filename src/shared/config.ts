@@ -1,4 +1,5 @@
 import path from 'node:path';
+import cronValidate from 'cron-validate';
 import { z } from 'zod';
 import { packageRoot } from './paths';
 
@@ -24,7 +25,11 @@ function parseSchedule(value: string): SyncSchedule | null {
   const v = value.trim();
   if (/^(off|false|0|none)$/i.test(v)) return { kind: 'off' };
   if (DURATION.test(v)) return { kind: 'interval', value: v, ms: durationMs(v) };
-  if (/^\S+(\s+\S+){4,5}$/.test(v)) return { kind: 'cron', value: v };
+  const fields = v.split(/\s+/).length;
+  const cron = cronValidate(v, { preset: 'default', override: { useSeconds: fields === 6 } });
+  if ((fields === 5 || fields === 6) && cron.isValid()) {
+    return { kind: 'cron', value: v };
+  }
   return null;
 }
 

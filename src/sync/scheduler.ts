@@ -1,5 +1,7 @@
+import { EventEmitter, once } from 'node:events';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import later from '@breejs/later';
 import Bree from 'bree';
 import type {
   SyncJobCommand,
@@ -7,7 +9,8 @@ import type {
   SyncJobMessage,
   SyncRequest,
 } from '../../jobs/sync-mitre';
-import type { Config } from '../shared/config';
+import { systemClock, type Clock } from '../shared/clock';
+import type { Config, SyncSchedule } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
@@ -52,19 +55,31 @@ export function retryDelay(
   return Math.max(jittered, retryAfterMs ?? 0);
 }
 
+/** When a schedule runs next after `now` (null when it is off). */
+export function nextRun(schedule: SyncSchedule, now: number): Date | null {
+  if (schedule.kind === 'interval') return new Date(now + schedule.ms);
+  if (schedule.kind === 'off') return null;
+  const fields = schedule.value.trim().split(/\s+/).length;
+  // From the next whole second: never `now` itself (a run just ended there), never a fraction.
+  const from = new Date(Math.floor(now / 1_000) * 1_000 + 1_000);
+  const next = later.schedule(later.parse.cron(schedule.value, fields === 6)).next(1, from);
+  return next instanceof Date ? next : null;
+}
+
 /**
- * Runs the sync job with Bree: at start-up and on the configured interval or cron, each run in a
- * worker thread (jobs/sync-mitre). Failed runs are retried sooner, with capped, jittered backoff.
- * POST sync/ starts the same job with the caller's options.
+ * Runs the sync job with Bree, each run in a worker thread (jobs/sync-mitre): at start-up and on
+ * the configured interval or cron, timed by the scheduler's clock so that the next run follows
+ * the last one's end (a failed run is retried sooner, with capped, jittered backoff). POST sync/
+ * starts the same job with the caller's options. Emits `finished` with each run once it ended.
  */
-export class SyncScheduler {
+export class SyncScheduler extends EventEmitter<{ finished: [LiveRun] }> {
   private readonly q = loadQueries(['sync/schedule'] as const);
   private readonly runs = new Map<string, LiveRun>();
   private bree: Bree | undefined;
   private current: LiveRun | null = null;
   private last: LiveRun | null = null;
   private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private nextRunAt: Date | null = null;
   /** Runs whose record failed (Neo4j was down): written before the next run starts. */
   private unrecorded: SyncRun[] = [];
@@ -79,7 +94,10 @@ export class SyncScheduler {
     private readonly store: SyncRunStore,
     /** Told when a run applied a release (the answer cache is cleared at once). */
     private readonly onApplied: () => void,
-  ) {}
+    private readonly clock: Clock = systemClock,
+  ) {
+    super();
+  }
 
   get enabled(): boolean {
     return this.config.sync.schedule.kind !== 'off';
@@ -91,14 +109,12 @@ export class SyncScheduler {
   }
 
   private job(): Bree.JobOptions {
-    const s = this.config.sync.schedule;
     const data: SyncJobData = { config: this.config, uri: this.graph.uri };
+    // Bree runs the worker when asked; when is the scheduler's to decide (see plan()).
     return {
       name: JOB,
       path: path.join(packageRoot(), 'dist', 'jobs', `${JOB}.js`),
-      timeout: this.enabled && this.config.sync.onStart ? 0 : false,
-      ...(s.kind === 'interval' ? { interval: s.ms } : {}),
-      ...(s.kind === 'cron' ? { cron: s.value } : {}),
+      timeout: false,
       worker: { workerData: data },
     };
   }
@@ -117,28 +133,36 @@ export class SyncScheduler {
       workerMessageHandler: ({ message }) => this.onMessage(message),
       errorHandler: (err) => this.finish(null, (err as Error).message),
     });
-    this.bree.on('worker created', () => this.onStarted());
     this.bree.on('worker deleted', () => {
       // A worker that exited without a run message failed before it could record one.
       if (this.current && !this.current.result) this.finish(null, 'the sync worker stopped early');
     });
     if (this.enabled) {
-      await this.bree.start(JOB);
-      this.setNext(this.config.sync.onStart ? new Date() : this.afterInterval());
+      this.plan(
+        this.config.sync.onStart
+          ? new Date(this.clock.now())
+          : nextRun(this.config.sync.schedule, this.clock.now()),
+      );
     }
     this.log.info({ schedule: this.describe() }, 'sync scheduler started');
   }
 
-  private afterInterval(): Date | null {
-    const s = this.config.sync.schedule;
-    return s.kind === 'interval' ? new Date(Date.now() + s.ms) : null;
-  }
-
   /**
-   * `persist` false after a quiet poll: the graph's next run, rolled forward by the interval when
-   * status reads it, is still right, and a quiet poll writes nothing.
+   * Sets the one timer for the next scheduled run (replacing any other) and records its time in
+   * the graph; `persist` false after a quiet poll: the recorded time, rolled forward by the
+   * interval when status reads it, is still right, and a quiet poll writes nothing.
    */
-  private setNext(at: Date | null, persist = true): void {
+  private plan(at: Date | null, persist = true): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    if (at && !this.stopping) {
+      this.cancelTimer = this.clock.setTimer(() => {
+        this.cancelTimer = undefined;
+        this.trigger({ trigger: 'schedule' }).catch((err: unknown) =>
+          this.log.error({ err: (err as Error).message }, 'the scheduled sync could not start'),
+        );
+      }, at.getTime() - this.clock.now());
+    }
     this.nextRunAt = at;
     if (!persist) return;
     const s = this.config.sync.schedule;
@@ -154,21 +178,12 @@ export class SyncScheduler {
       );
   }
 
-  /** Bree started a worker: by our trigger (current is set) or by its own timer. */
-  private onStarted(): void {
-    if (this.current) return;
-    this.current = this.track(randomUUID(), 'schedule');
-    this.flushUnrecorded().catch((err: unknown) =>
-      this.log.warn({ err: (err as Error).message }, 'could not write earlier runs'),
-    );
-  }
-
   private track(id: string, trigger: SyncTrigger): LiveRun {
     const run: LiveRun = {
       id,
       trigger,
       state: 'running',
-      started_at: new Date().toISOString(),
+      started_at: new Date(this.clock.now()).toISOString(),
       progress: null,
       result: null,
     };
@@ -220,7 +235,6 @@ export class SyncScheduler {
     this.last = run;
     if (crash) this.log.error({ runId: run.id, err: crash }, 'sync worker failed');
     if (result?.domains.some((d) => d.outcome === 'applied' && d.changed)) this.onApplied();
-    clearTimeout(this.retryTimer);
     if (run.state === 'failed') {
       this.failures++;
       const delay = retryDelay(
@@ -230,13 +244,7 @@ export class SyncScheduler {
         result?.retry_after_ms ?? null,
       );
       if (this.enabled && !this.stopping) {
-        this.retryTimer = setTimeout(() => {
-          this.trigger({ trigger: 'schedule' }).catch((err: unknown) =>
-            this.log.error({ err: (err as Error).message }, 'the sync retry could not start'),
-          );
-        }, delay);
-        this.retryTimer.unref();
-        this.setNext(new Date(Date.now() + delay));
+        this.plan(new Date(this.clock.now() + delay));
         this.log.warn(
           { runId: run.id, failures: this.failures, retryInMs: Math.round(delay) },
           'sync will retry',
@@ -244,8 +252,14 @@ export class SyncScheduler {
       }
     } else {
       this.failures = 0;
-      if (this.enabled) this.setNext(this.afterInterval(), result?.recorded !== undefined);
+      if (this.enabled) {
+        this.plan(
+          nextRun(this.config.sync.schedule, this.clock.now()),
+          result?.recorded !== undefined,
+        );
+      }
     }
+    this.emit('finished', run);
   }
 
   /**
@@ -260,10 +274,20 @@ export class SyncScheduler {
     if (!this.bree) throw new Error('the sync scheduler is not started');
     if (this.current) return { run: this.current, started: false };
     await this.flushUnrecorded();
+    // The last run's worker may still be exiting after its result: Bree runs one at a time.
+    if (this.bree.workers.has(JOB)) await once(this.bree, 'worker deleted');
+    // Another trigger may have started a run meanwhile.
+    if (this.current) return { run: this.current, started: false };
     const run = this.track(randomUUID(), request.trigger);
     this.current = run;
     this.requested = { ...request, runId: run.id };
-    await this.bree.run(JOB);
+    try {
+      await this.bree.run(JOB);
+    } catch (err) {
+      // Ended as a failed run: the schedule goes on with a retry.
+      this.finish(null, (err as Error).message);
+      throw err;
+    }
     return { run, started: true };
   }
 
@@ -293,7 +317,7 @@ export class SyncScheduler {
   /** Cancels a running worker (it stops before its next step) and the timers. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.retryTimer);
+    this.cancelTimer?.();
     if (!this.bree) return;
     const bree = this.bree;
     await Promise.race([

@@ -1,17 +1,24 @@
+import { once } from 'node:events';
 import request from 'supertest';
 import { ATTACK_COLLECTIONS } from '../../src/shared/config';
 import type { Graph } from '../../src/shared/neo4j';
+import type { LiveRun, SyncScheduler } from '../../src/sync/scheduler';
 import { analyst, superuser, testApp, viewer, type TestApi } from '../support/api';
+import { ManualClock } from '../support/clock';
 import { fixtureBundle, freshGraph } from '../support/graph';
 import { AttackSource } from '../support/sync-sources';
 
 // The service as deployed: Bree runs the sync job in a worker thread at start-up and every
-// interval; superusers trigger runs and follow them; everyone reads releases and changelogs.
+// interval; superusers trigger runs and follow them; everyone reads releases and changelogs. The
+// schedule runs on a manual clock: each scheduled run is fired by the test, and awaited by the
+// scheduler's `finished` event. Each test starts from an empty graph and a new service.
 const ENTERPRISE = ATTACK_COLLECTIONS['enterprise-attack'] as string;
 const API = '/api/v1/mitre';
 let graph: Graph;
 let source: AttackSource;
 let api: TestApi;
+let clock: ManualClock;
+let scheduler: SyncScheduler;
 
 /** The fixture as release `version`, with one technique's description changed in later ones. */
 function publish(version: string, modified: string) {
@@ -34,69 +41,95 @@ function publish(version: string, modified: string) {
   ]);
 }
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** Fires the next scheduled timer and waits for the run it starts to end. */
+async function scheduledRun(): Promise<LiveRun> {
+  const finished = once(scheduler, 'finished') as Promise<[LiveRun]>;
+  clock.fireNext();
+  return (await finished)[0];
 }
+
+const INTERVAL_MS = 10 * 60_000;
 
 const get = async (path: string, token: string) =>
   request(api.app).get(`${API}${path}`).set('Authorization', `Bearer ${token}`);
 
-/** The version the graph holds once a sync run has recorded it. */
-async function version(): Promise<string | undefined> {
-  const r = await get('/status/', await superuser());
-  const d = r.body.domains?.[0];
-  return d?.last_success_at && d.last_success_at >= d.last_change_at ? d.version : undefined;
-}
-
 beforeAll(async () => {
-  graph = await freshGraph();
   source = await new AttackSource().start();
-  publish('18.1', '2025-11-13T14:00:00.188Z');
-  api = await testApp({
-    TTPGRAPH_SYNC_INTERVAL: '3s',
-    TTPGRAPH_SYNC_INDEX_URL: `${source.base}/index.json`,
-    TTPGRAPH_SYNC_RETRY_BASE_MS: '200',
-    TTPGRAPH_FETCH_TIMEOUT_MS: '3000',
-  });
 });
 afterAll(async () => {
-  await api?.close();
   await source.stop();
+});
+// Each test: an empty graph, the source publishing 18.1, a service whose start-up run is due.
+beforeEach(async () => {
+  graph = await freshGraph();
+  source.faults.clear();
+  publish('18.1', '2025-11-13T14:00:00.188Z');
+  clock = new ManualClock();
+  api = await testApp(
+    {
+      TTPGRAPH_SYNC_INTERVAL: '10m',
+      TTPGRAPH_SYNC_INDEX_URL: `${source.base}/index.json`,
+      TTPGRAPH_SYNC_RETRY_BASE_MS: '200',
+      TTPGRAPH_FETCH_TIMEOUT_MS: '3000',
+    },
+    clock,
+  );
+  scheduler = api.scheduler as SyncScheduler;
+});
+afterEach(async () => {
+  await api.close();
   await graph.close();
 });
 
+/** The start-up run, then 18.2 published and applied at the next interval. */
+async function syncedTo182(): Promise<void> {
+  expect((await scheduledRun()).state).toBe('succeeded');
+  publish('18.2', '2025-12-01T00:00:00.000Z');
+  expect((await scheduledRun()).state).toBe('succeeded');
+}
+
 describe('the sync scheduler and its endpoints', () => {
-  it('syncs at start-up in a worker thread', async () => {
-    expect(
-      await until('the first sync', async () => ((await version()) === '18.1' ? true : undefined)),
-    ).toBe(true);
+  it('syncs at start-up in a worker thread, then plans the next run one interval later', async () => {
+    const t0 = clock.now();
+    expect(clock.pending()).toEqual([t0]);
+    const run = await scheduledRun();
+    expect(run).toMatchObject({ trigger: 'schedule', state: 'succeeded' });
+    expect(run.result?.domains[0]).toMatchObject({ outcome: 'applied', changed: true });
     const s = (await get('/status/', await superuser())).body;
     expect(s.domains[0]).toMatchObject({
       domain: 'enterprise-attack',
+      version: '18.1',
       sync_source: 'json',
       release_id: 'enterprise-attack@18.1',
       last_changelog: expect.objectContaining({ additions: 27 }),
+      last_error: null,
     });
     expect(Date.parse(s.domains[0].last_success_at)).not.toBeNaN();
-    expect(s.sync).toMatchObject({ schedule: '3s' });
-    expect(Date.parse(s.sync.next_run_at)).toBeGreaterThan(Date.now() - 1_000);
+    expect(s.sync).toMatchObject({ schedule: '10m' });
+    expect(clock.pending()).toEqual([t0 + INTERVAL_MS]);
+    const runs = (await get('/sync/', await superuser())).body;
+    expect(runs.scheduler.running).toBeUndefined();
+    expect(runs.scheduler).toMatchObject({
+      enabled: true,
+      schedule: '10m',
+      consecutive_failures: 0,
+      next_run_at: new Date(t0 + INTERVAL_MS).toISOString(),
+    });
   });
 
-  it('applies a changed index within one interval', async () => {
+  it('applies a changed index at the next interval, and nothing runs before it', async () => {
+    expect((await scheduledRun()).state).toBe('succeeded');
     publish('18.2', '2025-12-01T00:00:00.000Z');
-    const started = Date.now();
-    await until('18.2', async () => ((await version()) === '18.2' ? true : undefined), 20_000);
-    expect(Date.now() - started).toBeLessThan(3_000 + 10_000);
+    const due = clock.pending();
+    expect(due).toHaveLength(1);
+    const run = await scheduledRun();
+    expect(clock.now()).toBe(due[0]);
+    expect(run.result?.domains[0]).toMatchObject({
+      outcome: 'applied',
+      changed: true,
+      version: '18.2',
+    });
+    expect((await get('/status/', await superuser())).body.domains[0].version).toBe('18.2');
     const changes = await get(
       '/releases/enterprise-attack@18.2/changes/?category=patches',
       await viewer(),
@@ -107,6 +140,7 @@ describe('the sync scheduler and its endpoints', () => {
   });
 
   it('lists releases for every role, newest first', async () => {
+    await syncedTo182();
     const r = await get('/releases/', await viewer());
     expect(r.status).toBe(200);
     expect(r.body.results.map((x: { id: string }) => x.id)).toEqual([
@@ -127,49 +161,72 @@ describe('the sync scheduler and its endpoints', () => {
     expect(denied.status).toBe(403);
     expect((await get('/sync/', await analyst())).status).toBe(403);
 
+    await syncedTo182();
     const root = await superuser();
-    // A scheduled run may be going: then that run is answered.
-    const started = await until('a started run', async () => {
-      const r = await request(api.app)
-        .post(`${API}/sync/`)
-        .set('Authorization', `Bearer ${root}`)
-        .send({ force: true });
-      expect(r.status).toBe(202);
-      return r.body.already_running ? undefined : r;
-    });
+    const finished = once(scheduler, 'finished') as Promise<[LiveRun]>;
+    const started = await request(api.app)
+      .post(`${API}/sync/`)
+      .set('Authorization', `Bearer ${root}`)
+      .send({ force: true });
+    expect(started.status).toBe(202);
     expect(started.headers.location).toBe(`${API}/sync/${started.body.id}/`);
-    expect(started.body).toMatchObject({ trigger: 'api', state: 'running' });
-    const done = await until('the run to end', async () => {
-      const r = await get(`/sync/${started.body.id}/`, root);
-      expect(r.status).toBe(200);
-      return r.body.result ? r.body : undefined;
+    expect(started.body).toMatchObject({
+      trigger: 'api',
+      state: 'running',
+      already_running: false,
     });
-    expect(done.result).toMatchObject({ trigger: 'api', state: 'succeeded' });
-    expect(done.result.domains[0]).toMatchObject({ outcome: 'applied', changed: true });
+    // A second request while it runs is answered with the same run.
+    const again = await request(api.app)
+      .post(`${API}/sync/`)
+      .set('Authorization', `Bearer ${root}`)
+      .send({});
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ id: started.body.id, already_running: true });
+    const [ended] = await finished;
+    expect(ended.id).toBe(started.body.id);
+
+    const done = await get(`/sync/${started.body.id}/`, root);
+    expect(done.status).toBe(200);
+    // The forced run rewrote the release it already held.
+    expect(done.body.result).toMatchObject({ trigger: 'api', state: 'succeeded' });
+    expect(done.body.result.domains[0]).toMatchObject({ outcome: 'applied', version: '18.2' });
     const runs = await get('/sync/?limit=100', root);
     expect(runs.body.results.map((r: { id: string }) => r.id)).toContain(started.body.id);
-    expect(runs.body.scheduler).toMatchObject({ enabled: true, schedule: '3s' });
+    expect(runs.body.scheduler).toMatchObject({ enabled: true, schedule: '10m' });
+    expect(runs.body.scheduler.running).toBeUndefined();
     expect((await get('/sync/nope/', root)).status).toBe(404);
   });
 
-  it('retries a failed run with backoff, shows why, and recovers', async () => {
+  it('retries a failed run with equal-jitter backoff, shows why, and recovers', async () => {
+    await syncedTo182();
     source.faults.set('/index.json', { kind: 'status', status: 503 });
     const root = await superuser();
-    const failing = await until('a failure', async () => {
-      const r = await get('/sync/', root);
-      return r.body.scheduler.consecutive_failures >= 2 ? r.body.scheduler : undefined;
-    });
-    expect(failing.last_run.result.error).toMatch(/answered HTTP 503/);
-    // The request of the run started through the API stayed with that run.
-    expect(failing.last_run.result.trigger).toBe('schedule');
+    // Retry n waits between half and all of base·2^(n-1) (base 200 ms here).
+    for (const [failures, ceiling] of [
+      [1, 200],
+      [2, 400],
+      [3, 800],
+    ] as const) {
+      const run = await scheduledRun();
+      expect(run).toMatchObject({ trigger: 'schedule', state: 'failed' });
+      expect(run.result?.error).toMatch(/answered HTTP 503/);
+      const next = clock.pending()[0] as number;
+      expect(next - clock.now()).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(next - clock.now()).toBeLessThanOrEqual(ceiling);
+      const state = (await get('/sync/', root)).body.scheduler;
+      expect(state.consecutive_failures).toBe(failures);
+      expect(state.next_run_at).toBe(new Date(next).toISOString());
+    }
     const status = (await get('/status/', root)).body;
     expect(status.domains[0].last_error).toMatch(/answered HTTP 503/);
     expect(status.domains[0].version).toBe('18.2');
+
     source.faults.clear();
-    await until('recovery', async () => {
-      const r = await get('/sync/', root);
-      return r.body.scheduler.consecutive_failures === 0 ? true : undefined;
-    });
+    const recovered = await scheduledRun();
+    // The source holds what the graph holds: nothing to apply.
+    expect(recovered.state).toBe('unchanged');
+    expect((await get('/sync/', root)).body.scheduler.consecutive_failures).toBe(0);
+    expect(clock.pending()).toEqual([clock.now() + INTERVAL_MS]);
     const after = (await get('/status/', root)).body;
     expect(after.domains[0].last_error).toBeNull();
   });

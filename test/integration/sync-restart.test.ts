@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImportService } from '../../src/attack/import-service';
@@ -6,14 +6,16 @@ import { applySchema } from '../../src/attack/schema';
 import { MappingService } from '../../src/mappings/mapping-service';
 import { loadConfig } from '../../src/shared/config';
 import { startLocalNeo4j, type LocalNeo4j } from '../../src/shared/local-neo4j';
-import { openGraph, type Graph } from '../../src/shared/neo4j';
+import { createDriver, openGraph, type Graph } from '../../src/shared/neo4j';
+import { SYNC_LEASE } from '../../src/sync/lease';
 import { SyncRunStore } from '../../src/sync/run-store';
 import { SyncService } from '../../src/sync/sync-service';
-import { ATTACK_DATA, FIXTURE, silentLogger } from '../support/graph';
+import { FIXTURE, fixtureBundle, silentLogger } from '../support/graph';
 import { freePort } from '../support/net';
 
-// Neo4j stops while a release is being written: the transaction rolls back, the previous release
-// and the mappings are there when it is back, the failure is recorded, the next run completes.
+// Neo4j crashes while a release is being written: the transaction never commits, the previous
+// release and the mappings are there when it is back, the failure is recorded, the next run
+// completes once the dead run's lease has expired.
 // This suite runs its own Neo4j, apart from the suite's shared one.
 const home = mkdtempSync(path.join(tmpdir(), 'ttpgraph-sync-restart-'));
 let port: number;
@@ -51,6 +53,58 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/** The fixture as a later release, one technique's description changed. */
+function laterRelease(): string {
+  const b = fixtureBundle();
+  const collection = b.objects.find((o) => o.type === 'x-mitre-collection') as StixLike;
+  collection.x_mitre_version = '18.2';
+  collection.modified = '2025-12-01T00:00:00.000Z';
+  const t = b.objects.find((o) => o.type === 'attack-pattern') as StixLike;
+  t.description = 'as of 18.2';
+  t.modified = '2025-12-01T00:00:00.000Z';
+  const file = path.join(home, 'enterprise-attack-18.2.json');
+  writeFileSync(file, JSON.stringify(b));
+  return file;
+}
+type StixLike = Record<string, unknown>;
+
+/** Kills the Neo4j process outright (no clean shutdown: it recovers from its log at start). */
+async function crash(pid: number): Promise<void> {
+  process.kill(pid, 'SIGKILL');
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Resolves once a transaction on the server waits for a lock. */
+async function someoneBlocked(): Promise<void> {
+  for (;;) {
+    const [row] = await graph.read<{ n: number }>(
+      `SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n`,
+    );
+    if ((row?.n ?? 0) > 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Resolves once the lease a dead run left behind has expired by the database's clock. */
+async function leaseFree(): Promise<void> {
+  for (;;) {
+    const [row] = await graph.read<{ free: boolean }>(
+      `OPTIONAL MATCH (l:SyncLease {name: $name})
+       RETURN l IS NULL OR l.owner IS NULL OR l.expires_at < datetime() AS free`,
+      { name: SYNC_LEASE },
+    );
+    if (row?.free) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 it('keeps the previous release and the mappings when Neo4j stops mid-release', async () => {
   // A short lease: the failed run could not release its own (the database was gone).
   const config = loadConfig({
@@ -66,22 +120,21 @@ it('keeps the previous release and the mappings when Neo4j stops mid-release', a
     { alert_id: 'A-1', technique: 'T1059' },
   ]);
   const before = await held();
-  expect(before).toMatchObject({ nodes: 27, mappings: 1 });
+  expect(before).toMatchObject({ nodes: 27, mappings: 1, version: '18.1' });
 
-  const full = path.join(ATTACK_DATA, 'enterprise-attack-18.1.json.gz');
-  let stopping: Promise<void> | undefined;
-  const failed = await sync.run({
-    trigger: 'cli',
-    urls: [full],
-    onProgress: (p) => {
-      // Halfway through writing the relationships, the database goes away.
-      if (!stopping && p.phase === 'create relationships' && p.done > 5_000)
-        stopping = neo4j.stop();
-    },
-  });
-  await stopping;
+  // The release's transaction reaches the domain node and waits: a transaction of this test holds
+  // its lock. Neo4j stops while the release waits, so it can never have committed.
+  const driver = createDriver({ ...loadConfig().neo4j, uri: neo4j.uri });
+  const blocker = driver.session().beginTransaction();
+  await blocker.run(`MATCH (d:AttackDomain {name: 'enterprise-attack'}) SET d.held_by_test = true`);
+  const later = laterRelease();
+  const failing = sync.run({ trigger: 'cli', urls: [later] });
+  await someoneBlocked();
+  await crash(neo4j.pid);
+  const failed = await failing;
+  await driver.close().catch(() => undefined);
   expect(failed.state).toBe('failed');
-  expect(failed.error).toMatch(/unavailable|connection|closed/i);
+  expect(failed.error).toMatch(/unavailable|connection|closed|terminated/i);
   expect(failed.recorded).toBe(false);
 
   neo4j = await start();
@@ -89,12 +142,10 @@ it('keeps the previous release and the mappings when Neo4j stops mid-release', a
   expect(await new SyncRunStore(graph, silentLogger).record(failed, [], [])).toBe(true);
   const after = await held();
   expect({ ...after, error: null }).toEqual({ ...before, error: null });
-  expect(after?.error).toMatch(/unavailable|connection|closed/i);
+  expect(after?.error).toMatch(/unavailable|connection|closed|terminated/i);
 
-  await new Promise((r) => setTimeout(r, 3_000));
-  const good = await sync.run({ trigger: 'cli', urls: [full] });
+  await leaseFree();
+  const good = await sync.run({ trigger: 'cli', urls: [later] });
   expect(good.state).toBe('succeeded');
-  const done = await held();
-  expect(done?.nodes).toBeGreaterThan(4_000);
-  expect(done).toMatchObject({ mappings: 1, error: null });
+  expect(await held()).toEqual({ nodes: 27, mappings: 1, version: '18.2', error: null });
 });

@@ -9,10 +9,12 @@ import { createTokenVerifier } from '../../src/auth/identity';
 import { createApp } from '../../src/http/app';
 import { Metrics } from '../../src/http/metrics';
 import { composeServices } from '../../src/http/services';
+import type { Clock } from '../../src/shared/clock';
 import { loadConfig, type Config } from '../../src/shared/config';
 import { openGraph } from '../../src/shared/neo4j';
 import { asFetched, fixtureBundle, freshGraph, silentLogger } from './graph';
 import type { Graph } from '../../src/shared/neo4j';
+import type { SyncScheduler } from '../../src/sync/scheduler';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-42';
 
@@ -22,6 +24,8 @@ export interface TestApi {
   importer: ImportService;
   cache: AnswerCache;
   mappings: MappingService;
+  /** Present when the env turns syncing on (TTPGRAPH_SYNC_INTERVAL). */
+  scheduler?: SyncScheduler;
   /** Closes the app's own driver (the one its metrics observe). */
   close(): Promise<void>;
 }
@@ -30,7 +34,10 @@ export interface TestApi {
  * The real app on the test Neo4j, every response validated against openapi.yaml. The sync
  * scheduler (Bree) runs only when the env gives TTPGRAPH_SYNC_INTERVAL.
  */
-export async function testApp(env: Record<string, string> = {}): Promise<TestApi> {
+export async function testApp(
+  env: Record<string, string> = {},
+  clock?: Clock,
+): Promise<TestApi> {
   const config = loadConfig({
     ...process.env,
     JWT_SECRET: TEST_SECRET,
@@ -46,7 +53,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
   const graph = await openGraph({ ...config.neo4j, uri: config.neo4j.uri as string }, (...a) =>
     metrics.observeQuery(...a),
   );
-  const services = await composeServices(graph, config, silentLogger);
+  const services = await composeServices(graph, config, silentLogger, clock);
   late.status = services.status;
   const authorizer = await createAuthorizer();
   const app = createApp({
@@ -65,6 +72,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApi
     importer: services.importer,
     cache: services.cache,
     mappings: services.mappings,
+    scheduler: services.scheduler,
     close: async () => {
       await services.stop(5_000);
       await graph.close();

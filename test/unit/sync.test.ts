@@ -1,10 +1,38 @@
 import { versionChange } from '../../src/attack/diff';
 import { loadConfig } from '../../src/shared/config';
 import { retryAfterMs } from '../../src/shared/http-client';
-import { retryDelay } from '../../src/sync/scheduler';
+import { nextRun, retryDelay } from '../../src/sync/scheduler';
 import { compareVersions } from '../../src/attack/versions';
 
 describe('sync helpers', () => {
+  it('plans the next run from an interval or a cron expression, in UTC', () => {
+    const now = Date.parse('2026-03-10T10:07:30.000Z');
+    expect(nextRun({ kind: 'interval', value: '10m', ms: 600_000 }, now)?.toISOString()).toBe(
+      '2026-03-10T10:17:30.000Z',
+    );
+    expect(nextRun({ kind: 'off' }, now)).toBeNull();
+    const at = (value: string) => nextRun({ kind: 'cron', value }, now)?.toISOString();
+    expect(at('*/15 * * * *')).toBe('2026-03-10T10:15:00.000Z');
+    expect(at('0 2 * * *')).toBe('2026-03-11T02:00:00.000Z');
+    // Weekdays only: Tuesday 10 March → Friday 13 at 00:00 for "Fridays".
+    expect(at('0 0 * * 5')).toBe('2026-03-13T00:00:00.000Z');
+    // Six fields: seconds first.
+    expect(at('*/20 * * * * *')).toBe('2026-03-10T10:07:40.000Z');
+    // Never the instant a run ended at, never a fraction of a second.
+    const ended = Date.parse('2026-03-10T10:15:00.250Z');
+    expect(nextRun({ kind: 'cron', value: '*/15 * * * *' }, ended)?.toISOString()).toBe(
+      '2026-03-10T10:30:00.000Z',
+    );
+  });
+
+  it('accepts cron expressions only when they are valid', () => {
+    const schedule = (v: string) => loadConfig({ TTPGRAPH_SYNC_INTERVAL: v }).sync.schedule;
+    expect(schedule('0 */6 * * *')).toEqual({ kind: 'cron', value: '0 */6 * * *' });
+    expect(schedule('*/30 * * * * *')).toEqual({ kind: 'cron', value: '*/30 * * * * *' });
+    for (const bad of ['99 * * * *', 'x y z a b', '* * * *', '0 0 32 1 *'])
+      expect(() => schedule(bad)).toThrow(/TTPGRAPH_SYNC_INTERVAL/);
+  });
+
   it('backs off exponentially with jitter, capped, never under Retry-After', () => {
     const base = 1_000;
     const max = 60_000;
