@@ -1,4 +1,4 @@
-import { loadQueries } from '../shared/cypher';
+import { loadQueries, type QuerySet } from '../shared/cypher';
 import { ConflictError, InvalidBundleError, OlderReleaseError } from '../shared/errors';
 import { Lease, SYNC_LEASE } from '../sync/lease';
 import type { Logger } from '../shared/logger';
@@ -303,6 +303,7 @@ export class ImportService {
     return this.importParsed(parsed, fetched, opts, started, domains, stored);
   }
 
+  /** validate → write (one transaction, under the lease) → remap. */
   private async importParsed(
     parsed: ParsedBundle,
     fetched: Omit<FetchedBundle, 'bytes'>,
@@ -311,6 +312,56 @@ export class ImportService {
     domains: DomainRow[],
     stored: Map<string, DomainManifest> | null,
   ): Promise<ChangeReport> {
+    const release = await this.validate({ parsed, fetched, opts, domains, stored });
+    const report = await this.graph.writeTransaction(async (tx) => {
+      await this.checkLease(tx, opts.holder, release.domain);
+      const counter = new ChangeCounter();
+      let writes = 0;
+      if (release.sameBundle)
+        countAllUnchanged(counter, [...release.sdos, ...(release.rels ?? [])]);
+      else
+        writes = await new ReleaseWrite(
+          tx,
+          this.q,
+          this.batchSize,
+          opts.onProgress,
+          this.log,
+        ).apply(release, counter);
+      const report = buildReport(release, counter, writes, started);
+      const [recorded] = await tx.run<{ releaseId: string | null }>(
+        this.q['attack/record-import'],
+        recordParams(report, counter, parsed.id),
+      );
+      report.releaseId = recorded?.releaseId ?? null;
+      return report;
+    });
+    // The release is committed; a failed remap is retried by every sync until it succeeds.
+    if (report.changed) await this.finishRelease();
+    this.log.info(
+      {
+        domain: report.domain,
+        version: report.version,
+        changed: report.changed,
+        totals: report.totals,
+        durationMs: report.durationMs,
+      },
+      'import finished',
+    );
+    return report;
+  }
+
+  /**
+   * What the bundle holds for which domain, checked before anything is written: its objects
+   * (those with unresolvable references dropped), strict-mode errors, an older release refused.
+   */
+  private async validate(input: {
+    parsed: ParsedBundle;
+    fetched: Omit<FetchedBundle, 'bytes'>;
+    opts: ImportOptions;
+    domains: DomainRow[];
+    stored: Map<string, DomainManifest> | null;
+  }): Promise<ValidatedRelease> {
+    const { parsed, fetched, opts, domains } = input;
     const relationships = opts.relationships ?? true;
     const domain = detectDomain(parsed.objects, opts.domain);
     const issues = [...parsed.issues];
@@ -320,116 +371,44 @@ export class ImportService {
     const collection = parsed.objects.find((o) => o.type === 'x-mitre-collection');
     const version = collection?.x_mitre_version ?? 'unknown';
     opts.onRelease?.({ domain, version });
-    const held = domains.find((d) => d.name === domain)?.version ?? null;
-    if (held && version !== 'unknown' && compareVersions(version, held) < 0) {
+    const held = domains.find((d) => d.name === domain);
+    if (held?.version && version !== 'unknown' && compareVersions(version, held.version) < 0) {
       if (opts.downgradeTo !== version) {
         throw new OlderReleaseError(
-          `${domain} holds ${held}: ${version} is older and is not applied (an operator can go back with import-mitre --force --downgrade-to ${version})`,
-          { held, offered: version },
+          `${domain} holds ${held.version}: ${version} is older and is not applied (an operator can go back with import-mitre --force --downgrade-to ${version})`,
+          { held: held.version, offered: version },
         );
       }
-      this.log.warn({ domain, from: held, to: version }, 'downgrading a domain on request');
+      this.log.warn({ domain, from: held.version, to: version }, 'downgrading a domain on request');
     }
     const objects = parsed.objects.filter((o) => !dropped.has(o.id));
-    const sdos = objects.filter((o) => o.type !== 'relationship');
-    const rels = relationships ? objects.filter((o) => o.type === 'relationship') : [];
+    const force = opts.force === true;
+    return {
+      parsed,
+      fetched,
+      domain,
+      version,
+      attackSpecVersion: collection?.x_mitre_attack_spec_version ?? null,
+      force,
+      relationships,
+      issues,
+      // Objects left out as invalid keep what the graph has: never deleted by a bad copy.
+      invalid: new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object)),
+      sdos: objects.filter((o) => o.type !== 'relationship'),
+      rels: relationships ? objects.filter((o) => o.type === 'relationship') : null,
+      stored: input.stored,
+      sameBundle: !force && holdsSameBundle(held, fetched.sha256, relationships),
+    };
+  }
 
-    const sameBundle =
-      !opts.force &&
-      holdsSameBundle(
-        domains.find((d) => d.name === domain),
-        fetched.sha256,
-        relationships,
+  /** Inside the release's transaction: the writer must still hold the lease (see lease-check). */
+  private async checkLease(tx: Tx, holder: string, domain: string): Promise<void> {
+    const [holding] = await tx.run(this.q['sync/lease-check'], { name: SYNC_LEASE, owner: holder });
+    if (!holding) {
+      throw new ConflictError(
+        `the sync lease is no longer held by ${holder}: the release of ${domain} is not written`,
       );
-    const report = await this.graph.writeTransaction(async (tx) => {
-      const [holding] = await tx.run(this.q['sync/lease-check'], {
-        name: SYNC_LEASE,
-        owner: opts.holder,
-      });
-      if (!holding) {
-        throw new ConflictError(
-          `the sync lease is no longer held by ${opts.holder}: the release of ${domain} is not written`,
-        );
-      }
-      const counter = new ChangeCounter();
-      if (sameBundle) countAllUnchanged(counter, [...sdos, ...rels]);
-      const writes = sameBundle
-        ? 0
-        : await this.applyDiff(
-            tx,
-            {
-              domain,
-              force: opts.force === true,
-              counter,
-              canonical: parsed.canonical,
-              // Objects left out as invalid keep what the graph has: never deleted by a bad copy.
-              invalid: new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object)),
-            },
-            sdos,
-            relationships ? rels : null,
-            parsed.hashes,
-            stored,
-            opts.onProgress,
-          );
-      const appliedAt = new Date().toISOString();
-      const report: ChangeReport = {
-        domain,
-        version,
-        attackSpecVersion: collection?.x_mitre_attack_spec_version ?? null,
-        bundleId: parsed.id,
-        source: fetched.source,
-        sha256: fetched.sha256,
-        appliedAt,
-        durationMs: 0,
-        changed: writes > 0,
-        force: opts.force === true,
-        relationships,
-        totals: counter.totals,
-        byType: counter.byType,
-        releaseId: null,
-        changelog: changelogTotals(counter.changelog),
-        objectsInBundle: parsed.totalObjects,
-        skipped: new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object)).size,
-        warnings: issues.filter((i) => i.severity === 'warning').length,
-        issues: issues.slice(0, MAX_REPORTED_ISSUES),
-      };
-      report.durationMs = Date.now() - started;
-      const [recorded] = await tx.run<{ releaseId: string | null }>(
-        this.q['attack/record-import'],
-        {
-          domain,
-          changed: report.changed,
-          report: JSON.stringify(report),
-          changes: counter.changelog,
-          releaseId: `${domain}@${version}`,
-          release: {
-            domain,
-            version,
-            attack_spec_version: report.attackSpecVersion,
-            bundle_id: parsed.id,
-            sha256: fetched.sha256,
-            source: fetched.source,
-            applied_at: appliedAt,
-            duration_ms: report.durationMs,
-          },
-        },
-      );
-      report.releaseId = recorded?.releaseId ?? null;
-      return report;
-    });
-    // The release is committed; a failed remap is retried by every sync until it succeeds.
-    if (report.changed) await this.finishRelease();
-    this.log.info(
-      {
-        domain,
-        version,
-        changed: report.changed,
-        totals: report.totals,
-        durationMs: report.durationMs,
-      },
-      'import finished',
-    );
-    return report;
+    }
   }
 
   /** Relationship endpoints outside the bundle must exist in the graph; the rest are dropped. */
@@ -459,129 +438,225 @@ export class ImportService {
     }
     return dropped;
   }
+}
 
-  /**
-   * Diffs the bundle against the graph and writes the difference, all inside `tx`. Only the
-   * elements whose hash moved for this domain (by its manifest) are read from the graph and
-   * planned; node writes are on their way to the server while the relationships are planned.
-   */
-  private async applyDiff(
-    tx: Tx,
-    ctx: DiffContext & { invalid: Set<string> },
-    sdos: StixObject[],
-    rels: StixObject[] | null,
-    hashes: Map<string, Entry>,
-    stored: Map<string, DomainManifest> | null,
-    onProgress?: Progress,
-  ): Promise<number> {
-    const q = this.q;
-    const manifestsRebuilt = stored === null;
+/** A bundle checked for one domain (ImportService.validate): everything the write stage needs. */
+interface ValidatedRelease {
+  parsed: ParsedBundle;
+  fetched: Omit<FetchedBundle, 'bytes'>;
+  domain: string;
+  version: string;
+  attackSpecVersion: string | null;
+  force: boolean;
+  relationships: boolean;
+  issues: BundleIssue[];
+  /** Ids of objects left out as invalid. */
+  invalid: Set<string>;
+  sdos: StixObject[];
+  /** Null when relationships are not imported (those in the graph are kept). */
+  rels: StixObject[] | null;
+  /** Every domain's stored manifest; null to rebuild them from the graph. */
+  stored: Map<string, DomainManifest> | null;
+  /** The domain's last import applied these very bytes: nothing to diff. */
+  sameBundle: boolean;
+}
+
+function buildReport(
+  release: ValidatedRelease,
+  counter: ChangeCounter,
+  writes: number,
+  started: number,
+): ChangeReport {
+  const { parsed, fetched, issues } = release;
+  return {
+    domain: release.domain,
+    version: release.version,
+    attackSpecVersion: release.attackSpecVersion,
+    bundleId: parsed.id,
+    source: fetched.source,
+    sha256: fetched.sha256,
+    appliedAt: new Date().toISOString(),
+    durationMs: Date.now() - started,
+    changed: writes > 0,
+    force: release.force,
+    relationships: release.relationships,
+    totals: counter.totals,
+    byType: counter.byType,
+    releaseId: null,
+    changelog: changelogTotals(counter.changelog),
+    objectsInBundle: parsed.totalObjects,
+    skipped: release.invalid.size,
+    warnings: issues.filter((i) => i.severity === 'warning').length,
+    issues: issues.slice(0, MAX_REPORTED_ISSUES),
+  };
+}
+
+/** The parameters of attack/record-import: the report, its changelog and the release record. */
+function recordParams(report: ChangeReport, counter: ChangeCounter, bundleId: string) {
+  return {
+    domain: report.domain,
+    changed: report.changed,
+    report: JSON.stringify(report),
+    changes: counter.changelog,
+    releaseId: `${report.domain}@${report.version}`,
+    release: {
+      domain: report.domain,
+      version: report.version,
+      attack_spec_version: report.attackSpecVersion,
+      bundle_id: bundleId,
+      sha256: report.sha256,
+      source: report.source,
+      applied_at: report.appliedAt,
+      duration_ms: report.durationMs,
+    },
+  };
+}
+
+/**
+ * One release's diff and writes, inside `tx`: only the elements whose hash moved for this domain
+ * (by its manifest) are read from the graph and planned; node writes are on their way to the
+ * server while the relationships are planned. It keeps what the derived edges and the manifests
+ * need to know of what was written.
+ */
+class ReleaseWrite {
+  private readonly writer: BatchWriter;
+  private writes = 0;
+  private readonly created = new Set<string>();
+  private readonly rewritten = new Set<string>();
+  private tactics = new Set<string>();
+  private tacticsChanged = false;
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly q: QuerySet<(typeof QUERIES)[number]>,
+    private readonly batchSize: number,
+    onProgress: Progress | undefined,
+    private readonly log: Logger,
+  ) {
+    this.writer = new BatchWriter(tx, batchSize, onProgress);
+  }
+
+  /** Plans and sends every write; the number of element writes (0: the graph held it all). */
+  async apply(release: ValidatedRelease, counter: ChangeCounter): Promise<number> {
+    const { tx, q } = this;
+    const { sdos, rels, stored } = release;
+    const ctx: DiffContext & { invalid: Set<string> } = {
+      domain: release.domain,
+      force: release.force,
+      counter,
+      canonical: release.parsed.canonical,
+      invalid: release.invalid,
+    };
     const manifests =
       stored ?? manifestsFromElements(await tx.run<ElementRow>(q['attack/read-elements']));
-    const entryOf = (id: string) => hashes.get(id) as Entry;
-    const hashOf = (id: string) => entryOf(id).hash;
-    const scope = scopeDiff({ ...ctx, manifests, sdos, rels, hashOf });
-    for (const o of scope.unchanged) ctx.counter.add(o.type, 'unchanged');
+    const entryOf = (id: string) => release.parsed.hashes.get(id) as Entry;
+    const scope = scopeDiff({ ...ctx, manifests, sdos, rels, hashOf: (id) => entryOf(id).hash });
+    for (const o of scope.unchanged) counter.add(o.type, 'unchanged');
     const nodeRows = tx.run<NodeState>(q['attack/read-node-state'], { ids: scope.nodeIds });
     const edgeRows = tx.run<EdgeState>(q['attack/read-edge-state'], { rows: scope.edgeRows });
     // Awaited in turn: marked handled so that one failing while the other is awaited is not unhandled.
     edgeRows.catch(() => undefined);
-    const writer = new BatchWriter(tx, this.batchSize, onProgress);
 
     // The bundle is diffed a batch at a time, each batch sent as soon as it is planned.
-    let writes = 0;
-    const created = new Set<string>();
-    const rewritten = new Set<string>();
-    const tactics = new Set(sdos.filter((o) => o.type === 'x-mitre-tactic').map((o) => o.id));
-    let tacticsChanged = false;
     const nodeState = new Map((await nodeRows).map((n) => [n.id, n]));
-    for (const n of nodeState.values()) if (n.type === 'x-mitre-tactic') tactics.add(n.id);
-    const sendNodes = (plan: NodePlan) => {
-      writes += writesIn(plan);
-      plan.create.forEach((n) => created.add(n.id));
-      [...plan.create, ...plan.update].forEach((n) => rewritten.add(n.id));
-      tacticsChanged ||= [...plan.create, ...plan.update, ...plan.setSources]
-        .map((n) => n.id)
-        .concat(plan.remove)
-        .some((id) => tactics.has(id));
-      writer.send('delete objects', q['attack/delete-nodes'], plan.remove, 'ids');
-      writer.send('create objects', q['attack/create-nodes'], plan.create);
-      writer.send('update objects', q['attack/update-nodes'], plan.update);
-      writer.send('update object sources', q['attack/set-node-sources'], plan.setSources);
-    };
+    this.tactics = new Set(sdos.filter((o) => o.type === 'x-mitre-tactic').map((o) => o.id));
+    for (const n of nodeState.values()) if (n.type === 'x-mitre-tactic') this.tactics.add(n.id);
     for (const chunk of chunks(scope.sdos, this.batchSize)) {
-      sendNodes(planNodes(ctx, chunk, nodeState));
+      this.sendNodes(planNodes(ctx, chunk, nodeState));
     }
-    sendNodes(
+    this.sendNodes(
       planNodeRemovals(ctx, nodeState, new Set([...sdos.map((o) => o.id), ...ctx.invalid])),
     );
     this.log.debug({ phase: 'objects diffed' }, 'import phase');
 
     const edgeState = new Map((await edgeRows).map((e) => [e.id, e]));
-    const sendEdges = (plan: EdgePlan) => {
-      writes += writesIn(plan);
-      writer.send('delete relationships', q['attack/delete-edges'], plan.remove);
-      writer.send('create relationships', q['attack/create-edges'], plan.create);
-      writer.send('update relationship sources', q['attack/set-edge-sources'], plan.setSources);
-    };
     for (const chunk of chunks(scope.rels, this.batchSize)) {
-      sendEdges(planEdges(ctx, chunk, edgeState));
+      this.sendEdges(planEdges(ctx, chunk, edgeState));
     }
     if (rels !== null) {
-      sendEdges(
+      this.sendEdges(
         planEdgeRemovals(ctx, edgeState, new Set([...rels.map((o) => o.id), ...ctx.invalid])),
       );
     }
     this.log.debug({ phase: 'relationships diffed' }, 'import phase');
 
-    if (writes > 0) {
-      // Derived edges are rebuilt for the objects written now, and for those that point at an
-      // object created now (a reference that had no target before). Technique → tactic links
-      // are redone for every technique when a tactic changed (the active twin may differ).
-      const derived = new Map(sdos.map((o) => [o.id, derivedEdges(o)]));
-      const rebuild = sdos
-        .map((o) => o.id)
-        .filter(
-          (id) =>
-            rewritten.has(id) || (derived.get(id)?.edges ?? []).some((e) => created.has(e.to)),
-        );
-      const rebuilt = new Set(rebuild);
-      const relink = tacticsChanged
-        ? sdos.filter((o) => o.type === 'attack-pattern' && !rebuilt.has(o.id)).map((o) => o.id)
-        : [];
-      const existing = rebuild.filter((id) => !created.has(id));
-      writer.send('clear derived edges', q['attack/delete-derived-edges'], existing, 'ids');
-      writer.send('clear tactic links', q['attack/delete-tactic-links'], relink, 'ids');
-      writer.send(
-        'derive edges',
-        q['attack/create-derived-edges'],
-        rebuild.flatMap((id) => derived.get(id)?.edges ?? []),
-      );
-      writer.send(
-        'link techniques to tactics',
-        q['attack/link-tactics'],
-        [...rebuild, ...relink].flatMap((id) => derived.get(id)?.tactics ?? []),
-      );
-    }
-    if (writes > 0 || manifestsRebuilt) {
+    if (this.writes > 0) this.sendDerived(sdos);
+    if (this.writes > 0 || stored === null) {
       const own = nextManifest(
-        manifests.get(ctx.domain) ?? emptyManifest(),
+        manifests.get(release.domain) ?? emptyManifest(),
         { sdos, rels },
         entryOf,
         ctx.invalid,
       );
-      const written = manifestsRebuilt
-        ? new Map([...manifests, [ctx.domain, own]])
-        : new Map([[ctx.domain, own]]);
-      writer.send(
+      // Rebuilt manifests are written for every domain, else only this one's.
+      const written =
+        stored === null
+          ? new Map([...manifests, [release.domain, own]])
+          : new Map([[release.domain, own]]);
+      this.writer.send(
         'record manifests',
         q['attack/write-manifests'],
         [...written].map(([domain, m]) => ({ domain, text: encodeManifest(m) })),
       );
     }
     this.log.debug({ phase: 'all sent' }, 'import phase');
-    await writer.flush();
+    await this.writer.flush();
     this.log.debug({ phase: 'all written' }, 'import phase');
-    return writes;
+    return this.writes;
+  }
+
+  private sendNodes(plan: NodePlan): void {
+    const { q, writer } = this;
+    this.writes += writesIn(plan);
+    plan.create.forEach((n) => this.created.add(n.id));
+    [...plan.create, ...plan.update].forEach((n) => this.rewritten.add(n.id));
+    this.tacticsChanged ||= [...plan.create, ...plan.update, ...plan.setSources]
+      .map((n) => n.id)
+      .concat(plan.remove)
+      .some((id) => this.tactics.has(id));
+    writer.send('delete objects', q['attack/delete-nodes'], plan.remove, 'ids');
+    writer.send('create objects', q['attack/create-nodes'], plan.create);
+    writer.send('update objects', q['attack/update-nodes'], plan.update);
+    writer.send('update object sources', q['attack/set-node-sources'], plan.setSources);
+  }
+
+  private sendEdges(plan: EdgePlan): void {
+    const { q, writer } = this;
+    this.writes += writesIn(plan);
+    writer.send('delete relationships', q['attack/delete-edges'], plan.remove);
+    writer.send('create relationships', q['attack/create-edges'], plan.create);
+    writer.send('update relationship sources', q['attack/set-edge-sources'], plan.setSources);
+  }
+
+  /**
+   * Derived edges are rebuilt for the objects written now, and for those that point at an object
+   * created now (a reference that had no target before). Technique → tactic links are redone for
+   * every technique when a tactic changed (the active twin may differ).
+   */
+  private sendDerived(sdos: StixObject[]): void {
+    const { q, writer, created, rewritten } = this;
+    const derived = new Map(sdos.map((o) => [o.id, derivedEdges(o)]));
+    const rebuild = sdos
+      .map((o) => o.id)
+      .filter(
+        (id) => rewritten.has(id) || (derived.get(id)?.edges ?? []).some((e) => created.has(e.to)),
+      );
+    const rebuilt = new Set(rebuild);
+    const relink = this.tacticsChanged
+      ? sdos.filter((o) => o.type === 'attack-pattern' && !rebuilt.has(o.id)).map((o) => o.id)
+      : [];
+    const existing = rebuild.filter((id) => !created.has(id));
+    writer.send('clear derived edges', q['attack/delete-derived-edges'], existing, 'ids');
+    writer.send('clear tactic links', q['attack/delete-tactic-links'], relink, 'ids');
+    writer.send(
+      'derive edges',
+      q['attack/create-derived-edges'],
+      rebuild.flatMap((id) => derived.get(id)?.edges ?? []),
+    );
+    writer.send(
+      'link techniques to tactics',
+      q['attack/link-tactics'],
+      [...rebuild, ...relink].flatMap((id) => derived.get(id)?.tactics ?? []),
+    );
   }
 }
