@@ -128,15 +128,11 @@ export class SyncService {
   }
 
   async run(opts: SyncOptions): Promise<SyncRun> {
-    const source = opts.bundle
-      ? 'upload'
-      : opts.urls?.length
-        ? 'bundles'
-        : (opts.source ?? this.config.sync.source);
+    const source = resolveSource(opts, this.config);
     const run: SyncRun = {
       id: opts.runId ?? randomUUID(),
       trigger: opts.trigger,
-      source,
+      source: source.label,
       state: 'running',
       started_at: new Date().toISOString(),
       finished_at: null,
@@ -147,7 +143,7 @@ export class SyncService {
       domains: [],
       reports: [],
     };
-    const progress = (phase: string, done = 0, total = 0, domain?: string) =>
+    const progress: Progress = (phase, done = 0, total = 0, domain) =>
       opts.onProgress?.({ runId: run.id, phase, done, total, domain });
     const saves: SourceState[] = [];
     let recorded: Recorded = { lastRecordedAt: null, failing: [] };
@@ -172,12 +168,7 @@ export class SyncService {
       run.error = (err as Error).message;
       run.retry_after_ms = retryAfterOf(err);
       this.log.error({ runId: run.id, err: run.error }, 'sync failed; the graph keeps what it had');
-      if (
-        err instanceof SourceError &&
-        source === 'json' &&
-        !opts.urls?.length &&
-        this.config.importUrls.length === 0
-      ) {
+      if (err instanceof SourceError && source.reads === 'index') {
         this.log.warn(
           { indexUrl: this.config.sync.indexUrl },
           "MITRE's index.json could not be read: without internet access, set TTPGRAPH_IMPORT_URLS to bundle files or a directory of them (e.g. ../shared/attack-data/enterprise-attack-18.1.json.gz)",
@@ -228,13 +219,13 @@ export class SyncService {
   }
 
   private async detect(
-    source: string,
+    source: RunSource,
     opts: SyncOptions,
     run: SyncRun,
   ): Promise<{ detection: Detection; remapPending: boolean } & Recorded> {
     const sync = this.config.sync;
     const bundle = opts.bundle;
-    if (bundle) {
+    if (source.reads === 'upload' && bundle) {
       return {
         detection: {
           pending: [{ describe: bundle.source, fetch: () => Promise.resolve(bundle), saves: [] }],
@@ -266,16 +257,15 @@ export class SyncService {
       signal: opts.signal,
       onRequest: () => run.requests++,
     };
-    const urls = opts.urls?.length ? opts.urls : this.config.importUrls;
     const detection =
-      source === 'taxii'
+      source.reads === 'taxii'
         ? await detectFromTaxii(
             opts.taxiiUrl ? { ...sync.taxii, url: opts.taxiiUrl } : sync.taxii,
             wanted,
             ctx,
           )
-        : urls.length > 0
-          ? await detectFromBundles(urls, ctx)
+        : source.reads === 'bundles'
+          ? await detectFromBundles(source.urls, ctx)
           : await detectFromIndex(sync.indexUrl, wanted, ctx);
     return { detection, remapPending: state?.remapPending === true, ...recorded };
   }
@@ -285,7 +275,7 @@ export class SyncService {
     opts: SyncOptions,
     run: SyncRun,
     saves: SourceState[],
-    progress: (phase: string, done?: number, total?: number, domain?: string) => void,
+    progress: Progress,
   ): Promise<void> {
     const owner = Lease.owner(run.id);
     const lease = await this.lease.acquire(owner);
@@ -296,78 +286,121 @@ export class SyncService {
       this.log.warn({ runId: run.id, holder: lease.owner }, 'sync skipped: lease held elsewhere');
       return;
     }
-    let failures = 0;
+    const results: Applied[] = [];
     try {
       for (const p of detection.pending) {
         const signal = AbortSignal.any([lease.held.lost, ...(opts.signal ? [opts.signal] : [])]);
-        let domain = p.domain;
-        try {
-          signal.throwIfAborted();
-          progress('downloading', 0, 0, p.domain);
-          const fetched = await p.fetch((x) => progress(x.phase, x.done, x.total, p.domain));
-          signal.throwIfAborted();
-          const report = await this.importer.importBytes(fetched, {
-            domain: p.domain ?? (detection.pending.length === 1 ? opts.domain : undefined),
-            force: opts.force,
-            relationships: opts.relationships,
-            strict: opts.strict,
-            maxBytes: this.config.maxBundleBytes,
-            downgradeTo: opts.downgradeTo,
-            holder: owner,
-            onProgress: (x) => progress(x.phase, x.done, x.total, p.domain),
-            onRelease: (r) => (domain = r.domain),
-          });
-          run.reports.push(report);
-          run.domains.push({
-            domain: report.domain,
-            source: p.describe,
-            outcome: 'applied',
-            version: report.version,
-            releaseId: report.releaseId,
-            changed: report.changed,
-            totals: report.changelog.totals,
-          });
-          saves.push(...p.saves);
-        } catch (err) {
-          if (err instanceof OlderReleaseError) {
-            // Not a failure (no backoff): the source went back, the graph does not follow.
-            run.domains.push({
-              domain: domain ?? null,
-              source: p.describe,
-              outcome: 'refused',
-              error: err.message,
-            });
-            saves.push(...p.saves);
-            this.log.warn({ runId: run.id, source: p.describe }, err.message);
-            continue;
-          }
-          opts.onFailure?.(err);
-          failures++;
-          run.retry_after_ms ??= retryAfterOf(err);
-          run.domains.push({
-            domain: domain ?? null,
-            source: p.describe,
-            outcome: 'failed',
-            error: (err as Error).message,
-          });
-          this.log.error(
-            { runId: run.id, source: p.describe, err: (err as Error).message },
-            'release not applied; the previous one stays',
-          );
-        }
+        const domain = p.domain ?? (detection.pending.length === 1 ? opts.domain : undefined);
+        results.push(
+          await this.applyOne(p, { runId: run.id, opts, owner, domain, signal, progress }),
+        );
       }
     } finally {
       await lease.held.release();
     }
-    if (failures === 0) saves.push(...detection.savesWhenAllApplied);
-    run.state = failures === 0 ? 'succeeded' : 'failed';
-    if (failures > 0) {
-      run.error = run.domains
-        .filter((d) => d.outcome === 'failed')
-        .map((d) => `${d.domain ?? d.source}: ${d.error}`)
-        .join('; ');
+    const failed = results.filter((r) => r.outcome.outcome === 'failed');
+    for (const r of results) {
+      run.domains.push(r.outcome);
+      if (r.report) run.reports.push(r.report);
+      if (r.outcome.outcome !== 'failed') saves.push(...r.saves);
+      else {
+        opts.onFailure?.(r.failure);
+        run.retry_after_ms ??= retryAfterOf(r.failure);
+      }
+    }
+    if (failed.length === 0) saves.push(...detection.savesWhenAllApplied);
+    run.state = failed.length === 0 ? 'succeeded' : 'failed';
+    if (failed.length > 0) {
+      run.error = failed.map(({ outcome: d }) => `${d.domain ?? d.source}: ${d.error}`).join('; ');
     }
   }
+
+  /** One pending release: fetched and imported under the held lease, or why not. */
+  private async applyOne(
+    p: Pending,
+    ctx: {
+      runId: string;
+      opts: SyncOptions;
+      owner: string;
+      domain: string | undefined;
+      signal: AbortSignal;
+      progress: Progress;
+    },
+  ): Promise<Applied> {
+    const { opts, signal, progress } = ctx;
+    let domain = p.domain;
+    try {
+      signal.throwIfAborted();
+      progress('downloading', 0, 0, p.domain);
+      const fetched = await p.fetch((x) => progress(x.phase, x.done, x.total, p.domain));
+      signal.throwIfAborted();
+      const report = await this.importer.importBytes(fetched, {
+        domain: ctx.domain,
+        force: opts.force,
+        relationships: opts.relationships,
+        strict: opts.strict,
+        maxBytes: this.config.maxBundleBytes,
+        downgradeTo: opts.downgradeTo,
+        holder: ctx.owner,
+        onProgress: (x) => progress(x.phase, x.done, x.total, p.domain),
+        onRelease: (r) => (domain = r.domain),
+      });
+      const outcome: DomainOutcome = {
+        domain: report.domain,
+        source: p.describe,
+        outcome: 'applied',
+        version: report.version,
+        releaseId: report.releaseId,
+        changed: report.changed,
+        totals: report.changelog.totals,
+      };
+      return { outcome, report, saves: p.saves };
+    } catch (err) {
+      const message = (err as Error).message;
+      const outcome = { domain: domain ?? null, source: p.describe, error: message };
+      if (err instanceof OlderReleaseError) {
+        // Not a failure (no backoff): the source went back, the graph does not follow.
+        this.log.warn({ runId: ctx.runId, source: p.describe }, message);
+        return { outcome: { ...outcome, outcome: 'refused' }, saves: p.saves };
+      }
+      this.log.error(
+        { runId: ctx.runId, source: p.describe, err: message },
+        'release not applied; the previous one stays',
+      );
+      return { outcome: { ...outcome, outcome: 'failed' }, saves: [], failure: err };
+    }
+  }
+}
+
+type Progress = (phase: string, done?: number, total?: number, domain?: string) => void;
+type Pending = Detection['pending'][number];
+
+/** What one pending release came to: its outcome, its report when imported, what to save. */
+interface Applied {
+  outcome: DomainOutcome;
+  report?: ChangeReport;
+  /** The source's validators to keep (not for a failed release: it is fetched again). */
+  saves: SourceState[];
+  failure?: unknown;
+}
+
+/**
+ * Where a run reads ATT&CK from, decided once: an upload, bundle URLs (given, or configured in
+ * TTPGRAPH_IMPORT_URLS), TAXII, or MITRE's index. `label` is what the run records.
+ */
+interface RunSource {
+  label: string;
+  reads: 'upload' | 'bundles' | 'taxii' | 'index';
+  urls: string[];
+}
+
+function resolveSource(opts: SyncOptions, config: Config): RunSource {
+  if (opts.bundle) return { label: 'upload', reads: 'upload', urls: [] };
+  if (opts.urls?.length) return { label: 'bundles', reads: 'bundles', urls: opts.urls };
+  const label = opts.source ?? config.sync.source;
+  if (label === 'taxii') return { label, reads: 'taxii', urls: [] };
+  const urls = config.importUrls;
+  return { label, reads: urls.length > 0 ? 'bundles' : 'index', urls };
 }
 
 function retryAfterOf(err: unknown): number | null {
