@@ -180,98 +180,18 @@ export class MappingService {
   async create(actor: Creator, kind: Kind, items: MappingInput[]) {
     if (items.length > MAX_BULK)
       throw new BadRequestError(`at most ${MAX_BULK} mappings per request`);
-    const idField = KINDS[kind].idField;
     const [resolved, versions] = await Promise.all([
       this.resolve(items.map((i) => i.technique)),
       this.graph.read<{ domain: string; version: string }>(this.q['mappings/domain-versions']),
     ]);
-    const versionOf = new Map(versions.map((v) => [v.domain, v.version]));
-    const errors: Array<{ index: number; path: string; message: string }> = [];
-    const warnings: Array<{ index: number; message: string }> = [];
+    const { rows, entities, errors, warnings } = planMappings(
+      actor,
+      kind,
+      items,
+      resolved,
+      new Map(versions.map((v) => [v.domain, v.version])),
+    );
     const now = new Date().toISOString();
-    const entities = new Map<string, Entity>();
-    const rows = items.map((item, index) => {
-      const t = resolved.get(item.technique);
-      if (!t) {
-        errors.push({ index, path: 'technique', message: `unknown technique ${item.technique}` });
-        return null;
-      }
-      if (t.activeRevoked) {
-        errors.push({
-          index,
-          path: 'technique',
-          message: `${item.technique} is revoked and has no active replacement`,
-        });
-        return null;
-      }
-      if (t.activeDeprecated && item.allow_deprecated !== true) {
-        errors.push({
-          index,
-          path: 'technique',
-          message: `${t.activeAttackId ?? item.technique} is deprecated (set allow_deprecated to map it anyway)`,
-        });
-        return null;
-      }
-      if (item.tactic !== undefined && !t.tactics.includes(item.tactic)) {
-        errors.push({
-          index,
-          path: 'tactic',
-          message: `${item.tactic} is not a tactic of ${t.activeAttackId} (${t.tactics.join(', ') || 'none'})`,
-        });
-        return null;
-      }
-      if (t.revoked) {
-        warnings.push({
-          index,
-          message: `${t.attackId ?? item.technique} is revoked: mapped to ${t.activeAttackId} instead`,
-        });
-      }
-      const entityId = String(item[idField]);
-      // Later items' fields win, as they would if the items came one request at a time.
-      const entity = entities.get(entityId) ?? {
-        id: entityId,
-        props: {},
-        incidentId: null,
-        alertId: null,
-        items: [],
-        update: false,
-      };
-      for (const f of ENTITY_FIELDS[kind])
-        if (item[f] !== undefined) entity.props[f.replace(/^observable_/, '')] = item[f];
-      if (kind !== 'incident' && item.incident_id !== undefined)
-        entity.incidentId = item.incident_id as string;
-      if (kind === 'observable' && item.alert_id !== undefined)
-        entity.alertId = item.alert_id as string;
-      entity.items.push(index);
-      entity.update ||= item.update_entity === true;
-      entities.set(entityId, entity);
-      return {
-        index,
-        entityId,
-        techniqueStixId: t.activeStixId,
-        key: JSON.stringify([kind, entityId, t.activeStixId, item.tactic ?? null]),
-        occurredAt: item.occurred_at ?? null,
-        eventId: randomUUID(),
-        changes: JSON.stringify({
-          created: { technique: t.activeAttackId, tactic: item.tactic ?? null },
-        }),
-        mapping: {
-          id: randomUUID(),
-          kind,
-          entity_id: entityId,
-          technique_id: t.activeAttackId,
-          technique_stix_id: t.activeStixId,
-          original_technique_id: t.revoked ? (t.attackId ?? item.technique) : null,
-          tactic: item.tactic ?? null,
-          source: item.source ?? 'manual',
-          confidence: item.confidence ?? 50,
-          procedure: item.procedure ?? null,
-          created_by: actor.userId,
-          attack_version: (t.domain && versionOf.get(t.domain)) ?? null,
-          stale: t.activeDeprecated,
-        },
-      };
-    });
     if (errors.length > 0) {
       throw new UnprocessableError(
         items.length === 1
@@ -492,6 +412,130 @@ export class MappingService {
 }
 
 const PARENT_FIELDS = { incidentId: 'incident_id', alertId: 'alert_id' } as const;
+
+/** One row of cypher/mappings/create.cypher. */
+interface MappingRow {
+  index: number;
+  entityId: string;
+  techniqueStixId: string;
+  key: string;
+  occurredAt: string | null;
+  eventId: string;
+  changes: string;
+  mapping: Record<string, unknown>;
+}
+
+interface ItemProblem {
+  index: number;
+  path: string;
+  message: string;
+}
+
+/**
+ * The validation and planning stage of a create, without the database: each item's technique
+ * resolved (revoked → its replacement, with a warning), its row, and the entities the items name
+ * (later items' fields win). Errors name the item; any error means nothing is written.
+ */
+function planMappings(
+  actor: Creator,
+  kind: Kind,
+  items: MappingInput[],
+  resolved: Map<string, Resolved>,
+  versionOf: Map<string, string>,
+): {
+  rows: Array<MappingRow | null>;
+  entities: Map<string, Entity>;
+  errors: ItemProblem[];
+  warnings: Array<{ index: number; message: string }>;
+} {
+  const idField = KINDS[kind].idField;
+  const errors: ItemProblem[] = [];
+  const warnings: Array<{ index: number; message: string }> = [];
+  const entities = new Map<string, Entity>();
+  const rows = items.map((item, index): MappingRow | null => {
+    const t = resolved.get(item.technique);
+    if (!t) {
+      errors.push({ index, path: 'technique', message: `unknown technique ${item.technique}` });
+      return null;
+    }
+    if (t.activeRevoked) {
+      errors.push({
+        index,
+        path: 'technique',
+        message: `${item.technique} is revoked and has no active replacement`,
+      });
+      return null;
+    }
+    if (t.activeDeprecated && item.allow_deprecated !== true) {
+      errors.push({
+        index,
+        path: 'technique',
+        message: `${t.activeAttackId ?? item.technique} is deprecated (set allow_deprecated to map it anyway)`,
+      });
+      return null;
+    }
+    if (item.tactic !== undefined && !t.tactics.includes(item.tactic)) {
+      errors.push({
+        index,
+        path: 'tactic',
+        message: `${item.tactic} is not a tactic of ${t.activeAttackId} (${t.tactics.join(', ') || 'none'})`,
+      });
+      return null;
+    }
+    if (t.revoked) {
+      warnings.push({
+        index,
+        message: `${t.attackId ?? item.technique} is revoked: mapped to ${t.activeAttackId} instead`,
+      });
+    }
+    const entityId = String(item[idField]);
+    // Later items' fields win, as they would if the items came one request at a time.
+    const entity = entities.get(entityId) ?? {
+      id: entityId,
+      props: {},
+      incidentId: null,
+      alertId: null,
+      items: [],
+      update: false,
+    };
+    for (const f of ENTITY_FIELDS[kind])
+      if (item[f] !== undefined) entity.props[f.replace(/^observable_/, '')] = item[f];
+    if (kind !== 'incident' && item.incident_id !== undefined)
+      entity.incidentId = item.incident_id as string;
+    if (kind === 'observable' && item.alert_id !== undefined)
+      entity.alertId = item.alert_id as string;
+    entity.items.push(index);
+    entity.update ||= item.update_entity === true;
+    entities.set(entityId, entity);
+    return {
+      index,
+      entityId,
+      techniqueStixId: t.activeStixId,
+      key: JSON.stringify([kind, entityId, t.activeStixId, item.tactic ?? null]),
+      occurredAt: item.occurred_at ?? null,
+      eventId: randomUUID(),
+      changes: JSON.stringify({
+        created: { technique: t.activeAttackId, tactic: item.tactic ?? null },
+      }),
+      mapping: {
+        id: randomUUID(),
+        kind,
+        entity_id: entityId,
+        technique_id: t.activeAttackId,
+        technique_stix_id: t.activeStixId,
+        original_technique_id: t.revoked ? (t.attackId ?? item.technique) : null,
+        tactic: item.tactic ?? null,
+        source: item.source ?? 'manual',
+        confidence: item.confidence ?? 50,
+        procedure: item.procedure ?? null,
+        created_by: actor.userId,
+        attack_version: (t.domain && versionOf.get(t.domain)) ?? null,
+        stale: t.activeDeprecated,
+      },
+    };
+  });
+  return { rows, entities, errors, warnings };
+}
 
 /**
  * What a request does to its entities: new ones are created with what it names; an existing one
