@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { packageRoot } from '../shared/paths';
+
+export const STRENGTHS = { strong: 1, medium: 0.6, weak: 0.3 } as const;
+export type Strength = keyof typeof STRENGTHS;
+
+const patternSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    technique: z.string().regex(/^T\d{4}(\.\d{3})?$/),
+    regex: z.string().min(1),
+    strength: z.enum(['strong', 'medium', 'weak']),
+    case: z.boolean().optional(),
+    fields: z.array(z.string()).optional(),
+    examples: z.array(z.string()).min(1),
+    counter: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const fileSchema = z.object({ version: z.number().int(), patterns: z.array(patternSchema) });
+
+export type PatternSpec = z.infer<typeof patternSchema>;
+
+export interface Pattern extends PatternSpec {
+  re: RegExp;
+}
+
+export interface PatternLibrary {
+  version: number;
+  patterns: Pattern[];
+}
+
+export const PATTERNS_FILE = path.join(packageRoot(), 'enrichment', 'patterns.yaml');
+
+/** The versioned pattern library (enrichment/patterns.yaml), each expression compiled once. */
+export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
+  const parsed = fileSchema.parse(parse(readFileSync(file, 'utf8')));
+  const ids = new Set<string>();
+  const patterns = parsed.patterns.map((p) => {
+    if (ids.has(p.id)) throw new Error(`${file}: pattern id ${p.id} appears twice`);
+    ids.add(p.id);
+    return { ...p, re: new RegExp(p.regex, p.case ? 'm' : 'im') };
+  });
+  return { version: parsed.version, patterns };
+}
+
+export interface PatternHit {
+  pattern: Pattern;
+  field: string;
+  match: string;
+}
+
+/** Every pattern that matches a field of the item (each pattern once, at its first field). */
+export function matchPatterns(lib: PatternLibrary, fields: Array<[string, string]>): PatternHit[] {
+  const hits: PatternHit[] = [];
+  for (const p of lib.patterns) {
+    for (const [field, value] of fields) {
+      if (p.fields && !p.fields.includes(field)) continue;
+      // Long fields are cut: a pathological input must not make an expression crawl.
+      const m = p.re.exec(value.length > 4_000 ? value.slice(0, 4_000) : value);
+      if (m) {
+        hits.push({ pattern: p, field, match: m[0].slice(0, 120) });
+        break;
+      }
+    }
+  }
+  return hits;
+}

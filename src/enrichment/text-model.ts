@@ -1,0 +1,106 @@
+import { bagOf, features } from './text';
+
+/**
+ * A multinomial naive Bayes model over ATT&CK's labelled text, one class per technique, stored
+ * sparsely: per feature, the classes that saw it and their smoothed log-probability gain. A
+ * document's score for a class is Σ w·log P(feature | class), with w the feature's idf in the
+ * query (rare features say more), computed as a sparse part plus one dense correction.
+ */
+export class TextModel {
+  private constructor(
+    readonly classes: string[],
+    /** feature → [class index, log((n + α) / α)] pairs. */
+    private readonly postings: Map<string, Array<[number, number]>>,
+    /** Per class: log(α / (N_c + α·|V|)), the log-probability of an unseen feature. */
+    private readonly unseen: Float64Array,
+    private readonly idf: Map<string, number>,
+    private readonly defaultIdf: number,
+  ) {}
+
+  /** Documents as (class, text, weight); the weight scales the document's counts. */
+  static train(
+    docs: Iterable<{ label: string; text: string; weight?: number }>,
+    alpha = 0.1,
+  ): TextModel {
+    const classIndex = new Map<string, number>();
+    const counts = new Map<string, Map<number, number>>();
+    const df = new Map<string, number>();
+    const totals: number[] = [];
+    let nDocs = 0;
+    for (const d of docs) {
+      let c = classIndex.get(d.label);
+      if (c === undefined) {
+        c = classIndex.size;
+        classIndex.set(d.label, c);
+        totals.push(0);
+      }
+      nDocs++;
+      const bag = bagOf(features(d.text));
+      const w = d.weight ?? 1;
+      for (const [f, tf] of bag) {
+        df.set(f, (df.get(f) ?? 0) + 1);
+        let row = counts.get(f);
+        if (!row) counts.set(f, (row = new Map()));
+        row.set(c, (row.get(c) ?? 0) + tf * w);
+        totals[c] = (totals[c] ?? 0) + tf * w;
+      }
+    }
+    const vocab = counts.size;
+    const postings = new Map<string, Array<[number, number]>>();
+    for (const [f, row] of counts) {
+      postings.set(
+        f,
+        [...row].map(([c, n]) => [c, Math.log((n + alpha) / alpha)] as [number, number]),
+      );
+    }
+    const unseen = Float64Array.from(totals, (n) => Math.log(alpha / (n + alpha * vocab)));
+    const idf = new Map<string, number>();
+    for (const [f, n] of df) idf.set(f, Math.log(1 + nDocs / n));
+    return new TextModel(
+      [...classIndex.keys()],
+      postings,
+      unseen,
+      idf,
+      Math.log(1 + nDocs),
+    );
+  }
+
+  /**
+   * Per class, the mean log-likelihood of the text's known features (weighted by idf), and the
+   * features that carried the best classes: null when no feature of the text is known.
+   */
+  score(text: string): { scores: Float64Array; matched: Map<string, number> } | null {
+    const bag = bagOf(features(text));
+    const scores = new Float64Array(this.classes.length);
+    let weight = 0;
+    const matched = new Map<string, number>();
+    for (const [f, tf] of bag) {
+      const list = this.postings.get(f);
+      if (!list) continue;
+      const w = tf * (this.idf.get(f) ?? this.defaultIdf);
+      weight += w;
+      matched.set(f, w);
+      for (const [c, gain] of list) scores[c] = (scores[c] ?? 0) + w * gain;
+    }
+    if (weight === 0) return null;
+    for (let c = 0; c < scores.length; c++) {
+      scores[c] = ((scores[c] ?? 0) + weight * (this.unseen[c] ?? 0)) / weight;
+    }
+    return { scores, matched };
+  }
+
+  /** The features of `text` that speak most for `label` (its evidence). */
+  explain(text: string, label: string, n = 5): string[] {
+    const c = this.classes.indexOf(label);
+    if (c < 0) return [];
+    const out: Array<[string, number]> = [];
+    for (const [f, tf] of bagOf(features(text))) {
+      const gain = this.postings.get(f)?.find(([k]) => k === c)?.[1];
+      if (gain) out.push([f, tf * (this.idf.get(f) ?? this.defaultIdf) * gain]);
+    }
+    return out
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([f]) => f.replace(/_/g, ' '));
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Text as the enrichment engine reads it: ATT&CK markup removed, lower-cased, split into terms
+ * that survive the ways security text writes things (`rundll32.exe`, `-EncodedCommand`,
+ * `HKLM\Software\...\Run`), lightly stemmed, with adjacent-term bigrams.
+ */
+
+const STOPWORDS = new Set(
+  (
+    'a an and are as at be been being but by can could did do does for from had has have having he ' +
+    'her his how i if in into is it its itself may might more most no not of on once only or other ' +
+    'our out over own same she should so some such than that the their them then there these they ' +
+    'this those through to too under until up very was we were what when where which while who whom ' +
+    'why will with would you your also via using use used uses able capable ability abilities ' +
+    'adversary adversaries attacker attackers threat actor actors malware group groups include ' +
+    'includes including e g eg i e ie etc'
+  ).split(' '),
+);
+
+/** ATT&CK's markup: `[Name](https://attack.mitre.org/...)` links, citations, code tags. */
+export function stripMarkup(text: string): string {
+  return text
+    .replace(/\[([^\]]{1,200})\]\([^)]{1,500}\)/g, '$1')
+    .replace(/\(Citation:[^)]{0,300}\)/g, ' ')
+    .replace(/<\/?code>/g, ' ');
+}
+
+/** A light suffix stemmer: enough to meet `tasks`/`task`, `executed`/`execute`, `dumping`/`dump`. */
+export function stem(word: string): string {
+  if (word.length <= 4 || /\d/.test(word)) return word;
+  let w = word;
+  if (w.endsWith('ies') && w.length > 5) w = `${w.slice(0, -3)}y`;
+  else if (w.endsWith('sses')) w = w.slice(0, -2);
+  else if (w.endsWith('ing') && w.length > 6) w = w.slice(0, -3);
+  else if (w.endsWith('ed') && w.length > 5) w = w.slice(0, -2);
+  else if (/(ches|shes|xes|zes)$/.test(w)) w = w.slice(0, -2);
+  else if (w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
+  // `execute`, `executed` and `executes` meet at `execut`.
+  if (w.endsWith('e') && w.length > 5) w = w.slice(0, -1);
+  return w;
+}
+
+const RAW = /[a-z0-9_$%]+(?:[.\-:][a-z0-9_$%]+)*/g;
+
+/**
+ * The terms of a text, in order: each word stemmed; a dotted or hyphenated word (`rundll32.exe`,
+ * `win32_process`) also as a whole, and its parts.
+ */
+export function terms(text: string): string[] {
+  const out: string[] = [];
+  const lower = stripMarkup(text).toLowerCase();
+  for (const m of lower.matchAll(RAW)) {
+    const raw = m[0];
+    if (/[.\-:]/.test(raw)) {
+      if (raw.length <= 60) out.push(raw);
+      for (const part of raw.split(/[.\-:]+/)) pushWord(out, part);
+    } else pushWord(out, raw);
+  }
+  return out;
+}
+
+function pushWord(out: string[], w: string): void {
+  if (w.length < 2 || w.length > 40 || STOPWORDS.has(w)) return;
+  out.push(stem(w));
+}
+
+/** Terms and the bigrams of adjacent terms (`scheduled task` → `schedul_task`): the model's features. */
+export function features(text: string): string[] {
+  const t = terms(text);
+  const out = [...t];
+  for (let i = 1; i < t.length; i++) out.push(`${t[i - 1]}_${t[i]}`);
+  return out;
+}
+
+/** Term frequencies, sublinear (1 + ln tf): one long document does not outweigh many short ones. */
+export function bagOf(feats: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of feats) counts.set(f, (counts.get(f) ?? 0) + 1);
+  for (const [f, n] of counts) counts.set(f, 1 + Math.log(n));
+  return counts;
+}

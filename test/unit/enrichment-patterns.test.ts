@@ -1,0 +1,28 @@
+import { loadPatterns, matchPatterns } from '../../src/enrichment/patterns';
+
+// The pattern library is data: each pattern must match the examples it gives and none of its
+// counter-examples, so that editing the file cannot quietly break a pattern.
+const lib = loadPatterns();
+
+describe('the artefact pattern library', () => {
+  it('loads, with unique ids and a technique id for each pattern', () => {
+    expect(lib.version).toBeGreaterThan(0);
+    expect(lib.patterns.length).toBeGreaterThan(150);
+  });
+
+  it.each(lib.patterns.map((p) => [p.id, p] as const))('%s matches its examples only', (_id, p) => {
+    for (const e of p.examples) expect([e, p.re.test(e)]).toEqual([e, true]);
+    for (const c of p.counter) expect([c, p.re.test(c)]).toEqual([c, false]);
+  });
+
+  it('reports which field matched, each pattern once', () => {
+    const hits = matchPatterns(lib, [
+      ['text', 'Encoded PowerShell launched by Word'],
+      ['command_line', 'powershell.exe -nop -w hidden -enc SQBFAFgAKABOAGUAdwAtAE8AYgBqAGUAYwB0'],
+    ]);
+    const encoded = hits.find((h) => h.pattern.id === 'powershell-encoded-command');
+    expect(encoded).toMatchObject({ field: 'command_line' });
+    expect(encoded?.pattern.technique).toBe('T1059.001');
+    expect(new Set(hits.map((h) => h.pattern.id)).size).toBe(hits.length);
+  });
+});
