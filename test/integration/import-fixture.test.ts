@@ -42,6 +42,7 @@ describe('importing the fixture bundle', () => {
   let first: Awaited<ReturnType<ImportService['importBytes']>>;
 
   beforeAll(async () => {
+    await graph.write('MATCH (n) DETACH DELETE n');
     first = await importer.importBytes(asFetched(fixtureBundle(), 'fixture'));
   });
 
@@ -197,7 +198,8 @@ describe('importing the fixture bundle', () => {
 });
 
 describe('failed imports leave the previous data intact', () => {
-  beforeAll(async () => {
+  // Each test from the fixture as imported: some change the graph on purpose.
+  beforeEach(async () => {
     await graph.write('MATCH (n) DETACH DELETE n');
     await importer.importBytes(asFetched(fixtureBundle(), 'fixture'));
   });
@@ -338,6 +340,9 @@ describe('the domain manifest', () => {
   beforeAll(async () => {
     g = await freshGraph((name) => ran.push(name));
     imp = new ImportService(g, silentLogger, 5);
+  });
+  beforeEach(async () => {
+    await g.write('MATCH (n) DETACH DELETE n');
     await imp.importBytes(asFetched(fixtureBundle()));
   });
   afterAll(() => g.close());
@@ -372,6 +377,7 @@ describe('the domain manifest', () => {
   });
 
   it('is rebuilt by a forced import, which repairs a graph changed behind its back', async () => {
+    await imp.importBytes(asFetched(edited('second edit')));
     // An edit outside ttpgraph: the manifest no longer says what the node holds.
     await g.write(
       `MATCH (t:Technique) WHERE t.description = 'second edit'
