@@ -36,11 +36,7 @@ export interface Corpus {
   tactics: Array<{ shortname: string; id: string | null; name: string }>;
 }
 
-const QUERIES = [
-  'enrichment/techniques',
-  'enrichment/actors',
-  'enrichment/vocabulary',
-] as const;
+const QUERIES = ['enrichment/techniques', 'enrichment/actors', 'enrichment/vocabulary'] as const;
 
 export async function loadCorpus(graph: Graph): Promise<Corpus> {
   const q = loadQueries(QUERIES);

@@ -17,6 +17,14 @@ export class TextModel {
     private readonly defaultIdf: number,
   ) {}
 
+  private indexOf: Map<string, number> | undefined;
+
+  /** The class's position in `classes` and in a score array; -1 when unknown. */
+  index(label: string): number {
+    this.indexOf ??= new Map(this.classes.map((c, i) => [c, i]));
+    return this.indexOf.get(label) ?? -1;
+  }
+
   /** Documents as (class, text, weight); the weight scales the document's counts. */
   static train(
     docs: Iterable<{ label: string; text: string; weight?: number }>,
@@ -56,13 +64,7 @@ export class TextModel {
     const unseen = Float64Array.from(totals, (n) => Math.log(alpha / (n + alpha * vocab)));
     const idf = new Map<string, number>();
     for (const [f, n] of df) idf.set(f, Math.log(1 + nDocs / n));
-    return new TextModel(
-      [...classIndex.keys()],
-      postings,
-      unseen,
-      idf,
-      Math.log(1 + nDocs),
-    );
+    return new TextModel([...classIndex.keys()], postings, unseen, idf, Math.log(1 + nDocs));
   }
 
   /**
@@ -91,7 +93,7 @@ export class TextModel {
 
   /** The features of `text` that speak most for `label` (its evidence). */
   explain(text: string, label: string, n = 5): string[] {
-    const c = this.classes.indexOf(label);
+    const c = this.index(label);
     if (c < 0) return [];
     const out: Array<[string, number]> = [];
     for (const [f, tf] of bagOf(features(text))) {

@@ -1,0 +1,188 @@
+/**
+ * npm run bench:enrich — how well the enrichment engine names the technique of text it has not
+ * seen, next to a BM25 baseline over the same ATT&CK text, in one run.
+ *
+ * ATT&CK's procedure examples are split by actor (group, software or campaign): a held-out
+ * share of the actors (BENCH_HOLDOUT, 0.3) is never learnt from, by the engine or the baseline.
+ * Each held-out procedure (its actor's link removed) is an item; its technique is the answer.
+ * Prints P@1, hit@3, coverage (items with any suggestion at the default threshold) and the
+ * expected calibration error of the top suggestion, overall and per tactic, and throughput.
+ */
+import { loadCorpus, type Corpus } from '../src/enrichment/corpus';
+import { EnrichmentEngine, fraction } from '../src/enrichment/engine';
+import { loadPatterns } from '../src/enrichment/patterns';
+import { stripMarkup, terms } from '../src/enrichment/text';
+import { loadConfig } from '../src/shared/config';
+import { openGraph, type Graph } from '../src/shared/neo4j';
+import { benchNeo4j, loadEnterprise, median, say } from './support';
+
+const HOLDOUT = Number(process.env.BENCH_HOLDOUT ?? 0.3);
+const MAX_ITEMS = Number(process.env.BENCH_ITEMS ?? 3_000);
+
+interface Item {
+  text: string;
+  label: string;
+  tactics: string[];
+}
+
+/** Okapi BM25 over one document per technique: the baseline the issue names. */
+class Bm25 {
+  private readonly df = new Map<string, number>();
+  private readonly docs: Array<{ id: string; tf: Map<string, number>; len: number }> = [];
+  private avg = 0;
+
+  constructor(docs: Array<{ id: string; text: string }>) {
+    for (const d of docs) {
+      const tf = new Map<string, number>();
+      const t = terms(d.text);
+      for (const w of t) tf.set(w, (tf.get(w) ?? 0) + 1);
+      for (const w of tf.keys()) this.df.set(w, (this.df.get(w) ?? 0) + 1);
+      this.docs.push({ id: d.id, tf, len: t.length });
+    }
+    this.avg = this.docs.reduce((s, d) => s + d.len, 0) / Math.max(1, this.docs.length);
+  }
+
+  rank(text: string): string[] {
+    const q = [...new Set(terms(text))];
+    const n = this.docs.length;
+    const scored = this.docs.map((d) => {
+      let s = 0;
+      for (const w of q) {
+        const f = d.tf.get(w);
+        if (!f) continue;
+        const df = this.df.get(w) ?? 0;
+        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+        s += (idf * f * 2.2) / (f + 1.2 * (0.25 + (0.75 * d.len) / this.avg));
+      }
+      return { id: d.id, s };
+    });
+    return scored
+      .filter((x) => x.s > 0)
+      .sort((a, b) => b.s - a.s || a.id.localeCompare(b.id))
+      .map((x) => x.id);
+  }
+}
+
+function split(corpus: Corpus): { heldOut: Set<string>; items: Item[] } {
+  const heldOut = new Set<string>();
+  const items: Item[] = [];
+  for (const t of corpus.techniques) {
+    for (const p of t.procedures) {
+      if (fraction(`holdout:${p.source}`) >= HOLDOUT) continue;
+      heldOut.add(p.source);
+      const text = stripMarkup(
+        p.text.replace(/\[[^\]]{1,200}\]\(https:\/\/attack\.mitre\.org\/[^)]*\)/g, ''),
+      ).trim();
+      if (text.length > 20) items.push({ text, label: t.attackId, tactics: t.tactics });
+    }
+  }
+  items.sort((a, b) => fraction(a.text) - fraction(b.text));
+  return { heldOut, items: items.slice(0, MAX_ITEMS) };
+}
+
+/** Expected calibration error of (confidence, correct) pairs over ten equal-width bins. */
+function ece(pairs: Array<[number, boolean]>): number {
+  const bins = Array.from({ length: 10 }, () => ({ n: 0, conf: 0, right: 0 }));
+  for (const [c, ok] of pairs) {
+    const b = bins[Math.min(9, Math.floor(c * 10))] as { n: number; conf: number; right: number };
+    b.n++;
+    b.conf += c;
+    b.right += ok ? 1 : 0;
+  }
+  const n = pairs.length || 1;
+  return bins.reduce(
+    (s, b) => s + (b.n ? (b.n / n) * Math.abs(b.conf / b.n - b.right / b.n) : 0),
+    0,
+  );
+}
+
+const pct = (x: number) => x.toFixed(3);
+
+async function main(): Promise<void> {
+  const neo = await benchNeo4j();
+  const graph: Graph = await openGraph({ ...loadConfig().neo4j, uri: neo.uri });
+  const [held] = await graph.read<{ n: number }>(
+    `MATCH (t:Technique) WHERE 'enterprise-attack' IN t.domains RETURN count(t) AS n`,
+  );
+  if ((held?.n ?? 0) === 0) {
+    say('importing Enterprise ATT&CK 18.1');
+    await loadEnterprise(graph);
+  }
+  let t0 = Date.now();
+  const corpus = await loadCorpus(graph);
+  say(`corpus read in ${Date.now() - t0} ms: ${corpus.techniques.length} techniques`);
+  const { heldOut, items } = split(corpus);
+  say(`${heldOut.size} actors held out, ${items.length} items`);
+
+  t0 = Date.now();
+  const engine = EnrichmentEngine.build(corpus, loadPatterns(), { exclude: heldOut });
+  const buildMs = Date.now() - t0;
+  say(`engine built in ${buildMs} ms (held-out actors excluded)`);
+  const bm25 = new Bm25(
+    corpus.techniques.map((t) => ({
+      id: t.attackId,
+      text: [
+        t.name,
+        stripMarkup(t.description),
+        stripMarkup(t.detection),
+        ...t.detections,
+        ...t.procedures.filter((p) => !heldOut.has(p.source)).map((p) => stripMarkup(p.text)),
+      ].join(' '),
+    })),
+  );
+
+  const rows: Array<{ item: Item; engine: string[]; conf: number; bm25: string[] }> = [];
+  const times: number[] = [];
+  t0 = Date.now();
+  for (const item of items) {
+    const s = process.hrtime.bigint();
+    const out = engine.enrich({ text: item.text }, { topK: 3, minConfidence: 0 });
+    times.push(Number(process.hrtime.bigint() - s) / 1e6);
+    rows.push({
+      item,
+      engine: out.map((o) => o.technique),
+      conf: out[0]?.confidence ?? 0,
+      bm25: bm25.rank(item.text).slice(0, 3),
+    });
+  }
+  const threshold = 0.2;
+  const report = (name: string, rs: typeof rows) => {
+    const n = rs.length || 1;
+    const p1 = rs.filter((r) => r.engine[0] === r.item.label).length / n;
+    const h3 = rs.filter((r) => r.engine.includes(r.item.label)).length / n;
+    const fam = (id: string | undefined) => id?.split('.')[0];
+    const p1f = rs.filter((r) => fam(r.engine[0]) === fam(r.item.label)).length / n;
+    const cov = rs.filter((r) => r.conf >= threshold).length / n;
+    const e = ece(rs.map((r) => [r.conf, r.engine[0] === r.item.label]));
+    const b1 = rs.filter((r) => r.bm25[0] === r.item.label).length / n;
+    const b3 = rs.filter((r) => r.bm25.includes(r.item.label)).length / n;
+    console.log(
+      `| ${name} | ${rs.length} | ${pct(p1)} | ${pct(p1f)} | ${pct(h3)} | ${pct(cov)} | ${pct(e)} | ${pct(b1)} | ${pct(b3)} | ${pct(p1 / (b1 || 1e-9))} |`,
+    );
+  };
+  console.log(
+    '| slice | items | engine P@1 | P@1 (family) | hit@3 | coverage | ECE | BM25 P@1 | BM25 hit@3 | P@1 ratio |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  report('all held-out procedures', rows);
+  const tactics = [...new Set(rows.flatMap((r) => r.item.tactics))].sort();
+  for (const t of tactics)
+    report(
+      t,
+      rows.filter((r) => r.item.tactics.includes(t)),
+    );
+  const total = (Date.now() - t0) / 1000;
+  console.log(
+    `\nengine: ${(items.length / (times.reduce((a, b) => a + b, 0) / 1000)).toFixed(0)} items/s on one core (median ${median(times).toFixed(2)} ms per item, mean length ${Math.round(items.reduce((s, i) => s + i.text.length, 0) / (items.length || 1))} chars); build ${buildMs} ms; whole evaluation ${total.toFixed(1)} s; RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
+  );
+  console.log(
+    `combiner weights: ${JSON.stringify(engine.weights(), (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`,
+  );
+  await graph.close();
+  await neo.stop();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

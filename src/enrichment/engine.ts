@@ -1,0 +1,584 @@
+import { createHash } from 'node:crypto';
+import { Combiner } from './combiner';
+import type { Corpus, TechniqueDoc } from './corpus';
+import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
+import { stripMarkup, terms } from './text';
+import { TextModel } from './text-model';
+
+/** What an analyzer sends: any of these fields; `text`, `title` and `description` are free text. */
+export interface EnrichItem {
+  id?: string;
+  text?: string;
+  title?: string;
+  description?: string;
+  command_line?: string;
+  process_name?: string;
+  file_path?: string;
+  registry_path?: string;
+  url?: string;
+  tags?: string[];
+  observable_type?: string;
+  observable_value?: string;
+}
+
+export type Signal = 'id' | 'tag' | 'name' | 'software' | 'group' | 'pattern' | 'text';
+
+/** Why a technique was suggested: which signal matched what, in which field. */
+export interface Evidence {
+  signal: Signal;
+  field: string;
+  match: string;
+  /** The pattern id, the software or group, the revoked id resolved, the text model's terms. */
+  detail?: string;
+}
+
+export interface Suggestion {
+  technique: string;
+  name: string;
+  /** Calibrated: of the suggestions given this confidence, about this share is right. */
+  confidence: number;
+  tactics: string[];
+  evidence: Evidence[];
+}
+
+export interface EnrichOptions {
+  topK?: number;
+  minConfidence?: number;
+}
+
+interface TechniqueInfo {
+  id: string;
+  name: string;
+  tactics: string[];
+  parent: string | null;
+  children: string[];
+  prior: number;
+}
+
+interface Actor {
+  name: string;
+  kind: 'software' | 'group';
+  techniques: string[];
+}
+
+/** Signals of one candidate technique for one item. */
+interface Candidate {
+  id: string;
+  text: { z: number; gap: number; top: boolean } | null;
+  name: number;
+  nameChild: number;
+  nameParent: number;
+  pattern: number;
+  patternFamily: number;
+  actor: number;
+  tactic: number;
+  evidence: Evidence[];
+}
+
+const FEATURES = [
+  'bias',
+  'text_z',
+  'text_gap',
+  'text_top',
+  'text_missing',
+  'prior',
+  'name',
+  'name_child',
+  'name_parent',
+  'pattern',
+  'pattern_family',
+  'actor',
+  'tactic',
+  'is_sub',
+] as const;
+
+/** How many of the text model's best classes become candidates. */
+const TEXT_CANDIDATES = 15;
+/** Techniques named by their ATT&CK id (or a tag of it) are taken as given. */
+const EXPLICIT_CONFIDENCE = 0.98;
+const MAX_NAME_TERMS = 6;
+const FREE_TEXT_FIELDS = ['text', 'title', 'description'] as const;
+const ARTEFACT_FIELDS = [
+  'command_line',
+  'process_name',
+  'file_path',
+  'registry_path',
+  'url',
+  'observable_value',
+] as const;
+
+/** The ATT&CK links inside procedure text name the actor whose relationship it is: left out. */
+function procedureText(text: string): string {
+  return stripMarkup(text.replace(/\[[^\]]{1,200}\]\(https:\/\/attack\.mitre\.org\/[^)]*\)/g, ''));
+}
+
+/** The text model's training documents: each technique's own text, plus the procedures given. */
+function trainingDocs(techniques: TechniqueDoc[], keep: (source: string) => boolean) {
+  const docs: Array<{ label: string; text: string; weight?: number }> = [];
+  for (const t of techniques) {
+    docs.push({ label: t.attackId, text: t.name, weight: 3 });
+    docs.push({ label: t.attackId, text: stripMarkup(`${t.description} ${t.detection}`) });
+    for (const d of t.detections) docs.push({ label: t.attackId, text: d });
+    for (const p of t.procedures) {
+      if (keep(p.source)) docs.push({ label: t.attackId, text: procedureText(p.text) });
+    }
+  }
+  return docs;
+}
+
+/** A stable pseudo-random fraction in [0, 1) of a string: folds and samples without Math.random. */
+export function fraction(key: string): number {
+  return createHash('sha1').update(key).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+export interface BuildOptions {
+  /** Procedure sources (groups, software, campaigns) never learnt from: a benchmark's held-out half. */
+  exclude?: Set<string>;
+  /** Items per fold the combiner is fitted on (cross-fitted on two folds of the actors). */
+  combinerSample?: number;
+}
+
+/**
+ * The enrichment engine: explicit ids and tags, names of techniques, software and groups, the
+ * artefact patterns and a text model learnt from ATT&CK's own text, combined by a logistic model
+ * fitted on procedure examples the text model did not see. Deterministic: the same corpus and
+ * input always give the same answer.
+ */
+export class EnrichmentEngine {
+  private constructor(
+    private readonly techniques: Map<string, TechniqueInfo>,
+    private readonly revoked: Map<string, string>,
+    private readonly tactics: Map<string, string>,
+    private readonly names: Map<string, string[]>,
+    private readonly actors: Map<string, Actor[]>,
+    private readonly patterns: PatternLibrary,
+    private readonly model: TextModel,
+    private combiner: Combiner,
+  ) {}
+
+  static build(
+    corpus: Corpus,
+    patterns: PatternLibrary,
+    opts: BuildOptions = {},
+  ): EnrichmentEngine {
+    const exclude = opts.exclude ?? new Set<string>();
+    const engine = EnrichmentEngine.assemble(corpus, patterns, exclude);
+    engine.combiner = fitCombiner(corpus, patterns, exclude, opts.combinerSample ?? 1_500);
+    return engine;
+  }
+
+  /** The indexes and the text model, learnt from all but the `exclude`d procedure sources. */
+  static assemble(
+    corpus: Corpus,
+    patterns: PatternLibrary,
+    exclude: Set<string>,
+  ): EnrichmentEngine {
+    const techniques = new Map<string, TechniqueInfo>();
+    for (const t of [...corpus.techniques].sort((a, b) => a.attackId.localeCompare(b.attackId))) {
+      const known = techniques.get(t.attackId);
+      const tactics = [...new Set([...(known?.tactics ?? []), ...t.tactics])].sort();
+      const uses = t.procedures.filter((p) => !exclude.has(p.source)).length;
+      techniques.set(t.attackId, {
+        id: t.attackId,
+        name: t.name,
+        tactics,
+        parent: t.parent,
+        children: known?.children ?? [],
+        prior: Math.log(1 + uses + (known ? Math.exp(known.prior) - 1 : 0)),
+      });
+    }
+    for (const t of techniques.values()) {
+      if (t.parent) techniques.get(t.parent)?.children.push(t.id);
+    }
+    const tactics = new Map<string, string>();
+    for (const t of corpus.tactics) {
+      tactics.set(t.shortname.toLowerCase(), t.shortname);
+      tactics.set(t.name.toLowerCase().replace(/[\s-]+/g, '_'), t.shortname);
+      if (t.id) tactics.set(t.id.toLowerCase(), t.shortname);
+    }
+    const names = new Map<string, string[]>();
+    for (const t of techniques.values()) addName(names, t.name, t.id);
+    const actors = new Map<string, Actor[]>();
+    for (const a of corpus.actors) {
+      // A held-out actor's own uses are not known to the engine that is measured on them.
+      if (exclude.has(a.stixId)) continue;
+      const actor: Actor = { name: a.name, kind: a.kind, techniques: a.techniques };
+      for (const n of new Set([a.name, ...a.aliases])) addName(actors, n, actor);
+    }
+    return new EnrichmentEngine(
+      techniques,
+      resolveRevocations(corpus.revoked, techniques),
+      tactics,
+      names,
+      actors,
+      patterns,
+      TextModel.train(trainingDocs(corpus.techniques, (s) => !exclude.has(s))),
+      new Combiner(FEATURES.map(() => 0)),
+    );
+  }
+
+  /** The combiner's rows for one labelled item: each candidate's features and whether it is right. */
+  trainingRows(item: EnrichItem, label: string): Array<[number[], boolean]> {
+    const { candidates } = this.candidates(item);
+    return [...candidates.values()].map((c) => [this.featureRow(c), c.id === label]);
+  }
+
+  get size(): number {
+    return this.techniques.size;
+  }
+
+  /** The fitted weights by feature name (shown by the benchmark, logged at build). */
+  weights(): Record<string, number> {
+    return Object.fromEntries(FEATURES.map((f, i) => [f, this.combiner.weights[i] ?? 0]));
+  }
+
+  enrich(item: EnrichItem, opts: EnrichOptions = {}): Suggestion[] {
+    const topK = opts.topK ?? 5;
+    const min = opts.minConfidence ?? 0.2;
+    const scored = this.score(item);
+    return scored.filter((s) => s.confidence >= min).slice(0, topK);
+  }
+
+  /** Every candidate with its probability, best first (before the threshold and top-k). */
+  score(item: EnrichItem): Suggestion[] {
+    const { explicit, candidates } = this.candidates(item);
+    const out = new Map<string, Suggestion>();
+    for (const [id, evidence] of explicit) {
+      out.set(id, this.suggestion(id, EXPLICIT_CONFIDENCE, evidence));
+    }
+    const probs = new Map<string, number>();
+    for (const c of candidates.values()) {
+      if (!explicit.has(c.id)) probs.set(c.id, this.combiner.probability(this.featureRow(c)));
+    }
+    // A family (a technique and its sub-techniques) shares the evidence for what it is about:
+    // the parent stands for it when no one sub-technique holds most of that evidence.
+    const families = new Map<string, string[]>();
+    for (const id of probs.keys()) {
+      const root = this.techniques.get(id)?.parent ?? id;
+      families.set(root, [...(families.get(root) ?? []), id]);
+    }
+    for (const [root, members] of families) {
+      const total = Math.min(
+        0.99,
+        members.reduce((s, m) => s + (probs.get(m) ?? 0), 0),
+      );
+      const best = members.reduce((a, b) => ((probs.get(b) ?? 0) > (probs.get(a) ?? 0) ? b : a));
+      const bestP = probs.get(best) ?? 0;
+      const specific = best !== root && bestP >= 0.5 * total;
+      const chosen = specific ? best : root;
+      const evidence = members.flatMap((m) => candidates.get(m)?.evidence ?? []);
+      if (!out.has(chosen)) {
+        out.set(chosen, this.suggestion(chosen, specific ? bestP : total, dedupe(evidence)));
+      }
+    }
+    return [...out.values()].sort(
+      (a, b) => b.confidence - a.confidence || a.technique.localeCompare(b.technique),
+    );
+  }
+
+  private suggestion(id: string, confidence: number, evidence: Evidence[]): Suggestion {
+    const t = this.techniques.get(id) as TechniqueInfo;
+    return {
+      technique: id,
+      name: t.name,
+      confidence: Math.round(confidence * 1000) / 1000,
+      tactics: t.tactics,
+      evidence,
+    };
+  }
+
+  private featureRow(c: Candidate): number[] {
+    const t = this.techniques.get(c.id) as TechniqueInfo;
+    return [
+      1,
+      c.text?.z ?? 0,
+      c.text ? Math.max(-6, c.text.gap) : -6,
+      c.text?.top ? 1 : 0,
+      c.text ? 0 : 1,
+      t.prior / 5,
+      c.name,
+      c.nameChild,
+      c.nameParent,
+      c.pattern,
+      c.patternFamily,
+      c.actor,
+      c.tactic,
+      t.parent ? 1 : 0,
+    ];
+  }
+
+  /** Explicit ids (taken as given) and every other candidate with its signals. */
+  private candidates(item: EnrichItem): {
+    explicit: Map<string, Evidence[]>;
+    candidates: Map<string, Candidate>;
+  } {
+    const free = FREE_TEXT_FIELDS.map((f) => [f, item[f] ?? ''] as [string, string]).filter(
+      ([, v]) => v.length > 0,
+    );
+    const artefacts = ARTEFACT_FIELDS.map((f) => [f, item[f] ?? ''] as [string, string]).filter(
+      ([, v]) => v.length > 0,
+    );
+    const all = [...free, ...artefacts];
+    const explicit = new Map<string, Evidence[]>();
+    const tagged = new Set<string>();
+    for (const tag of item.tags ?? []) this.readTag(tag, explicit, tagged);
+    for (const [field, value] of all) this.readIds(field, value, explicit);
+
+    const cands = new Map<string, Candidate>();
+    const cand = (id: string): Candidate | undefined => {
+      if (!this.techniques.has(id)) return undefined;
+      let c = cands.get(id);
+      if (!c) {
+        c = {
+          id,
+          text: null,
+          name: 0,
+          nameChild: 0,
+          nameParent: 0,
+          pattern: 0,
+          patternFamily: 0,
+          actor: 0,
+          tactic: 0,
+          evidence: [],
+        };
+        cands.set(id, c);
+      }
+      return c;
+    };
+
+    // The text model reads every field: artefacts are text too (`rundll32`, `-enc`).
+    const text = all.map(([, v]) => v).join('\n');
+    const scored = text ? this.model.score(text) : null;
+    const stats = scored ? textStats(scored.scores) : null;
+    const attachText = (c: Candidate) => {
+      const i = this.model.index(c.id);
+      if (!scored || !stats || i < 0) return;
+      const s = scored.scores[i] as number;
+      c.text = { z: (s - stats.mean) / stats.std, gap: s - stats.top, top: i === stats.order[0] };
+    };
+    if (scored && stats) {
+      stats.order.slice(0, TEXT_CANDIDATES).forEach((i, rank) => {
+        const c = cand(this.model.classes[i] as string);
+        if (!c) return;
+        if (rank < 3) {
+          const words = this.model.explain(text, c.id, 4);
+          if (words.length > 0) {
+            c.evidence.push({ signal: 'text', field: 'text', match: words.join(', ') });
+          }
+        }
+      });
+    }
+
+    for (const [field, value] of free) this.readNames(field, value, cand);
+    for (const [field, value] of artefacts) this.readNames(field, value, cand);
+    for (const hit of matchPatterns(this.patterns, all)) {
+      const id = this.resolve(hit.pattern.technique);
+      const c = id ? cand(id) : undefined;
+      if (!c) continue;
+      const s = STRENGTHS[hit.pattern.strength];
+      c.pattern = Math.max(c.pattern, s);
+      c.evidence.push({
+        signal: 'pattern',
+        field: hit.field,
+        match: hit.match,
+        detail: hit.pattern.id,
+      });
+      for (const f of this.family(c.id)) {
+        const m = cand(f);
+        if (m) m.patternFamily = Math.max(m.patternFamily, s);
+      }
+    }
+    for (const c of [...cands.values()]) {
+      const t = this.techniques.get(c.id) as TechniqueInfo;
+      if (c.name > 0) {
+        const parent = t.parent ? cand(t.parent) : undefined;
+        if (parent) parent.nameChild = Math.max(parent.nameChild, c.name);
+        for (const child of t.children) {
+          const m = cand(child);
+          if (m) m.nameParent = Math.max(m.nameParent, c.name);
+        }
+      }
+    }
+    for (const c of cands.values()) attachText(c);
+    if (tagged.size > 0) {
+      for (const c of cands.values()) {
+        const t = this.techniques.get(c.id) as TechniqueInfo;
+        c.tactic = t.tactics.some((x) => tagged.has(x)) ? 1 : -1;
+      }
+    }
+    return { explicit, candidates: cands };
+  }
+
+  private family(id: string): string[] {
+    const t = this.techniques.get(id);
+    if (!t) return [];
+    const root = t.parent ? this.techniques.get(t.parent) : t;
+    return root ? [root.id, ...root.children] : [id];
+  }
+
+  /** An id as given, or what replaced it when it was revoked; undefined when unknown. */
+  private resolve(id: string): string | undefined {
+    const upper = id.toUpperCase();
+    if (this.techniques.has(upper)) return upper;
+    return this.revoked.get(upper);
+  }
+
+  private readTag(tag: string, explicit: Map<string, Evidence[]>, tagged: Set<string>): void {
+    const t = tag.trim().toLowerCase();
+    const m = /^(?:attack[.:\-_]|mitre[.:\-_]attack[.:\-_])?(t\d{4}(?:[._]\d{3})?)$/.exec(t);
+    if (m) {
+      const given = (m[1] as string).replace('_', '.').toUpperCase();
+      this.addExplicit(explicit, given, { signal: 'tag', field: 'tags', match: tag });
+      return;
+    }
+    const tactic = /^(?:attack[.:\-_]|mitre[.:\-_]attack[.:\-_])?([a-z_\-\s]+|ta\d{4})$/.exec(t);
+    const short = tactic
+      ? this.tactics.get((tactic[1] as string).replace(/[\s-]+/g, '_'))
+      : undefined;
+    if (short) tagged.add(short);
+  }
+
+  private readIds(field: string, value: string, explicit: Map<string, Evidence[]>): void {
+    for (const m of value.matchAll(/\b(?:attack[.:_-])?(T\d{4}(?:\.\d{3})?)\b/gi)) {
+      this.addExplicit(explicit, (m[1] as string).toUpperCase(), {
+        signal: 'id',
+        field,
+        match: m[0],
+      });
+    }
+  }
+
+  private addExplicit(explicit: Map<string, Evidence[]>, given: string, ev: Evidence): void {
+    const id = this.resolve(given);
+    if (!id) return;
+    const evidence =
+      id === given ? ev : { ...ev, detail: `${given} was revoked: replaced by ${id}` };
+    explicit.set(id, [...(explicit.get(id) ?? []), evidence]);
+  }
+
+  /** Technique, software and group names in the text, as whole term sequences. */
+  private readNames(
+    field: string,
+    value: string,
+    cand: (id: string) => Candidate | undefined,
+  ): void {
+    const seq = terms(value);
+    for (let i = 0; i < seq.length; i++) {
+      let key = '';
+      for (let n = 1; n <= MAX_NAME_TERMS && i + n <= seq.length; n++) {
+        key = n === 1 ? (seq[i] as string) : `${key} ${seq[i + n - 1] as string}`;
+        for (const id of this.names.get(key) ?? []) {
+          const c = cand(id);
+          if (!c) continue;
+          // A name of several terms says more than one word ("Process Injection" vs "Proxy").
+          c.name = Math.max(c.name, Math.min(1, 0.4 + 0.3 * n));
+          c.evidence.push({
+            signal: 'name',
+            field,
+            match: key,
+            detail: this.techniques.get(id)?.name,
+          });
+        }
+        for (const actor of this.actors.get(key) ?? []) {
+          const weight = 1 / Math.sqrt(actor.techniques.length);
+          for (const tid of actor.techniques) {
+            const c = cand(this.resolve(tid) ?? '');
+            if (!c || c.actor >= weight) continue;
+            c.actor = weight;
+            c.evidence.push({ signal: actor.kind, field, match: key, detail: actor.name });
+          }
+        }
+      }
+    }
+  }
+}
+
+function addName<T>(index: Map<string, T[]>, name: string, value: T): void {
+  const key = terms(name).join(' ');
+  // One- and two-letter names ("at") and stop words would match everywhere.
+  if (key.length < 3 || key.split(' ').length > MAX_NAME_TERMS) return;
+  const list = index.get(key) ?? [];
+  if (!list.includes(value)) list.push(value);
+  index.set(key, list);
+}
+
+function resolveRevocations(
+  pairs: Array<{ from: string; to: string }>,
+  techniques: Map<string, TechniqueInfo>,
+): Map<string, string> {
+  const next = new Map(pairs.map((p) => [p.from, p.to]));
+  const out = new Map<string, string>();
+  for (const from of next.keys()) {
+    let to = next.get(from);
+    for (let hops = 0; to && !techniques.has(to) && hops < 10; hops++) to = next.get(to);
+    if (to && techniques.has(to)) out.set(from, to);
+  }
+  return out;
+}
+
+function dedupe(evidence: Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return evidence.filter((e) => {
+    const k = `${e.signal}|${e.field}|${e.match}|${e.detail ?? ''}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Mean, spread, best score and the order of the text model's scores. */
+function textStats(scores: Float64Array) {
+  let mean = 0;
+  for (const s of scores) mean += s;
+  mean /= scores.length;
+  let variance = 0;
+  for (const s of scores) variance += (s - mean) ** 2;
+  const order = [...scores.keys()].sort(
+    (a, b) => (scores[b] as number) - (scores[a] as number) || a - b,
+  );
+  return {
+    mean,
+    std: Math.sqrt(variance / scores.length) || 1,
+    top: scores[order[0] as number] as number,
+    order,
+  };
+}
+
+/**
+ * Fits the combiner on procedure examples the text model did not learn from: the actors are cut
+ * in two folds; an engine that learnt without one fold scores a sample of that fold's procedures.
+ */
+function fitCombiner(
+  corpus: Corpus,
+  patterns: PatternLibrary,
+  exclude: Set<string>,
+  sample: number,
+): Combiner {
+  const rows: number[][] = [];
+  const labels: number[] = [];
+  for (const fold of [0, 1]) {
+    const inFold = (s: string) => !exclude.has(s) && (fraction(s) < 0.5 ? 0 : 1) === fold;
+    const held = new Set<string>(exclude);
+    const items: Array<{ text: string; label: string; key: string }> = [];
+    for (const t of corpus.techniques) {
+      for (const p of t.procedures) {
+        if (!inFold(p.source)) continue;
+        held.add(p.source);
+        items.push({
+          text: procedureText(p.text),
+          label: t.attackId,
+          key: `${p.source}|${t.attackId}`,
+        });
+      }
+    }
+    items.sort((a, b) => fraction(a.key) - fraction(b.key) || a.key.localeCompare(b.key));
+    const foldEngine = EnrichmentEngine.assemble(corpus, patterns, held);
+    for (const it of items.slice(0, sample)) {
+      for (const [features, correct] of foldEngine.trainingRows({ text: it.text }, it.label)) {
+        rows.push(features);
+        labels.push(correct ? 1 : 0);
+      }
+    }
+  }
+  return Combiner.fit(rows, labels);
+}
