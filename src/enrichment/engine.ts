@@ -68,7 +68,10 @@ interface Candidate {
   name: number;
   nameChild: number;
   nameParent: number;
+  /** The strongest pattern that named it (1 strong, 0.6 medium, 0.3 weak; 0 none). */
   pattern: number;
+  /** How many patterns named it. */
+  patternHits: number;
   patternFamily: number;
   actor: number;
   tactic: number;
@@ -85,7 +88,10 @@ const FEATURES = [
   'name',
   'name_child',
   'name_parent',
-  'pattern',
+  'pattern_strong',
+  'pattern_medium',
+  'pattern_weak',
+  'pattern_hits',
   'pattern_family',
   'actor',
   'tactic',
@@ -136,6 +142,8 @@ export interface BuildOptions {
   exclude?: Set<string>;
   /** Items per fold the combiner is fitted on (cross-fitted on two folds of the actors). */
   combinerSample?: number;
+  /** The combiner's weights as fitted before on the same data (persisted): not fitted again. */
+  weights?: number[];
 }
 
 /**
@@ -163,7 +171,10 @@ export class EnrichmentEngine {
   ): EnrichmentEngine {
     const exclude = opts.exclude ?? new Set<string>();
     const engine = EnrichmentEngine.assemble(corpus, patterns, exclude);
-    engine.combiner = fitCombiner(corpus, patterns, exclude, opts.combinerSample ?? 1_500);
+    engine.combiner =
+      opts.weights?.length === FEATURES.length
+        ? new Combiner(opts.weights)
+        : fitCombiner(corpus, patterns, exclude, opts.combinerSample ?? 1_500);
     return engine;
   }
 
@@ -225,6 +236,11 @@ export class EnrichmentEngine {
 
   get size(): number {
     return this.techniques.size;
+  }
+
+  /** The fitted weights, in feature order (what is persisted). */
+  weightVector(): number[] {
+    return [...this.combiner.weights];
   }
 
   /** The fitted weights by feature name (shown by the benchmark, logged at build). */
@@ -299,7 +315,10 @@ export class EnrichmentEngine {
       c.name,
       c.nameChild,
       c.nameParent,
-      c.pattern,
+      c.pattern === STRENGTHS.strong ? 1 : 0,
+      c.pattern === STRENGTHS.medium ? 1 : 0,
+      c.pattern === STRENGTHS.weak ? 1 : 0,
+      Math.min(3, c.patternHits) / 3,
       c.patternFamily,
       c.actor,
       c.tactic,
@@ -336,6 +355,7 @@ export class EnrichmentEngine {
           nameChild: 0,
           nameParent: 0,
           pattern: 0,
+          patternHits: 0,
           patternFamily: 0,
           actor: 0,
           tactic: 0,
@@ -377,6 +397,7 @@ export class EnrichmentEngine {
       if (!c) continue;
       const s = STRENGTHS[hit.pattern.strength];
       c.pattern = Math.max(c.pattern, s);
+      c.patternHits++;
       c.evidence.push({
         signal: 'pattern',
         field: hit.field,
@@ -571,9 +592,19 @@ function fitCombiner(
         });
       }
     }
-    items.sort((a, b) => fraction(a.key) - fraction(b.key) || a.key.localeCompare(b.key));
     const foldEngine = EnrichmentEngine.assemble(corpus, patterns, held);
-    for (const it of items.slice(0, sample)) {
+    items.sort((a, b) => fraction(a.key) - fraction(b.key) || a.key.localeCompare(b.key));
+    const sampled = items.slice(0, sample);
+    // Artefacts alone (the pattern library's own examples, half to each fold): procedure text
+    // rarely holds a command line, and the combiner must learn what a pattern match is worth.
+    for (const p of patterns.patterns) {
+      p.examples.forEach((example, i) => {
+        if ((fraction(`${p.id}|${i}`) < 0.5 ? 0 : 1) === fold) {
+          sampled.push({ text: example, label: p.technique, key: `${p.id}|${i}` });
+        }
+      });
+    }
+    for (const it of sampled) {
       for (const [features, correct] of foldEngine.trainingRows({ text: it.text }, it.label)) {
         rows.push(features);
         labels.push(correct ? 1 : 0);

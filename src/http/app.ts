@@ -15,6 +15,8 @@ import { AttackService } from '../attack/attack-service';
 import { requireLoaded } from '../attack/loaded';
 import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
 import type { AnswerCache } from '../attack/answer-cache';
+import { enrichmentRouter } from '../enrichment/enrichment-routes';
+import type { EnrichmentService } from '../enrichment/enrichment-service';
 import { mappingRouter } from '../mappings/mapping-routes';
 import type { MappingService } from '../mappings/mapping-service';
 import type { StatusService } from '../attack/status-service';
@@ -55,6 +57,7 @@ export interface AppDeps {
   status: StatusService;
   cache: AnswerCache;
   mappings: MappingService;
+  enrichment: EnrichmentService;
   runs: SyncRunStore;
   releases: ReleaseService;
   /** Absent where this instance schedules no sync (POST sync/ then answers 501). */
@@ -179,7 +182,10 @@ export function createApp(deps: AppDeps): Express {
     API_BASE,
     attackRouter(new AttackService(deps.graph), deps.cache, deps.authorizer, loaded),
   );
-  const onImported = () => deps.cache.invalidate();
+  const onImported = () => {
+    deps.cache.invalidate();
+    deps.enrichment.invalidate();
+  };
   app.use(
     API_BASE,
     operationsRouter(
@@ -188,6 +194,10 @@ export function createApp(deps: AppDeps): Express {
     ),
   );
 
+  app.use(
+    API_BASE,
+    enrichmentRouter(deps.enrichment, deps.mappings, deps.authorizer, loaded),
+  );
   app.use(API_BASE, mappingRouter(deps.mappings, deps.authorizer, loaded));
   app.use(
     API_BASE,

@@ -108,6 +108,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     log.info({ url, neo4j: connection.graph.uri }, 'ttpgraph API listening');
+    // The enrichment model is built (or its kept weights loaded) now, not at the first request.
+    void services.enrichment.warm();
     return {
       url,
       address,

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { AnswerCache } from '../attack/answer-cache';
 import { StatusService } from '../attack/status-service';
+import { EnrichmentService } from '../enrichment/enrichment-service';
 import { MappingService } from '../mappings/mapping-service';
 import { systemClock, type Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
@@ -27,10 +29,15 @@ export async function composeServices(
   const cache = new AnswerCache(graph, log, config.cache.bytes, config.cache.pollMs);
   await cache.start();
   const runs = new SyncRunStore(graph, log);
+  const enrichment = new EnrichmentService(graph, log, path.join(config.dataDir, 'enrichment'));
+  const onApplied = () => {
+    cache.invalidate();
+    enrichment.invalidate();
+  };
   const scheduler =
     config.sync.schedule.kind === 'off'
       ? undefined
-      : new SyncScheduler(config, log, graph, runs, () => cache.invalidate(), clock);
+      : new SyncScheduler(config, log, graph, runs, onApplied, clock);
   await scheduler?.start();
   return {
     status,
@@ -40,6 +47,7 @@ export async function composeServices(
     runs,
     sync,
     releases: new ReleaseService(graph),
+    enrichment,
     scheduler,
     /** Cancels a running sync (up to `graceMs`) and stops the cache's polling. */
     async stop(graceMs: number): Promise<void> {

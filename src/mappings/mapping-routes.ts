@@ -30,7 +30,8 @@ function tenantOf(req: Request): string {
   return tenant;
 }
 
-function creator(req: Request): Creator {
+/** Who creates mappings, in which tenant, and which entities they may change. */
+export function creator(req: Request): Creator {
   const granted = req.auth?.granted;
   return {
     tenant: tenantOf(req),

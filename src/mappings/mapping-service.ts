@@ -61,6 +61,8 @@ export type MappingInput = Record<string, unknown> & {
   occurred_at?: string;
   allow_deprecated?: boolean;
   update_entity?: boolean;
+  /** Why the enrichment engine suggested it (auto/ only; not accepted from clients). */
+  evidence?: unknown[];
 };
 
 interface Resolved {
@@ -515,7 +517,11 @@ function planMappings(
       occurredAt: item.occurred_at ?? null,
       eventId: randomUUID(),
       changes: JSON.stringify({
-        created: { technique: t.activeAttackId, tactic: item.tactic ?? null },
+        created: {
+          technique: t.activeAttackId,
+          tactic: item.tactic ?? null,
+          source: item.source ?? 'manual',
+        },
       }),
       mapping: {
         id: randomUUID(),
@@ -531,6 +537,7 @@ function planMappings(
         created_by: actor.userId,
         attack_version: (t.domain && versionOf.get(t.domain)) ?? null,
         stale: t.activeDeprecated,
+        evidence: item.evidence ? JSON.stringify(item.evidence) : null,
       },
     };
   });
@@ -647,6 +654,7 @@ function apiMapping(v: View): Record<string, unknown> {
     updated_at: m.updated_at,
     attack_version: m.attack_version ?? null,
     stale: m.stale === true,
+    evidence: typeof m.evidence === 'string' ? (JSON.parse(m.evidence) as unknown[]) : null,
   };
   if (kind !== 'incident') out.incident_id = v.incidentId;
   if (kind === 'observable') out.alert_id = v.alertId;

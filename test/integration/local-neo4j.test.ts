@@ -59,7 +59,9 @@ describe('ttpgraph db start|status|stop', () => {
     expect(mitre.stdout).toContain(`Neo4j ${started.stdout.trim()} (database neo4j): reachable`);
   });
 
+  // Each test starts from the state it needs: `db start` and `db stop` are idempotent.
   it('says so when its port is taken', async () => {
+    expect((await ttpgraph(['db', 'start'], env)).code).toBe(0);
     const other = mkdtempSync(path.join(tmpdir(), 'ttpgraph-db-'));
     const r = await ttpgraph(['db', 'start'], { ...env, TTPGRAPH_DATA_DIR: other });
     rmSync(other, { recursive: true, force: true });
@@ -68,6 +70,7 @@ describe('ttpgraph db start|status|stop', () => {
   });
 
   it('stops it', async () => {
+    expect((await ttpgraph(['db', 'start'], env)).code).toBe(0);
     expect((await ttpgraph(['db', 'stop'], env)).stdout).toMatch(/local Neo4j stopped/);
     const status = await ttpgraph(['db', 'status'], env);
     expect(status.code).toBe(1);
@@ -75,6 +78,7 @@ describe('ttpgraph db start|status|stop', () => {
   });
 
   it('reports a stopped database at once, without starting one', async () => {
+    await ttpgraph(['db', 'stop'], env);
     const started = Date.now();
     const r = await ttpgraph(['mitre-status'], env);
     expect(r.code).toBe(5);
@@ -90,6 +94,7 @@ describe('ttpgraph db start|status|stop', () => {
   });
 
   it('finds and uses the Neo4j of a running `ttpgraph serve` on the same data directory', async () => {
+    await ttpgraph(['db', 'stop'], env);
     const serve = spawn(process.execPath, [CLI, 'serve'], {
       env: {
         ...withoutNeo4jUri(),
