@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CHANGE_CATEGORIES, CHANGELOG_CATEGORIES } from '../attack/diff';
@@ -27,6 +31,8 @@ import { SyncService, type SyncRun } from '../sync/sync-service';
 import { progressReporter } from './progress';
 import { table } from './table';
 import { toWire } from '../shared/wire';
+import type { EnrichItem } from '../enrichment/engine';
+import { EnrichmentService } from '../enrichment/enrichment-service';
 
 const EXIT = { failure: 1, usage: 2, invalidInput: 3, source: 4, database: 5, busy: 6 } as const;
 
@@ -285,6 +291,75 @@ async function sync(argv: {
   );
 }
 
+/**
+ * Streams a JSON-lines file (or stdin) through the enrichment engine, one answer per line, in
+ * order; memory stays flat however long the input. A line that is not a JSON object gets an
+ * error line of its own, and the exit code says some input was invalid.
+ */
+async function enrich(argv: {
+  input: string;
+  topK: number;
+  minConfidence: number;
+  json: boolean;
+  verbose?: boolean;
+}): Promise<void> {
+  const ctx = context(argv);
+  const input = argv.input === '-' ? process.stdin : createReadStream(argv.input);
+  // A missing file is a usage error before anything else starts.
+  await new Promise<void>((resolve, reject) => {
+    if (input === process.stdin) return resolve();
+    input.once('open', () => resolve());
+    input.once('error', (err: Error) =>
+      reject(new UsageError(`cannot read ${argv.input}: ${err.message}`)),
+    );
+  });
+  const bad = await withGraph(ctx, async ({ graph }) => {
+    const service = new EnrichmentService(
+      graph,
+      ctx.log,
+      path.join(ctx.config.dataDir, 'enrichment'),
+    );
+    const { engine } = await service.engine();
+    const write = async (line: string) => {
+      if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
+    };
+    let n = 0;
+    let invalid = 0;
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      n++;
+      if (line.trim() === '') continue;
+      let item: unknown;
+      try {
+        item = JSON.parse(line);
+      } catch {
+        item = undefined;
+      }
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        invalid++;
+        await write(JSON.stringify({ line: n, error: 'not a JSON object' }));
+        continue;
+      }
+      const e = item as EnrichItem;
+      const techniques = engine.enrich(e, { topK: argv.topK, minConfidence: argv.minConfidence });
+      const id = e.id ?? null;
+      if (argv.json) await write(JSON.stringify({ id, techniques }));
+      else {
+        const best = techniques.map((t) => `${t.technique} ${t.name} (${t.confidence})`);
+        await write(
+          `${id ?? `line ${n}`}: ${best.join('; ') || 'no technique above the threshold'}`,
+        );
+      }
+    }
+    return invalid;
+  });
+  if (bad > 0) {
+    process.exitCode = EXIT.invalidInput;
+    console.error(
+      `ttpgraph: ${bad} input line(s) were not JSON objects (answered with an error line)`,
+    );
+  }
+}
+
 async function mitreStatus(argv: {
   detailed: boolean;
   json: boolean;
@@ -473,6 +548,31 @@ export function cli(args: string[]): Argv {
             'import from a URL, JSON report',
           ),
       (argv) => importMitre(argv as never),
+    )
+    .command(
+      'enrich',
+      'Suggest ATT&CK techniques for each line of a JSON-lines file (the enrichment engine)',
+      (y) =>
+        verbose(y)
+          .option('input', {
+            type: 'string',
+            demandOption: true,
+            describe:
+              'JSON lines, one item each: {"id", "text"} and optionally command_line, tags, observable_type, observable_value, title, description, process_name, file_path, registry_path, url; - reads stdin',
+          })
+          .option('top-k', { type: 'number', default: 5, describe: 'Techniques per item' })
+          .option('min-confidence', {
+            type: 'number',
+            default: 0.2,
+            describe: 'Leave out suggestions below this confidence (0 to 1)',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'One JSON line per item: {"id", "techniques": [...]}, best first',
+          })
+          .example('$0 enrich --input alerts.jsonl --json', 'one JSON answer per input line'),
+      (argv) => enrich(argv as never),
     )
     .command(
       'mitre-status',

@@ -178,6 +178,42 @@ describe('ttpgraph CLI', () => {
     expect(s.detailed.last_reports['enterprise-attack'].totals.unchanged).toBe(43);
   });
 
+  it('enriches a JSON-lines file line by line, an error line for each bad one', async () => {
+    await fixtureHeld();
+    const input = path.join(tmp, 'items.jsonl');
+    writeFileSync(
+      input,
+      [
+        JSON.stringify({ id: 'r1', tags: ['attack.t1143'] }),
+        'not json',
+        '',
+        JSON.stringify({
+          id: 'r2',
+          command_line: 'powershell.exe -enc SQBFAFgAKABOAGUAdwAtAE8AYgBq',
+        }),
+      ].join('\n'),
+    );
+    const r = await ttpgraph(['enrich', '--input', input, '--json', '--top-k', '1']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/1 input line\(s\) were not JSON objects/);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    // T1143 (Hidden Window) was revoked by T1564.003 (the fixture's revoked-by relationship).
+    expect(lines[0]).toMatchObject({
+      id: 'r1',
+      techniques: [{ technique: 'T1564.003', confidence: 0.98 }],
+    });
+    expect(lines[1]).toEqual({ line: 2, error: 'not a JSON object' });
+    expect(lines[2].id).toBe('r2');
+    expect(lines[2].techniques[0]).toMatchObject({ technique: 'T1059.001' });
+    expect(lines).toHaveLength(3);
+    const missing = await ttpgraph(['enrich', '--input', path.join(tmp, 'nope.jsonl')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.jsonl/);
+  });
+
   it('shows status as text', async () => {
     await fixtureHeld();
     const r = await ttpgraph(['mitre-status', '--detailed']);

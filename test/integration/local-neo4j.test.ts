@@ -145,6 +145,9 @@ describe('the API across a Neo4j restart', () => {
     port = await freePort();
     const cfg = loadConfig({ ...process.env, TTPGRAPH_NEO4J_PORT: String(port) });
     neo4j = await startLocalNeo4j({ ...cfg.localNeo4j, home, port });
+  });
+  // A server per test: one of them closes it.
+  beforeEach(async () => {
     server = await startServer(
       loadConfig({
         ...process.env,
@@ -157,8 +160,10 @@ describe('the API across a Neo4j restart', () => {
       silentLogger,
     );
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await server?.close();
+  });
+  afterAll(async () => {
     await neo4j?.stop();
     rmSync(home, { recursive: true, force: true });
   });
