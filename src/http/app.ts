@@ -194,10 +194,7 @@ export function createApp(deps: AppDeps): Express {
     ),
   );
 
-  app.use(
-    API_BASE,
-    enrichmentRouter(deps.enrichment, deps.mappings, deps.authorizer, loaded),
-  );
+  app.use(API_BASE, enrichmentRouter(deps.enrichment, deps.mappings, deps.authorizer, loaded));
   app.use(API_BASE, mappingRouter(deps.mappings, deps.authorizer, loaded));
   app.use(
     API_BASE,

@@ -34,10 +34,7 @@ export interface TestApi {
  * The real app on the test Neo4j, every response validated against openapi.yaml. The sync
  * scheduler (Bree) runs only when the env gives TTPGRAPH_SYNC_INTERVAL.
  */
-export async function testApp(
-  env: Record<string, string> = {},
-  clock?: Clock,
-): Promise<TestApi> {
+export async function testApp(env: Record<string, string> = {}, clock?: Clock): Promise<TestApi> {
   const config = loadConfig({
     ...process.env,
     JWT_SECRET: TEST_SECRET,
