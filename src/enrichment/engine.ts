@@ -74,7 +74,6 @@ interface Candidate {
   patternHits: number;
   patternFamily: number;
   actor: number;
-  tactic: number;
   evidence: Evidence[];
 }
 
@@ -94,7 +93,6 @@ const FEATURES = [
   'pattern_hits',
   'pattern_family',
   'actor',
-  'tactic',
   'is_sub',
 ] as const;
 
@@ -321,7 +319,6 @@ export class EnrichmentEngine {
       Math.min(3, c.patternHits) / 3,
       c.patternFamily,
       c.actor,
-      c.tactic,
       t.parent ? 1 : 0,
     ];
   }
@@ -358,7 +355,6 @@ export class EnrichmentEngine {
           patternHits: 0,
           patternFamily: 0,
           actor: 0,
-          tactic: 0,
           evidence: [],
         };
         cands.set(id, c);
@@ -421,10 +417,11 @@ export class EnrichmentEngine {
       }
     }
     for (const c of cands.values()) attachText(c);
+    // A tactic tag (attack.persistence) narrows the candidates to that tactic's techniques.
     if (tagged.size > 0) {
-      for (const c of cands.values()) {
+      for (const [id, c] of cands) {
         const t = this.techniques.get(c.id) as TechniqueInfo;
-        c.tactic = t.tactics.some((x) => tagged.has(x)) ? 1 : -1;
+        if (!t.tactics.some((x) => tagged.has(x))) cands.delete(id);
       }
     }
     return { explicit, candidates: cands };

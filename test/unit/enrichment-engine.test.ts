@@ -1,0 +1,228 @@
+import type { Corpus, TechniqueDoc } from '../../src/enrichment/corpus';
+import { EnrichmentEngine } from '../../src/enrichment/engine';
+import { loadPatterns } from '../../src/enrichment/patterns';
+import { features, stem, stripMarkup, terms } from '../../src/enrichment/text';
+
+// Each signal of the engine on a small hand-made corpus (no database): what it finds, where,
+// and how it ranks against the others.
+function technique(
+  attackId: string,
+  name: string,
+  description: string,
+  extra: Partial<TechniqueDoc> = {},
+): TechniqueDoc {
+  return {
+    stixId: `attack-pattern--${attackId}`,
+    attackId,
+    name,
+    description,
+    detection: '',
+    domains: ['enterprise-attack'],
+    platforms: ['Windows'],
+    parent: null,
+    tactics: ['execution'],
+    procedures: [],
+    detections: [],
+    ...extra,
+  };
+}
+
+const procedures = (source: string, texts: string[]) => texts.map((text) => ({ source, text }));
+
+const corpus: Corpus = {
+  techniques: [
+    technique(
+      'T1059',
+      'Command and Scripting Interpreter',
+      'Adversaries may abuse command and script interpreters to execute commands.',
+      {
+        procedures: procedures('malware--a', [
+          '[A](https://attack.mitre.org/software/S1) runs commands through an interpreter.',
+        ]),
+      },
+    ),
+    technique(
+      'T1059.001',
+      'PowerShell',
+      'Adversaries may abuse PowerShell commands and scripts for execution.',
+      {
+        parent: 'T1059',
+        procedures: procedures('malware--b', [
+          'has used PowerShell to download and run payloads.',
+          'executed an encoded PowerShell command.',
+          'used PowerShell scripts for discovery.',
+        ]),
+      },
+    ),
+    technique(
+      'T1059.003',
+      'Windows Command Shell',
+      'Adversaries may abuse the Windows command shell (cmd) for execution.',
+      {
+        parent: 'T1059',
+        procedures: procedures('malware--c', [
+          'used cmd.exe to run batch scripts.',
+          'ran commands with cmd /c.',
+        ]),
+      },
+    ),
+    technique(
+      'T1003.001',
+      'LSASS Memory',
+      'Adversaries may access credential material stored in the memory of the Local Security Authority Subsystem Service (LSASS).',
+      {
+        tactics: ['credential-access'],
+        procedures: procedures('tool--m', [
+          'dumped LSASS memory to harvest credentials.',
+          'read credentials from lsass process memory.',
+        ]),
+      },
+    ),
+    technique(
+      'T1053.005',
+      'Scheduled Task',
+      'Adversaries may abuse the Windows Task Scheduler to perform task scheduling for execution and persistence.',
+      {
+        tactics: ['execution', 'persistence'],
+        procedures: procedures('malware--d', [
+          'created a scheduled task for persistence.',
+          'used schtasks to run its payload daily.',
+        ]),
+      },
+    ),
+    technique(
+      'T1490',
+      'Inhibit System Recovery',
+      'Adversaries may delete or remove built-in data and turn off services designed to aid in the recovery of a corrupted system, such as shadow copies.',
+      {
+        tactics: ['impact'],
+        procedures: procedures('malware--e', [
+          'deleted volume shadow copies with vssadmin.',
+          'removed shadow copies before encryption.',
+        ]),
+      },
+    ),
+  ],
+  actors: [
+    {
+      stixId: 'tool--m',
+      attackId: 'S0002',
+      name: 'Mimikatz',
+      aliases: ['Mimikatz'],
+      kind: 'software',
+      techniques: ['T1003.001'],
+    },
+  ],
+  revoked: [{ from: 'T1086', to: 'T1059.001' }],
+  tactics: [
+    { shortname: 'execution', id: 'TA0002', name: 'Execution' },
+    { shortname: 'credential-access', id: 'TA0006', name: 'Credential Access' },
+    { shortname: 'impact', id: 'TA0040', name: 'Impact' },
+    { shortname: 'persistence', id: 'TA0003', name: 'Persistence' },
+  ],
+};
+
+const engine = EnrichmentEngine.build(corpus, loadPatterns());
+const top = (item: Parameters<EnrichmentEngine['enrich']>[0]) =>
+  engine.enrich(item, { topK: 3, minConfidence: 0 });
+
+describe('enrichment text', () => {
+  it('removes ATT&CK markup and splits security text into stemmed terms', () => {
+    expect(
+      stripMarkup('[APT1](https://attack.mitre.org/groups/G0006) ran it.(Citation: X 2020)'),
+    ).toBe('APT1 ran it. ');
+    expect(terms('Executed rundll32.exe via -EncodedCommand')).toEqual([
+      'execut',
+      'rundll32.exe',
+      'rundll32',
+      'exe',
+      'encodedcommand',
+    ]);
+    expect(stem('tasks')).toBe('task');
+    expect(stem('scheduled')).toBe(stem('schedule'));
+    expect(features('scheduled task')).toContain('schedul_task');
+  });
+});
+
+describe('the enrichment engine', () => {
+  it('takes explicit ids and rule tags as given, resolving revoked ids', () => {
+    expect(top({ tags: ['attack.t1059.001'] })[0]).toMatchObject({
+      technique: 'T1059.001',
+      confidence: 0.98,
+      evidence: [{ signal: 'tag', field: 'tags', match: 'attack.t1059.001' }],
+    });
+    const revoked = top({ text: 'rule for T1086' })[0];
+    expect(revoked).toMatchObject({ technique: 'T1059.001' });
+    expect(revoked?.evidence[0]).toMatchObject({
+      signal: 'id',
+      detail: 'T1086 was revoked: replaced by T1059.001',
+    });
+    // An unknown id is not an answer.
+    expect(top({ text: 'T9999' }).map((s) => s.technique)).not.toContain('T9999');
+  });
+
+  it('lets a tactic tag narrow the candidates', () => {
+    const item = { text: 'scheduled task ran cmd /c to delete shadow copies' };
+    const all = top(item).map((s) => s.technique);
+    expect(all).toEqual(expect.arrayContaining(['T1053.005', 'T1490']));
+    const impact = top({ ...item, tags: ['attack.impact'] }).map((s) => s.technique);
+    expect(impact).toContain('T1490');
+    expect(impact).not.toContain('T1053.005');
+    expect(impact).not.toContain('T1059.003');
+  });
+
+  it('finds technique names in text', () => {
+    const s = top({ title: 'Scheduled Task created by a user' });
+    expect(s[0]?.technique).toBe('T1053.005');
+    expect(s[0]?.evidence).toContainEqual(
+      expect.objectContaining({ signal: 'name', field: 'title', match: 'schedul task' }),
+    );
+  });
+
+  it('counts a named software for the techniques it uses', () => {
+    const s = top({ text: 'Mimikatz seen on host' });
+    expect(s[0]?.technique).toBe('T1003.001');
+    expect(s[0]?.evidence).toContainEqual(
+      expect.objectContaining({ signal: 'software', detail: 'Mimikatz' }),
+    );
+  });
+
+  it('matches artefact patterns in command lines', () => {
+    const s = top({ command_line: 'vssadmin.exe delete shadows /all /quiet' });
+    expect(s[0]?.technique).toBe('T1490');
+    expect(s[0]?.evidence).toContainEqual(
+      expect.objectContaining({
+        signal: 'pattern',
+        field: 'command_line',
+        detail: 'inhibit-recovery',
+      }),
+    );
+  });
+
+  it('learns from procedure text, and says which terms carried it', () => {
+    const s = top({ text: 'credentials were read from the memory of the lsass process' });
+    expect(s[0]?.technique).toBe('T1003.001');
+    expect(s[0]?.evidence.some((e) => e.signal === 'text')).toBe(true);
+  });
+
+  it('prefers the sub-technique the evidence names, and ranks best first', () => {
+    const s = top({ command_line: 'cmd.exe /c whoami' });
+    expect(s[0]?.technique).toBe('T1059.003');
+    for (let i = 1; i < s.length; i++)
+      expect(s[i - 1]!.confidence).toBeGreaterThanOrEqual(s[i]!.confidence);
+  });
+
+  it('answers nothing below the threshold and the same thing every time', () => {
+    expect(engine.enrich({ text: 'lunch menu for friday' }, { minConfidence: 0.9 })).toEqual([]);
+    const item = { text: 'encoded PowerShell downloaded a payload' };
+    expect(top(item)).toEqual(top(item));
+    const again = EnrichmentEngine.build(corpus, loadPatterns());
+    expect(again.enrich(item, { topK: 3, minConfidence: 0 })).toEqual(top(item));
+  });
+
+  it('reuses persisted combiner weights instead of fitting them again', () => {
+    const kept = EnrichmentEngine.build(corpus, loadPatterns(), { weights: engine.weightVector() });
+    expect(kept.weightVector()).toEqual(engine.weightVector());
+    expect(kept.enrich({ text: 'schtasks' })).toEqual(engine.enrich({ text: 'schtasks' }));
+  });
+});
