@@ -364,6 +364,7 @@ export class EnrichmentEngine {
 
     // The text model reads every field: artefacts are text too (`rundll32`, `-enc`).
     const text = all.map(([, v]) => v).join('\n');
+    const textFields = all.map(([f]) => f).join('+');
     const scored = text ? this.model.score(text) : null;
     const stats = scored ? textStats(scored.scores) : null;
     const attachText = (c: Candidate) => {
@@ -379,7 +380,7 @@ export class EnrichmentEngine {
         if (rank < 3) {
           const words = this.model.explain(text, c.id, 4);
           if (words.length > 0) {
-            c.evidence.push({ signal: 'text', field: 'text', match: words.join(', ') });
+            c.evidence.push({ signal: 'text', field: textFields, match: words.join(', ') });
           }
         }
       });
