@@ -11,7 +11,8 @@
 import { loadCorpus, type Corpus } from '../src/enrichment/corpus';
 import { EnrichmentEngine, fraction } from '../src/enrichment/engine';
 import { loadPatterns } from '../src/enrichment/patterns';
-import { stripMarkup, terms } from '../src/enrichment/text';
+import { Bm25 } from './bm25';
+import { stripMarkup } from '../src/enrichment/text';
 import { loadConfig } from '../src/shared/config';
 import { openGraph, type Graph } from '../src/shared/neo4j';
 import { benchNeo4j, loadEnterprise, median, say } from './support';
@@ -23,44 +24,6 @@ interface Item {
   text: string;
   label: string;
   tactics: string[];
-}
-
-/** Okapi BM25 over one document per technique: the baseline the issue names. */
-class Bm25 {
-  private readonly df = new Map<string, number>();
-  private readonly docs: Array<{ id: string; tf: Map<string, number>; len: number }> = [];
-  private avg = 0;
-
-  constructor(docs: Array<{ id: string; text: string }>) {
-    for (const d of docs) {
-      const tf = new Map<string, number>();
-      const t = terms(d.text);
-      for (const w of t) tf.set(w, (tf.get(w) ?? 0) + 1);
-      for (const w of tf.keys()) this.df.set(w, (this.df.get(w) ?? 0) + 1);
-      this.docs.push({ id: d.id, tf, len: t.length });
-    }
-    this.avg = this.docs.reduce((s, d) => s + d.len, 0) / Math.max(1, this.docs.length);
-  }
-
-  rank(text: string): string[] {
-    const q = [...new Set(terms(text))];
-    const n = this.docs.length;
-    const scored = this.docs.map((d) => {
-      let s = 0;
-      for (const w of q) {
-        const f = d.tf.get(w);
-        if (!f) continue;
-        const df = this.df.get(w) ?? 0;
-        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-        s += (idf * f * 2.2) / (f + 1.2 * (0.25 + (0.75 * d.len) / this.avg));
-      }
-      return { id: d.id, s };
-    });
-    return scored
-      .filter((x) => x.s > 0)
-      .sort((a, b) => b.s - a.s || a.id.localeCompare(b.id))
-      .map((x) => x.id);
-  }
 }
 
 function split(corpus: Corpus): { heldOut: Set<string>; items: Item[] } {
@@ -118,17 +81,18 @@ async function main(): Promise<void> {
   const engine = EnrichmentEngine.build(corpus, loadPatterns(), { exclude: heldOut });
   const buildMs = Date.now() - t0;
   say(`engine built in ${buildMs} ms (held-out actors excluded)`);
+  // The baseline: BM25 alone over the same text the engine learns from.
   const bm25 = new Bm25(
-    corpus.techniques.map((t) => ({
-      id: t.attackId,
-      text: [
+    corpus.techniques.map((t) => t.attackId),
+    corpus.techniques.map((t) =>
+      [
         t.name,
         stripMarkup(t.description),
         stripMarkup(t.detection),
         ...t.detections,
         ...t.procedures.filter((p) => !heldOut.has(p.source)).map((p) => stripMarkup(p.text)),
       ].join(' '),
-    })),
+    ),
   );
 
   const rows: Array<{ item: Item; engine: string[]; conf: number; bm25: string[] }> = [];
