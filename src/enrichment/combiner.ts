@@ -4,7 +4,11 @@
  * (see EnrichmentEngine.build), so its output is a probability measured on unseen text.
  */
 export class Combiner {
-  constructor(readonly weights: number[]) {}
+  constructor(
+    readonly weights: number[],
+    /** Platt scaling of the final confidence: sigmoid(a · logit(p) + b), fitted on held-out items. */
+    readonly calibration: [number, number] = [1, 0],
+  ) {}
 
   static fit(rows: number[][], labels: number[], opts: { l2?: number; iterations?: number } = {}) {
     const dims = rows[0]?.length ?? 0;
@@ -38,12 +42,26 @@ export class Combiner {
   probability(x: number[]): number {
     return sigmoid(dot(this.weights, x));
   }
+
+  calibrate(p: number): number {
+    const [a, b] = this.calibration;
+    return sigmoid(a * logit(p) + b);
+  }
+
+  withCalibration(calibration: [number, number]): Combiner {
+    return new Combiner(this.weights, calibration);
+  }
 }
 
 function dot(w: number[], x: number[]): number {
   let s = 0;
   for (let d = 0; d < w.length; d++) s += (w[d] as number) * (x[d] as number);
   return s;
+}
+
+export function logit(p: number): number {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(q / (1 - q));
 }
 
 function sigmoid(z: number): number {

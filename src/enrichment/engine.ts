@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Combiner } from './combiner';
+import { Combiner, logit } from './combiner';
 import type { Corpus, TechniqueDoc } from './corpus';
 import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
 import { stripMarkup, terms } from './text';
@@ -169,9 +169,13 @@ export class EnrichmentEngine {
   ): EnrichmentEngine {
     const exclude = opts.exclude ?? new Set<string>();
     const engine = EnrichmentEngine.assemble(corpus, patterns, exclude);
+    const kept = opts.weights;
     engine.combiner =
-      opts.weights?.length === FEATURES.length
-        ? new Combiner(opts.weights)
+      kept?.length === FEATURES.length + 2
+        ? new Combiner(kept.slice(0, FEATURES.length), [
+            kept[FEATURES.length] as number,
+            kept[FEATURES.length + 1] as number,
+          ])
         : fitCombiner(corpus, patterns, exclude, opts.combinerSample ?? 1_500);
     return engine;
   }
@@ -238,12 +242,23 @@ export class EnrichmentEngine {
 
   /** The fitted weights, in feature order (what is persisted). */
   weightVector(): number[] {
-    return [...this.combiner.weights];
+    return [...this.combiner.weights, ...this.combiner.calibration];
+  }
+
+  /** The same indexes with another combiner (fitting scores held-out folds with it). */
+  withCombiner(combiner: Combiner): EnrichmentEngine {
+    this.combiner = combiner;
+    return this;
   }
 
   /** The fitted weights by feature name (shown by the benchmark, logged at build). */
   weights(): Record<string, number> {
-    return Object.fromEntries(FEATURES.map((f, i) => [f, this.combiner.weights[i] ?? 0]));
+    const [a, b] = this.combiner.calibration;
+    return {
+      ...Object.fromEntries(FEATURES.map((f, i) => [f, this.combiner.weights[i] ?? 0])),
+      calibration_a: a,
+      calibration_b: b,
+    };
   }
 
   enrich(item: EnrichItem, opts: EnrichOptions = {}): Suggestion[] {
@@ -282,7 +297,8 @@ export class EnrichmentEngine {
       const chosen = specific ? best : root;
       const evidence = members.flatMap((m) => candidates.get(m)?.evidence ?? []);
       if (!out.has(chosen)) {
-        out.set(chosen, this.suggestion(chosen, specific ? bestP : total, dedupe(evidence)));
+        const p = this.combiner.calibrate(specific ? bestP : total);
+        out.set(chosen, this.suggestion(chosen, p, dedupe(evidence)));
       }
     }
     return [...out.values()].sort(
@@ -575,14 +591,16 @@ function fitCombiner(
 ): Combiner {
   const rows: number[][] = [];
   const labels: number[] = [];
+  const held: Array<{ engine: EnrichmentEngine; items: Array<{ text: string; label: string }> }> =
+    [];
   for (const fold of [0, 1]) {
     const inFold = (s: string) => !exclude.has(s) && (fraction(s) < 0.5 ? 0 : 1) === fold;
-    const held = new Set<string>(exclude);
+    const heldOut = new Set<string>(exclude);
     const items: Array<{ text: string; label: string; key: string }> = [];
     for (const t of corpus.techniques) {
       for (const p of t.procedures) {
         if (!inFold(p.source)) continue;
-        held.add(p.source);
+        heldOut.add(p.source);
         items.push({
           text: procedureText(p.text),
           label: t.attackId,
@@ -590,9 +608,10 @@ function fitCombiner(
         });
       }
     }
-    const foldEngine = EnrichmentEngine.assemble(corpus, patterns, held);
+    const foldEngine = EnrichmentEngine.assemble(corpus, patterns, heldOut);
     items.sort((a, b) => fraction(a.key) - fraction(b.key) || a.key.localeCompare(b.key));
     const sampled = items.slice(0, sample);
+    held.push({ engine: foldEngine, items: [...sampled] });
     // Artefacts alone (the pattern library's own examples, half to each fold): procedure text
     // rarely holds a command line, and the combiner must learn what a pattern match is worth.
     for (const p of patterns.patterns) {
@@ -609,5 +628,20 @@ function fitCombiner(
       }
     }
   }
-  return Combiner.fit(rows, labels);
+  const combiner = Combiner.fit(rows, labels);
+  // The family step (a parent standing for its sub-techniques) moves probabilities: the final
+  // confidence is recalibrated on what the fitted engine answers for the held-out procedures.
+  const calibration: number[][] = [];
+  const right: number[] = [];
+  for (const fold of held) {
+    fold.engine.withCombiner(combiner);
+    for (const it of fold.items) {
+      const top = fold.engine.score({ text: it.text })[0];
+      if (!top) continue;
+      calibration.push([1, logit(top.confidence)]);
+      right.push(top.technique === it.label ? 1 : 0);
+    }
+  }
+  const [b, a] = Combiner.fit(calibration, right, { l2: 0 }).weights;
+  return combiner.withCalibration([a ?? 1, b ?? 0]);
 }
