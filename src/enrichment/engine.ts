@@ -394,7 +394,7 @@ export class EnrichmentEngine {
         const c = cand(this.model.classes[i] as string);
         if (!c) return;
         if (rank < 3) {
-          const words = this.model.explain(text, c.id, 4);
+          const words = this.model.explain(scored.matched, c.id, 4);
           if (words.length > 0) {
             c.evidence.push({ signal: 'text', field: textFields, match: words.join(', ') });
           }
@@ -568,9 +568,20 @@ function textStats(scores: Float64Array) {
   mean /= scores.length;
   let variance = 0;
   for (const s of scores) variance += (s - mean) ** 2;
-  const order = [...scores.keys()].sort(
-    (a, b) => (scores[b] as number) - (scores[a] as number) || a - b,
-  );
+  // The best few only, by insertion (best first, ties by index): no full sort per item.
+  const order: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i] as number;
+    if (
+      order.length === TEXT_CANDIDATES &&
+      v <= (scores[order[order.length - 1] as number] as number)
+    )
+      continue;
+    let at = order.length;
+    while (at > 0 && v > (scores[order[at - 1] as number] as number)) at--;
+    order.splice(at, 0, i);
+    if (order.length > TEXT_CANDIDATES) order.pop();
+  }
   return {
     mean,
     std: Math.sqrt(variance / scores.length) || 1,
@@ -609,7 +620,11 @@ function fitCombiner(
       }
     }
     const foldEngine = EnrichmentEngine.assemble(corpus, patterns, heldOut);
-    items.sort((a, b) => fraction(a.key) - fraction(b.key) || a.key.localeCompare(b.key));
+    const order = new Map(items.map((it) => [it.key, fraction(it.key)]));
+    items.sort(
+      (a, b) =>
+        (order.get(a.key) as number) - (order.get(b.key) as number) || a.key.localeCompare(b.key),
+    );
     const sampled = items.slice(0, sample);
     held.push({ engine: foldEngine, items: [...sampled] });
     // Artefacts alone (the pattern library's own examples, half to each fold): procedure text

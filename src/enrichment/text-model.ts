@@ -68,8 +68,8 @@ export class TextModel {
   }
 
   /**
-   * Per class, the mean log-likelihood of the text's known features (weighted by idf), and the
-   * features that carried the best classes: null when no feature of the text is known.
+   * Per class, the mean log-likelihood of the text's known features (weighted by idf), and those
+   * features with their weights (for explain): null when no feature of the text is known.
    */
   score(text: string): { scores: Float64Array; matched: Map<string, number> } | null {
     const bag = bagOf(features(text));
@@ -91,14 +91,14 @@ export class TextModel {
     return { scores, matched };
   }
 
-  /** The features of `text` that speak most for `label` (its evidence). */
-  explain(text: string, label: string, n = 5): string[] {
+  /** The known features of a scored text (`matched`) that speak most for `label` (its evidence). */
+  explain(matched: Map<string, number>, label: string, n = 5): string[] {
     const c = this.index(label);
     if (c < 0) return [];
     const out: Array<[string, number]> = [];
-    for (const [f, tf] of bagOf(features(text))) {
+    for (const [f, w] of matched) {
       const gain = this.postings.get(f)?.find(([k]) => k === c)?.[1];
-      if (gain) out.push([f, tf * (this.idf.get(f) ?? this.defaultIdf) * gain]);
+      if (gain) out.push([f, w * gain]);
     }
     return out
       .sort((a, b) => b[1] - a[1])
