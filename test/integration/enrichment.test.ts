@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { loadCorpus } from '../../src/enrichment/corpus';
+import { loadPatterns } from '../../src/enrichment/patterns';
 import type { Graph } from '../../src/shared/neo4j';
 import { analyst, testApp, token, viewer, type TestApi } from '../support/api';
 import { attackData, freshGraph } from '../support/graph';
@@ -31,6 +32,14 @@ describe('POST enrich/', () => {
     // Enterprise 18.1: 691 active techniques and sub-techniques (the data's README).
     expect(corpus.techniques).toHaveLength(691);
     expect(corpus.techniques.reduce((n, t) => n + t.procedures.length, 0)).toBeGreaterThan(15_000);
+  });
+
+  it('has a pattern library whose every technique is active in Enterprise 18.1', async () => {
+    const active = new Set((await loadCorpus(graph)).techniques.map((t) => t.attackId));
+    const stale = loadPatterns()
+      .patterns.filter((p) => !active.has(p.technique))
+      .map((p) => `${p.id} → ${p.technique}`);
+    expect(stale).toEqual([]);
   });
 
   it('puts T1059.001 first for an encoded PowerShell command line, and says why', async () => {
