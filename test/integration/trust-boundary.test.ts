@@ -234,7 +234,7 @@ describe('mappings change exactly what is asked', () => {
     expect(rest).toEqual(rest0);
     const events = await send('get', `/alert-mappings/${before.id}/events/`, await alice());
     expect(events.body.results.map((e: { changes: unknown }) => e.changes)).toEqual([
-      { created: { technique: 'T1059.001', tactic: null } },
+      { created: { technique: 'T1059.001', tactic: null, source: 'rule' } },
       { procedure: { from: 'x', to: 'y' } },
     ]);
   });
