@@ -101,6 +101,8 @@ const TEXT_CANDIDATES = 15;
 /** Techniques named by their ATT&CK id (or a tag of it) are taken as given. */
 const EXPLICIT_CONFIDENCE = 0.98;
 const MAX_NAME_TERMS = 6;
+/** A software or group using at most this many techniques makes each of them a candidate. */
+const ACTOR_PROPOSES = 5;
 const FREE_TEXT_FIELDS = ['text', 'title', 'description'] as const;
 const ARTEFACT_FIELDS = [
   'command_line',
@@ -261,20 +263,16 @@ export class EnrichmentEngine {
     };
   }
 
+  /**
+   * The techniques for an item, best first: at most `topK`, none below `minConfidence`. Evidence
+   * is gathered only for those answered.
+   */
   enrich(item: EnrichItem, opts: EnrichOptions = {}): Suggestion[] {
     const topK = opts.topK ?? 5;
     const min = opts.minConfidence ?? 0.2;
-    const scored = this.score(item);
-    return scored.filter((s) => s.confidence >= min).slice(0, topK);
-  }
-
-  /** Every candidate with its probability, best first (before the threshold and top-k). */
-  score(item: EnrichItem): Suggestion[] {
     const { explicit, candidates } = this.candidates(item);
-    const out = new Map<string, Suggestion>();
-    for (const [id, evidence] of explicit) {
-      out.set(id, this.suggestion(id, EXPLICIT_CONFIDENCE, evidence));
-    }
+    const ranked: Array<{ id: string; p: number; members: string[] }> = [];
+    for (const id of explicit.keys()) ranked.push({ id, p: EXPLICIT_CONFIDENCE, members: [] });
     const probs = new Map<string, number>();
     for (const c of candidates.values()) {
       if (!explicit.has(c.id)) probs.set(c.id, this.combiner.probability(this.featureRow(c)));
@@ -284,26 +282,38 @@ export class EnrichmentEngine {
     const families = new Map<string, string[]>();
     for (const id of probs.keys()) {
       const root = this.techniques.get(id)?.parent ?? id;
-      families.set(root, [...(families.get(root) ?? []), id]);
+      const members = families.get(root);
+      if (members) members.push(id);
+      else families.set(root, [id]);
     }
     for (const [root, members] of families) {
-      const total = Math.min(
-        0.99,
-        members.reduce((s, m) => s + (probs.get(m) ?? 0), 0),
-      );
-      const best = members.reduce((a, b) => ((probs.get(b) ?? 0) > (probs.get(a) ?? 0) ? b : a));
-      const bestP = probs.get(best) ?? 0;
+      let total = 0;
+      let best = members[0] as string;
+      for (const m of members) {
+        const p = probs.get(m) as number;
+        total += p;
+        if (p > (probs.get(best) as number)) best = m;
+      }
+      total = Math.min(0.99, total);
+      const bestP = probs.get(best) as number;
       const specific = best !== root && bestP >= 0.5 * total;
-      const chosen = specific ? best : root;
-      const evidence = members.flatMap((m) => candidates.get(m)?.evidence ?? []);
-      if (!out.has(chosen)) {
-        const p = this.combiner.calibrate(specific ? bestP : total);
-        out.set(chosen, this.suggestion(chosen, p, dedupe(evidence)));
+      const id = specific ? best : root;
+      if (!explicit.has(id)) {
+        ranked.push({ id, p: this.combiner.calibrate(specific ? bestP : total), members });
       }
     }
-    return [...out.values()].sort(
-      (a, b) => b.confidence - a.confidence || a.technique.localeCompare(b.technique),
-    );
+    return ranked
+      .map((r) => ({ ...r, p: Math.round(r.p * 1000) / 1000 }))
+      .filter((r) => r.p >= min)
+      .sort((a, b) => b.p - a.p || a.id.localeCompare(b.id))
+      .slice(0, topK)
+      .map((r) =>
+        this.suggestion(
+          r.id,
+          r.p,
+          explicit.get(r.id) ?? dedupe(r.members.flatMap((m) => candidates.get(m)?.evidence ?? [])),
+        ),
+      );
   }
 
   private suggestion(id: string, confidence: number, evidence: Evidence[]): Suggestion {
@@ -311,7 +321,7 @@ export class EnrichmentEngine {
     return {
       technique: id,
       name: t.name,
-      confidence: Math.round(confidence * 1000) / 1000,
+      confidence,
       tactics: t.tactics,
       evidence,
     };
@@ -402,8 +412,8 @@ export class EnrichmentEngine {
       });
     }
 
-    for (const [field, value] of free) this.readNames(field, value, cand);
-    for (const [field, value] of artefacts) this.readNames(field, value, cand);
+    const existing = (id: string) => cands.get(id);
+    for (const [field, value] of all) this.readNames(field, value, cand, existing);
     for (const hit of matchPatterns(this.patterns, all)) {
       const id = this.resolve(hit.pattern.technique);
       const c = id ? cand(id) : undefined;
@@ -496,6 +506,7 @@ export class EnrichmentEngine {
     field: string,
     value: string,
     cand: (id: string) => Candidate | undefined,
+    existing: (id: string) => Candidate | undefined,
   ): void {
     const seq = terms(value);
     for (let i = 0; i < seq.length; i++) {
@@ -516,8 +527,12 @@ export class EnrichmentEngine {
         }
         for (const actor of this.actors.get(key) ?? []) {
           const weight = 1 / Math.sqrt(actor.techniques.length);
+          // A software or group with a few techniques proposes them; one with many only supports
+          // candidates found otherwise (a group's fifty techniques are not fifty suggestions).
+          const proposes = actor.techniques.length <= ACTOR_PROPOSES;
           for (const tid of actor.techniques) {
-            const c = cand(this.resolve(tid) ?? '');
+            const id = this.resolve(tid) ?? '';
+            const c = proposes ? cand(id) : existing(id);
             if (!c || c.actor >= weight) continue;
             c.actor = weight;
             c.evidence.push({ signal: actor.kind, field, match: key, detail: actor.name });
@@ -651,7 +666,7 @@ function fitCombiner(
   for (const fold of held) {
     fold.engine.withCombiner(combiner);
     for (const it of fold.items) {
-      const top = fold.engine.score({ text: it.text })[0];
+      const top = fold.engine.enrich({ text: it.text }, { topK: 1, minConfidence: 0 })[0];
       if (!top) continue;
       calibration.push([1, logit(top.confidence)]);
       right.push(top.technique === it.label ? 1 : 0);

@@ -1,5 +1,10 @@
 import { bagOf, features } from './text';
 
+interface Posting {
+  classes: Int32Array;
+  gains: Float64Array;
+}
+
 /**
  * A multinomial naive Bayes model over ATT&CK's labelled text, one class per technique, stored
  * sparsely: per feature, the classes that saw it and their smoothed log-probability gain. A
@@ -9,8 +14,8 @@ import { bagOf, features } from './text';
 export class TextModel {
   private constructor(
     readonly classes: string[],
-    /** feature → [class index, log((n + α) / α)] pairs. */
-    private readonly postings: Map<string, Array<[number, number]>>,
+    /** feature → the classes that saw it and their log((n + α) / α), as parallel arrays. */
+    private readonly postings: Map<string, Posting>,
     /** Per class: log(α / (N_c + α·|V|)), the log-probability of an unseen feature. */
     private readonly unseen: Float64Array,
     private readonly idf: Map<string, number>,
@@ -54,12 +59,11 @@ export class TextModel {
       }
     }
     const vocab = counts.size;
-    const postings = new Map<string, Array<[number, number]>>();
+    const postings = new Map<string, Posting>();
     for (const [f, row] of counts) {
-      postings.set(
-        f,
-        [...row].map(([c, n]) => [c, Math.log((n + alpha) / alpha)] as [number, number]),
-      );
+      const classes = Int32Array.from(row.keys());
+      const gains = Float64Array.from(row.values(), (n) => Math.log((n + alpha) / alpha));
+      postings.set(f, { classes, gains });
     }
     const unseen = Float64Array.from(totals, (n) => Math.log(alpha / (n + alpha * vocab)));
     const idf = new Map<string, number>();
@@ -82,11 +86,15 @@ export class TextModel {
       const w = tf * (this.idf.get(f) ?? this.defaultIdf);
       weight += w;
       matched.set(f, w);
-      for (const [c, gain] of list) scores[c] = (scores[c] ?? 0) + w * gain;
+      const { classes, gains } = list;
+      for (let k = 0; k < classes.length; k++) {
+        const c = classes[k] as number;
+        scores[c] = (scores[c] as number) + w * (gains[k] as number);
+      }
     }
     if (weight === 0) return null;
     for (let c = 0; c < scores.length; c++) {
-      scores[c] = ((scores[c] ?? 0) + weight * (this.unseen[c] ?? 0)) / weight;
+      scores[c] = ((scores[c] as number) + weight * (this.unseen[c] as number)) / weight;
     }
     return { scores, matched };
   }
@@ -97,8 +105,9 @@ export class TextModel {
     if (c < 0) return [];
     const out: Array<[string, number]> = [];
     for (const [f, w] of matched) {
-      const gain = this.postings.get(f)?.find(([k]) => k === c)?.[1];
-      if (gain) out.push([f, w * gain]);
+      const list = this.postings.get(f);
+      const k = list ? list.classes.indexOf(c) : -1;
+      if (list && k >= 0) out.push([f, w * (list.gains[k] as number)]);
     }
     return out
       .sort((a, b) => b[1] - a[1])
