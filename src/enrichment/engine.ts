@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Combiner, logit } from './combiner';
 import type { Corpus, TechniqueDoc } from './corpus';
 import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
-import { stripMarkup, terms } from './text';
+import { featuresOf, stripMarkup, terms } from './text';
 import { TextModel } from './text-model';
 
 /** What an analyzer sends: any of these fields; `text`, `title` and `description` are free text. */
@@ -389,9 +389,11 @@ export class EnrichmentEngine {
     };
 
     // The text model reads every field: artefacts are text too (`rundll32`, `-enc`).
-    const text = all.map(([, v]) => v).join('\n');
+    // Each field is split into terms once: for the model (terms and in-field bigrams) and names.
+    const split = all.map(([f, v]) => [f, terms(v)] as [string, string[]]);
     const textFields = all.map(([f]) => f).join('+');
-    const scored = text ? this.model.score(text) : null;
+    const scored =
+      split.length > 0 ? this.model.score(split.flatMap(([, t]) => featuresOf(t))) : null;
     const stats = scored ? textStats(scored.scores) : null;
     const attachText = (c: Candidate) => {
       const i = this.model.index(c.id);
@@ -413,7 +415,7 @@ export class EnrichmentEngine {
     }
 
     const existing = (id: string) => cands.get(id);
-    for (const [field, value] of all) this.readNames(field, value, cand, existing);
+    for (const [field, seq] of split) this.readNames(field, seq, cand, existing);
     for (const hit of matchPatterns(this.patterns, all)) {
       const id = this.resolve(hit.pattern.technique);
       const c = id ? cand(id) : undefined;
@@ -504,11 +506,10 @@ export class EnrichmentEngine {
   /** Technique, software and group names in the text, as whole term sequences. */
   private readNames(
     field: string,
-    value: string,
+    seq: string[],
     cand: (id: string) => Candidate | undefined,
     existing: (id: string) => Candidate | undefined,
   ): void {
-    const seq = terms(value);
     for (let i = 0; i < seq.length; i++) {
       let key = '';
       for (let n = 1; n <= MAX_NAME_TERMS && i + n <= seq.length; n++) {

@@ -75,8 +75,8 @@ export class TextModel {
    * Per class, the mean log-likelihood of the text's known features (weighted by idf), and those
    * features with their weights (for explain): null when no feature of the text is known.
    */
-  score(text: string): { scores: Float64Array; matched: Map<string, number> } | null {
-    const bag = bagOf(features(text));
+  score(feats: string[]): { scores: Float64Array; matched: Map<string, number> } | null {
+    const bag = bagOf(feats);
     const scores = new Float64Array(this.classes.length);
     let weight = 0;
     const matched = new Map<string, number>();

@@ -65,7 +65,11 @@ function pushWord(out: string[], w: string): void {
 
 /** Terms and the bigrams of adjacent terms (`scheduled task` → `schedul_task`): the model's features. */
 export function features(text: string): string[] {
-  const t = terms(text);
+  return featuresOf(terms(text));
+}
+
+/** The features of terms already split (one field's, in order). */
+export function featuresOf(t: string[]): string[] {
   const out = [...t];
   for (let i = 1; i < t.length; i++) out.push(`${t[i - 1]}_${t[i]}`);
   return out;
