@@ -17,6 +17,8 @@ import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
 import type { AnswerCache } from '../attack/answer-cache';
 import { enrichmentRouter } from '../enrichment/enrichment-routes';
 import type { EnrichmentService } from '../enrichment/enrichment-service';
+import { reportingRouter } from '../reporting/reporting-routes';
+import type { ReportingService } from '../reporting/reporting-service';
 import { mappingRouter } from '../mappings/mapping-routes';
 import type { MappingService } from '../mappings/mapping-service';
 import type { StatusService } from '../attack/status-service';
@@ -58,6 +60,7 @@ export interface AppDeps {
   cache: AnswerCache;
   mappings: MappingService;
   enrichment: EnrichmentService;
+  reporting: ReportingService;
   runs: SyncRunStore;
   releases: ReleaseService;
   /** Absent where this instance schedules no sync (POST sync/ then answers 501). */
@@ -196,6 +199,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(API_BASE, enrichmentRouter(deps.enrichment, deps.mappings, deps.authorizer, loaded));
   app.use(API_BASE, mappingRouter(deps.mappings, deps.authorizer, loaded));
+  app.use(API_BASE, reportingRouter(deps.reporting, deps.authorizer, loaded));
   app.use(
     API_BASE,
     syncRouter(

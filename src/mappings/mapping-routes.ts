@@ -20,7 +20,7 @@ import {
 } from './mapping-service';
 
 /** Tenant data needs one tenant: a superuser names it with X-Tenant. */
-function tenantOf(req: Request): string {
+export function tenantOf(req: Request): string {
   const tenant = req.auth?.tenant ?? '';
   if (tenant === '' || tenant === '*') {
     throw new BadRequestError(
