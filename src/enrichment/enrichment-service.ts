@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { packageRoot } from '../shared/paths';
 import { loadQueries } from '../shared/cypher';
 import { NotLoadedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
-import { loadCorpus } from './corpus';
+import { loadCorpus, type Corpus } from './corpus';
 import { EnrichmentEngine } from './engine';
 import { loadPatterns, type PatternLibrary } from './patterns';
 
@@ -93,9 +95,10 @@ export class EnrichmentService {
         .digest('hex')
         .slice(0, 16)}.json`,
     );
-    const weights = readWeights(file);
-    const engine = EnrichmentEngine.build(corpus, this.patterns, weights ? { weights } : {});
-    if (!weights) writeWeights(file, engine.weightVector(), this.log);
+    const kept = readWeights(file);
+    const weights = kept ?? (await fitInWorker(corpus));
+    const engine = EnrichmentEngine.build(corpus, this.patterns, { weights });
+    if (!kept) writeWeights(file, weights, this.log);
     const built: Built = {
       key,
       engine,
@@ -108,11 +111,24 @@ export class EnrichmentService {
     };
     this.current = built;
     this.log.info(
-      { techniques: engine.size, ms: Date.now() - started, weights: weights ? 'kept' : 'fitted' },
+      { techniques: engine.size, ms: Date.now() - started, weights: kept ? 'kept' : 'fitted' },
       'enrichment model built',
     );
     return built;
   }
+}
+
+/** The combiner fitted in a worker thread (compiled code, as the Bree job runs). */
+function fitInWorker(corpus: Corpus): Promise<number[]> {
+  const script = path.join(packageRoot(), 'dist', 'src', 'enrichment', 'fit-worker.js');
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(script, { workerData: corpus });
+    worker.once('message', (w: number[]) => resolve(w));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the enrichment fit worker exited with code ${code}`));
+    });
+  });
 }
 
 function readWeights(file: string): number[] | undefined {
