@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Combiner, logit } from './combiner';
 import type { Corpus, TechniqueDoc } from './corpus';
 import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
-import { featuresOf, stripMarkup, terms } from './text';
+import { asWritten, featuresOf, stripMarkup, surfaces, terms } from './text';
 import { TextModel } from './text-model';
 
 /** What an analyzer sends: any of these fields; `text`, `title` and `description` are free text. */
@@ -401,13 +401,18 @@ export class EnrichmentEngine {
       const s = scored.scores[i] as number;
       c.text = { z: (s - stats.mean) / stats.std, gap: s - stats.top, top: i === stats.order[0] };
     };
+    let written: Map<string, string> | undefined;
     if (scored && stats) {
       stats.order.slice(0, TEXT_CANDIDATES).forEach((i, rank) => {
         const c = cand(this.model.classes[i] as string);
         if (!c) return;
         if (rank < 3) {
-          const words = this.model.explain(scored.matched, c.id, 4);
-          if (words.length > 0) {
+          const features = this.model.explain(scored.matched, c.id, 4);
+          if (features.length > 0) {
+            written ??= surfaces(all.map(([, v]) => v).join('\n'));
+            const words = [
+              ...new Set(features.map((f) => asWritten(f, written as Map<string, string>))),
+            ];
             c.evidence.push({ signal: 'text', field: textFields, match: words.join(', ') });
           }
         }

@@ -99,7 +99,10 @@ export class TextModel {
     return { scores, matched };
   }
 
-  /** The known features of a scored text (`matched`) that speak most for `label` (its evidence). */
+  /**
+   * The known features of a scored text (`matched`) that speak most for `label` (its evidence), as
+   * the model writes them (stems, bigrams joined by `_`).
+   */
   explain(matched: Map<string, number>, label: string, n = 5): string[] {
     const c = this.index(label);
     if (c < 0) return [];
@@ -112,6 +115,6 @@ export class TextModel {
     return out
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([f]) => f.replace(/_/g, ' '));
+      .map(([f]) => f);
   }
 }

@@ -58,6 +58,32 @@ export function terms(text: string): string[] {
   return out;
 }
 
+/** Each term of a text with the word it was made from (first seen), to show terms as written. */
+export function surfaces(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lower = stripMarkup(text).toLowerCase();
+  for (const m of lower.matchAll(RAW)) {
+    const raw = m[0];
+    if (!out.has(raw)) out.set(raw, raw);
+    for (const part of raw.split(/[.\-:]+/)) {
+      const t = stem(part);
+      if (!out.has(t)) out.set(t, part);
+    }
+  }
+  return out;
+}
+
+/** A model feature (a term, or two joined by `_`) as the words of the text it came from. */
+export function asWritten(feature: string, words: Map<string, string>): string {
+  return (
+    words.get(feature) ??
+    feature
+      .split('_')
+      .map((t) => words.get(t) ?? t)
+      .join(' ')
+  );
+}
+
 function pushWord(out: string[], w: string): void {
   if (w.length < 2 || w.length > 40 || STOPWORDS.has(w)) return;
   out.push(stem(w));
