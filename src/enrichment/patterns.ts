@@ -42,10 +42,23 @@ export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
   const patterns = parsed.patterns.map((p) => {
     if (ids.has(p.id)) throw new Error(`${file}: pattern id ${p.id} appears twice`);
     ids.add(p.id);
-    return { ...p, re: new RegExp(p.regex, p.case ? 'm' : 'im') };
+    return { ...p, re: new RegExp(boundGaps(p.regex), p.case ? 'm' : 'im') };
   });
   return { version: parsed.version, patterns };
 }
+
+/**
+ * Every unbounded gap (`.*`) of a pattern becomes `.{0,GAP}`: an artefact's parts stand close
+ * together, and two or three unbounded gaps let a crafted field make an expression backtrack for
+ * the cube of its length (a 4 KB field took 120 ms in one expression).
+ */
+const GAP = 200;
+export function boundGaps(regex: string): string {
+  return regex.replace(/(?<!\\)\.\*(?!\?)/g, `.{0,${GAP}}`);
+}
+
+/** How much of a field the patterns read (the text model reads it all). */
+const PATTERN_FIELD_CHARS = 2_000;
 
 export interface PatternHit {
   pattern: Pattern;
@@ -60,7 +73,8 @@ export function matchPatterns(lib: PatternLibrary, fields: Array<[string, string
     for (const [field, value] of fields) {
       if (p.fields && !p.fields.includes(field)) continue;
       // Long fields are cut: a pathological input must not make an expression crawl.
-      const m = p.re.exec(value.length > 4_000 ? value.slice(0, 4_000) : value);
+      const cut = value.length > PATTERN_FIELD_CHARS ? value.slice(0, PATTERN_FIELD_CHARS) : value;
+      const m = p.re.exec(cut);
       if (m) {
         hits.push({ pattern: p, field, match: m[0].slice(0, 120) });
         break;

@@ -1,4 +1,4 @@
-import { loadPatterns, matchPatterns } from '../../src/enrichment/patterns';
+import { boundGaps, loadPatterns, matchPatterns } from '../../src/enrichment/patterns';
 
 // The pattern library is data: each pattern must match the examples it gives and none of its
 // counter-examples, so that editing the file cannot quietly break a pattern.
@@ -13,6 +13,12 @@ describe('the artefact pattern library', () => {
   it.each(lib.patterns.map((p) => [p.id, p] as const))('%s matches its examples only', (_id, p) => {
     for (const e of p.examples) expect([e, p.re.test(e)]).toEqual([e, true]);
     for (const c of p.counter) expect([c, p.re.test(c)]).toEqual([c, false]);
+  });
+
+  it('compiles every unbounded gap as a bounded one (no cubic backtracking on crafted fields)', () => {
+    expect(boundGaps('a.*b\\.*c.*?d')).toBe('a.{0,200}b\\.*c.*?d');
+    const unbounded = lib.patterns.filter((p) => /(?<!\\)\.\*(?!\?)/.test(p.re.source));
+    expect(unbounded.map((p) => p.id)).toEqual([]);
   });
 
   it('reports which field matched, each pattern once', () => {
