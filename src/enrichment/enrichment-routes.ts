@@ -80,17 +80,21 @@ export function enrichmentRouter(
           }
         });
         const written = inputs.length > 0 ? await mappings.create(creator(req), kind, inputs) : [];
+        // Each stored mapping back to its item, in one pass.
+        const byItem = body.items.map(() => [] as Array<Record<string, unknown>>);
+        for (const w of written) {
+          const input = inputs[w.index] as MappingInput;
+          byItem[owner[w.index] as number]?.push({
+            id: w.id,
+            technique: input.technique,
+            confidence: input.confidence,
+            created: w.created,
+          });
+        }
         const results = body.items.map((item, index) => ({
           index,
           [idField]: item[idField],
-          mappings: written
-            .filter((_, i) => owner[i] === index)
-            .map((w) => ({
-              id: w.id,
-              technique: (inputs[w.index] as MappingInput).technique,
-              confidence: (inputs[w.index] as MappingInput).confidence,
-              created: w.created,
-            })),
+          mappings: byItem[index],
         }));
         res.json({
           count: written.length,

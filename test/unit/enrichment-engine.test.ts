@@ -221,8 +221,15 @@ describe('the enrichment engine', () => {
   });
 
   it('reuses persisted combiner weights instead of fitting them again', () => {
-    const kept = EnrichmentEngine.build(corpus, loadPatterns(), { weights: engine.weightVector() });
-    expect(kept.weightVector()).toEqual(engine.weightVector());
-    expect(kept.enrich({ text: 'schtasks' })).toEqual(engine.enrich({ text: 'schtasks' }));
+    // Weights no fit would give: kept as given, and they decide the answer.
+    const n = engine.weightVector().length;
+    // Bias -20, every feature 0, identity calibration (a = 1, b = 0).
+    const given = engine.weightVector().map((_, i) => (i === 0 ? -20 : i === n - 2 ? 1 : 0));
+    const kept = EnrichmentEngine.build(corpus, loadPatterns(), { weights: given });
+    expect(kept.weightVector()).toEqual(given);
+    expect(kept.enrich({ text: 'schtasks /create /tn x' }, { minConfidence: 0.01 })).toEqual([]);
+    // A vector of the wrong length (another engine version) is fitted again.
+    const refit = EnrichmentEngine.build(corpus, loadPatterns(), { weights: [1, 2, 3] });
+    expect(refit.weightVector()).toEqual(engine.weightVector());
   });
 });
