@@ -3,10 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
-import type { Graph } from '../../src/shared/neo4j';
-import { superuser, testApp, type TestApi } from '../support/api';
+import { appSuite, superuser } from '../support/api';
 import { Contract } from '../support/contract';
-import { freshGraph } from '../support/graph';
 
 const contract = new Contract();
 
@@ -60,16 +58,7 @@ describe('openapi.yaml', () => {
 });
 
 describe('routes and contract agree', () => {
-  let graph: Graph;
-  let api: TestApi;
-  beforeAll(async () => {
-    graph = await freshGraph();
-    api = await testApp();
-  });
-  afterAll(async () => {
-    await api.close();
-    await graph.close();
-  });
+  const suite = appSuite();
 
   it('serves every operation of the contract', async () => {
     const auth = `Bearer ${await superuser()}`;
@@ -81,7 +70,7 @@ describe('routes and contract agree', () => {
             ? 'relationship--00000000-0000-4000-8000-000000000000'
             : 'T1059',
         );
-        const req = request(api.app)[method](url).set('Authorization', auth);
+        const req = request(suite.api.app)[method](url).set('Authorization', auth);
         const r =
           method === 'post' ? await req.send({ url: 'http://127.0.0.1:1/none.json' }) : await req;
         // A missing handler would answer "no route"; anything else means the route exists.

@@ -1,33 +1,24 @@
 import request from 'supertest';
-import type { Graph } from '../../src/shared/neo4j';
-import { analyst, fixtureApp, token, viewer, type TestApi } from '../support/api';
+import { analyst, appSuite, token, viewer } from '../support/api';
 
 // An incident's kill chain through the API, on the fixture (Enterprise matrix with execution,
 // persistence and defense-evasion, in that order).
 const API = '/api/v1/mitre';
-let graph: Graph;
-let api: TestApi;
+const suite = appSuite({ fixture: true });
 
 const post = async (path: string, body: object) =>
-  request(api.app)
+  request(suite.api.app)
     .post(`${API}${path}`)
     .set('Authorization', `Bearer ${await analyst()}`)
     .send(body);
 
 const killChain = async (id: string, as?: string) =>
-  request(api.app)
+  request(suite.api.app)
     .get(`${API}/incidents/${id}/kill-chain/`)
     .set('Authorization', `Bearer ${as ?? (await viewer())}`);
 
-beforeAll(async () => {
-  ({ graph, api } = await fixtureApp());
-});
-afterAll(async () => {
-  await api?.close();
-  await graph?.close();
-});
 beforeEach(async () => {
-  await graph.write(
+  await suite.graph.write(
     'MATCH (n) WHERE n:Alert OR n:Incident OR n:Observable OR n:Mapping OR n:MappingEvent OR n:EntityEvent DETACH DELETE n',
   );
   // The incident's own mapping has no time; its alert's and the alert's observable's have.
@@ -125,7 +116,7 @@ describe('GET incidents/{id}/kill-chain/', () => {
       { tactic: 'execution', first_seen: '2026-03-01T10:00:00Z', tied: true },
       { tactic: 'defense-evasion', first_seen: '2026-03-01T10:00:00Z', tied: true },
     ]);
-    await graph.write(
+    await suite.graph.write(
       `MATCH (m:Mapping {tenant: 'acme'}) WHERE m.technique_id = 'T1059.001' REMOVE m.occurred_at`,
     );
     const [m] = (await killChain('I-KC')).body.matrices;

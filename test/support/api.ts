@@ -103,6 +103,29 @@ export const viewer = () => token({ sub: 'victor', tenant: 'acme', roles: ['view
 export const superuser = () => token({ sub: 'root', superuser: true });
 
 /** The usual start of an API suite: an emptied graph holding the fixture, and the app on it. */
+/**
+ * A suite's app on the emptied test graph (holding the fixture when asked), opened before its
+ * tests and closed after them: `const suite = appSuite();` then `suite.api`, `suite.graph`.
+ */
+export function appSuite(opts: { fixture?: boolean; env?: Record<string, string> } = {}): {
+  graph: Graph;
+  api: TestApi;
+} {
+  const suite = {} as { graph: Graph; api: TestApi };
+  beforeAll(async () => {
+    if (opts.fixture) Object.assign(suite, await fixtureApp(opts.env));
+    else {
+      suite.graph = await freshGraph();
+      suite.api = await testApp(opts.env);
+    }
+  });
+  afterAll(async () => {
+    await suite.api?.close();
+    await suite.graph?.close();
+  });
+  return suite;
+}
+
 export async function fixtureApp(
   env: Record<string, string> = {},
 ): Promise<{ graph: Graph; api: TestApi }> {
