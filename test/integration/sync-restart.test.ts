@@ -68,42 +68,45 @@ function laterRelease(): string {
 }
 type StixLike = Record<string, unknown>;
 
+/** Resolves once `done` holds, asking every 50 ms (each wait below is for an event, not a time). */
+async function until(done: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await done())) await new Promise((r) => setTimeout(r, 50));
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Kills the Neo4j process outright (no clean shutdown: it recovers from its log at start). */
 async function crash(pid: number): Promise<void> {
   process.kill(pid, 'SIGKILL');
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(() => !alive(pid));
 }
 
 /** Resolves once a transaction on the server waits for a lock. */
-async function someoneBlocked(): Promise<void> {
-  for (;;) {
+const someoneBlocked = () =>
+  until(async () => {
     const [row] = await graph.read<{ n: number }>(
       `SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n`,
     );
-    if ((row?.n ?? 0) > 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+    return (row?.n ?? 0) > 0;
+  });
 
 /** Resolves once the lease a dead run left behind has expired by the database's clock. */
-async function leaseFree(): Promise<void> {
-  for (;;) {
+const leaseFree = () =>
+  until(async () => {
     const [row] = await graph.read<{ free: boolean }>(
       `OPTIONAL MATCH (l:SyncLease {name: $name})
        RETURN l IS NULL OR l.owner IS NULL OR l.expires_at < datetime() AS free`,
       { name: SYNC_LEASE },
     );
-    if (row?.free) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+    return row?.free === true;
+  });
 
 it('keeps the previous release and the mappings when Neo4j stops mid-release', async () => {
   // A short lease: the failed run could not release its own (the database was gone).
