@@ -174,6 +174,16 @@ describe('POST alert-mappings/auto/', () => {
     expect(theirs.body.count).toBe(0);
   });
 
+  it('bounds what one request can store', async () => {
+    // 1,000 items × top_k 10 is one bulk of at most 10,000 mappings; more is refused up front.
+    const r = await auto(
+      { items: [{ alert_id: 'AUTO-3', text: 'x' }], top_k: 11 },
+      await analyst(),
+    );
+    expect(r.status).toBe(400);
+    expect(r.type).toBe('application/problem+json');
+  });
+
   it('is refused to viewers', async () => {
     const r = await auto({ items: [{ alert_id: 'AUTO-2', text: 'x' }] }, await viewer());
     expect(r.status).toBe(403);
