@@ -13,9 +13,7 @@ import { EnrichmentEngine, fraction } from '../src/enrichment/engine';
 import { loadPatterns } from '../src/enrichment/patterns';
 import { Bm25 } from './bm25';
 import { stripMarkup } from '../src/enrichment/text';
-import { loadConfig } from '../src/shared/config';
-import { openGraph, type Graph } from '../src/shared/neo4j';
-import { benchNeo4j, loadEnterprise, median, say } from './support';
+import { enterpriseGraph, median, say } from './support';
 
 const HOLDOUT = Number(process.env.BENCH_HOLDOUT ?? 0.3);
 const MAX_ITEMS = Number(process.env.BENCH_ITEMS ?? 3_000);
@@ -62,15 +60,7 @@ function ece(pairs: Array<[number, boolean]>): number {
 const pct = (x: number) => x.toFixed(3);
 
 async function main(): Promise<void> {
-  const neo = await benchNeo4j();
-  const graph: Graph = await openGraph({ ...loadConfig().neo4j, uri: neo.uri });
-  const [held] = await graph.read<{ n: number }>(
-    `MATCH (t:Technique) WHERE 'enterprise-attack' IN t.domains RETURN count(t) AS n`,
-  );
-  if ((held?.n ?? 0) === 0) {
-    say('importing Enterprise ATT&CK 18.1');
-    await loadEnterprise(graph);
-  }
+  const { graph, stop } = await enterpriseGraph();
   let t0 = Date.now();
   const corpus = await loadCorpus(graph);
   say(`corpus read in ${Date.now() - t0} ms: ${corpus.techniques.length} techniques`);
@@ -159,8 +149,7 @@ async function main(): Promise<void> {
   console.log(
     `combiner weights: ${JSON.stringify(engine.weights(), (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 100) / 100 : v))}`,
   );
-  await graph.close();
-  await neo.stop();
+  await stop();
 }
 
 main().catch((err: unknown) => {

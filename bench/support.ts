@@ -9,7 +9,7 @@ import { startServer } from '../src/http/server';
 import { loadConfig } from '../src/shared/config';
 import { createLogger } from '../src/shared/logger';
 import { startLocalNeo4j } from '../src/shared/local-neo4j';
-import type { Graph } from '../src/shared/neo4j';
+import { openGraph, type Graph } from '../src/shared/neo4j';
 import { packageRoot } from '../src/shared/paths';
 
 export const ATTACK_DATA =
@@ -37,6 +37,23 @@ export async function loadEnterprise(graph: Graph): Promise<void> {
     maxBytes: 1e9,
   });
   await new ImportService(graph, createLogger('silent')).importBytes(bundle);
+}
+
+/** The benchmark's graph: NEO4J_URI or a local Neo4j, with Enterprise 18.1 imported unless held. */
+export async function enterpriseGraph(): Promise<{ graph: Graph; stop(): Promise<void> }> {
+  const neo = await benchNeo4j();
+  const graph = await openGraph({ ...loadConfig().neo4j, uri: neo.uri });
+  const [held] = await graph.read<{ n: number }>(
+    `MATCH (t:Technique) WHERE 'enterprise-attack' IN t.domains RETURN count(t) AS n`,
+  );
+  if ((held?.n ?? 0) === 0) await loadEnterprise(graph);
+  return {
+    graph,
+    stop: async () => {
+      await graph.close();
+      await neo.stop();
+    },
+  };
 }
 
 export async function emptyDatabase(graph: Graph): Promise<void> {

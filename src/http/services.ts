@@ -3,6 +3,7 @@ import { AnswerCache } from '../attack/answer-cache';
 import { StatusService } from '../attack/status-service';
 import { EnrichmentService } from '../enrichment/enrichment-service';
 import { MappingService } from '../mappings/mapping-service';
+import { NextSteps } from '../reporting/next-steps';
 import { ReportingService } from '../reporting/reporting-service';
 import { systemClock, type Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
@@ -49,7 +50,7 @@ export async function composeServices(
     sync,
     releases: new ReleaseService(graph),
     enrichment,
-    reporting: new ReportingService(graph),
+    reporting: new ReportingService(graph, new NextSteps(graph, log)),
     scheduler,
     /** Cancels a running sync (up to `graceMs`) and stops the cache's polling. */
     async stop(graceMs: number): Promise<void> {

@@ -19,5 +19,31 @@ export function reportingRouter(
       res.json(await service.killChain(tenantOf(req), String(req.params.id)));
     },
   );
+  router.get(
+    '/incidents/:id/next-steps/',
+    authorize(authorizer, 'mappings', 'read'),
+    loaded,
+    async (req, res) => {
+      res.json(
+        await service.incidentNextSteps(
+          tenantOf(req),
+          String(req.params.id),
+          Number(req.query.top_k ?? DEFAULT_TOP_K),
+        ),
+      );
+    },
+  );
+  // The tenant's past incidents are evidence: the same right as reading its mappings.
+  router.post(
+    '/next-steps/',
+    authorize(authorizer, 'mappings', 'read'),
+    loaded,
+    async (req, res) => {
+      const body = req.body as { techniques: string[]; top_k?: number };
+      res.json(await service.suggest(tenantOf(req), body.techniques, body.top_k ?? DEFAULT_TOP_K));
+    },
+  );
   return router;
 }
+
+const DEFAULT_TOP_K = 20;

@@ -1,6 +1,7 @@
 import { loadQueries } from '../shared/cypher';
 import { NotFoundError } from '../shared/errors';
 import type { Graph } from '../shared/neo4j';
+import type { NextSteps, Resolved, Suggestion } from './next-steps';
 
 const QUERIES = ['reporting/incident-techniques', 'reporting/matrix-tactics'] as const;
 
@@ -82,20 +83,82 @@ export interface KillChain {
 export class ReportingService {
   private readonly q = loadQueries(QUERIES);
 
-  constructor(private readonly graph: Graph) {}
+  constructor(
+    private readonly graph: Graph,
+    readonly nextSteps: NextSteps,
+  ) {}
 
   async killChain(tenant: string, incidentId: string): Promise<KillChain> {
-    const [[row], tactics] = await Promise.all([
-      this.graph.read<{ incident: string; observed: Observation[] }>(
-        this.q['reporting/incident-techniques'],
-        { tenant, id: incidentId },
-      ),
+    const [observed, tactics] = await Promise.all([
+      this.observations(tenant, incidentId),
       this.graph.read<MatrixTactic>(this.q['reporting/matrix-tactics']),
     ]);
+    return layOut(incidentId, observed, tactics);
+  }
+
+  /** The incident's mappings (its own, its alerts', their observables'); 404 when not the tenant's. */
+  private async observations(tenant: string, incidentId: string): Promise<Observation[]> {
+    const [row] = await this.graph.read<{ incident: string; observed: Observation[] }>(
+      this.q['reporting/incident-techniques'],
+      { tenant, id: incidentId },
+    );
     // Another tenant's incident answers exactly as a missing one.
     if (!row) throw new NotFoundError(`no incident with id ${incidentId}`);
-    return layOut(row.incident, row.observed, tactics);
+    return row.observed;
   }
+
+  /** What is likely to come next in an incident, from what its mappings observed. */
+  async incidentNextSteps(
+    tenant: string,
+    incidentId: string,
+    limit: number,
+  ): Promise<NextStepsAnswer> {
+    const observed = await this.observations(tenant, incidentId);
+    const answer = await this.suggest(
+      tenant,
+      observed.map((o) => o.technique),
+      limit,
+      incidentId,
+    );
+    return { incident: incidentId, ...answer };
+  }
+
+  /** Next steps for a list of observed technique ids (ATT&CK or STIX; revoked ones replaced). */
+  async suggest(
+    tenant: string,
+    given: string[],
+    limit: number,
+    exclude: string | null = null,
+  ): Promise<NextStepsAnswer> {
+    const [snapshot, resolved] = await Promise.all([
+      this.nextSteps.snapshot(),
+      this.nextSteps.resolve(given),
+    ]);
+    const history = await this.nextSteps.history(tenant, resolved.observed, exclude);
+    return {
+      model: { data_version: snapshot.version },
+      observed: resolved.observed.map((id) => snapshot.techniques.get(id)?.attackId ?? id),
+      replaced: resolved.replaced,
+      unknown: resolved.unknown,
+      suggestions: snapshot.suggest(resolved.observed, limit, history).map(wireSuggestion),
+    };
+  }
+}
+
+/** A suggestion as the API and CLI give it: no internal key. */
+function wireSuggestion({ stixId: _stixId, ...rest }: Suggestion): WireSuggestion {
+  return rest;
+}
+
+export type WireSuggestion = Omit<Suggestion, 'stixId'>;
+
+export interface NextStepsAnswer {
+  incident?: string;
+  model: { data_version: string };
+  observed: string[];
+  replaced: Resolved['replaced'];
+  unknown: string[];
+  suggestions: WireSuggestion[];
 }
 
 /** The pure part: observations laid out on each matrix's tactics, in kill-chain order. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FetchedBundle } from '../attack/bundle-source';
 import { ImportService, type ChangeReport } from '../attack/import-service';
+import { NextSteps } from '../reporting/next-steps';
 import { MappingService } from '../mappings/mapping-service';
 import type { Config } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
@@ -114,14 +115,26 @@ export class SyncService {
     this.store = new SyncRunStore(graph, log);
   }
 
-  /** The pipeline on a graph: imports through ImportService, then the mappings' remap. */
+  /**
+   * The pipeline on a graph: imports through ImportService, then the post-release step: the
+   * next-step model rebuilt, the mappings remapped (whose success clears the release's mark).
+   */
   static forGraph(graph: Graph, config: Config, log: Logger): SyncService {
     const mappings = new MappingService(graph);
+    const nextSteps = new NextSteps(graph, log);
     const importer = new ImportService(
       graph,
       log,
       config.importBatchSize,
-      () => mappings.applyRelease(),
+      async () => {
+        // A failure here is repaired by the model's next use (it checks the data version).
+        await nextSteps
+          .rebuild()
+          .catch((err: unknown) =>
+            log.warn({ err: (err as Error).message }, 'the next-step model was not rebuilt'),
+          );
+        return mappings.applyRelease();
+      },
       config.sync.leaseMs,
     );
     return new SyncService(graph, importer, config, log);

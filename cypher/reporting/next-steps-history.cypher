@@ -1,0 +1,15 @@
+// The tenant's own past incidents that share observed techniques (mapped on the incident, its
+// alerts or their observables), most shared first, each with every technique it holds. $exclude
+// is the incident asked about (null for none).
+UNWIND $observed AS sid
+MATCH (m:Mapping {tenant: $tenant, technique_stix_id: sid})<-[:HAS_MAPPING]-(e)
+MATCH (e)-[:PART_OF]->{0,2}(i:Incident {tenant: $tenant})
+WITH i, count(DISTINCT sid) AS shared
+WHERE $exclude IS NULL OR i.id <> $exclude
+ORDER BY shared DESC, i.id
+LIMIT $limit
+RETURN i.id AS incident, shared, COLLECT {
+  MATCH (x)-[:PART_OF]->{0,2}(i)
+  MATCH (x)-[:HAS_MAPPING]->(m:Mapping {tenant: $tenant})
+  RETURN DISTINCT m.technique_stix_id
+} AS techniques

@@ -1,0 +1,8 @@
+// The previous next-step model goes before its successor is written (in the same transaction).
+MATCH (:Technique)-[s:SUGGESTS]->(:Technique)
+DELETE s
+WITH count(*) AS removed
+MATCH (t:Technique)
+WHERE t.suggest_prior IS NOT NULL
+REMOVE t.suggest_prior
+RETURN removed

@@ -1,0 +1,15 @@
+// The next-step model as the service scores with it: every technique with a prior (its ATT&CK id,
+// name, tactics in matrix order) and its learnt SUGGESTS weights.
+MATCH (t:Technique)
+WHERE t.suggest_prior IS NOT NULL
+RETURN t.stix_id AS id, t.attack_id AS attackId, t.name AS name, t.suggest_prior AS prior,
+       COLLECT {
+         MATCH (t)-[:IN_TACTIC]->(ta:Tactic)<-[h:HAS_TACTIC]-(mx:Matrix)
+         WHERE NOT coalesce(mx.revoked, false) AND NOT coalesce(mx.deprecated, false)
+         RETURN {tactic: ta.shortname, matrix: mx.name, order: h.order} ORDER BY h.order
+       } AS tactics,
+       COLLECT {
+         MATCH (t)-[s:SUGGESTS]->(b:Technique)
+         RETURN {to: b.stix_id, weight: s.weight} ORDER BY s.weight DESC
+       } AS suggests
+ORDER BY id

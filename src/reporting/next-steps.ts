@@ -1,0 +1,344 @@
+import { loadQueries } from '../shared/cypher';
+import { NotLoadedError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { Graph, Tx } from '../shared/neo4j';
+import {
+  fitSuggestions,
+  rankSuggestions,
+  SUGGESTION_PARAMS,
+  type ActorKind,
+  type ActorRow,
+} from './suggestions';
+
+const QUERIES = [
+  'attack/data-version',
+  'mappings/resolve-techniques',
+  'reporting/suggestion-corpus',
+  'reporting/suggestion-clear',
+  'reporting/suggestion-edges',
+  'reporting/suggestion-priors',
+  'reporting/suggestion-record',
+  'reporting/suggestion-state',
+  'reporting/suggestion-snapshot',
+  'reporting/suggestion-actors',
+  'reporting/next-steps-history',
+] as const;
+
+/** Past incidents consulted per request, and their share of a score (not measurable on ATT&CK). */
+const HISTORY_INCIDENTS = 50;
+const HISTORY_WEIGHT = 0.5;
+/** Actors listed as evidence per suggestion. */
+const ACTORS_SHOWN = 5;
+
+export interface TacticPlace {
+  tactic: string;
+  matrix: string;
+  order: number;
+}
+
+export interface SnapshotTechnique {
+  id: string;
+  attackId: string;
+  name: string;
+  prior: number;
+  tactics: TacticPlace[];
+  suggests: Array<{ to: string; weight: number }>;
+}
+
+interface SnapshotActor {
+  id: string;
+  attackId: string;
+  name: string;
+  kind: ActorKind;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  techniques: string[];
+}
+
+/** The model as read from the graph once per data version: what every answer is scored with. */
+export class Snapshot {
+  readonly techniques: Map<string, SnapshotTechnique>;
+  readonly byAttackId: Map<string, SnapshotTechnique>;
+  /** Actors using each technique. */
+  private readonly users = new Map<string, SnapshotActor[]>();
+
+  constructor(
+    readonly version: string,
+    techniques: SnapshotTechnique[],
+    readonly actors: SnapshotActor[],
+  ) {
+    this.techniques = new Map(techniques.map((t) => [t.id, t]));
+    this.byAttackId = new Map(techniques.map((t) => [t.attackId, t]));
+    for (const a of actors)
+      for (const t of a.techniques) {
+        const list = this.users.get(t);
+        if (list) list.push(a);
+        else this.users.set(t, [a]);
+      }
+  }
+
+  usersOf(technique: string): SnapshotActor[] {
+    return this.users.get(technique) ?? [];
+  }
+
+  /**
+   * Ranked suggestions for an observed set of STIX ids, with their evidence; `history` holds the
+   * tenant's past incidents that share observed techniques.
+   */
+  suggest(
+    observed: string[],
+    limit: number,
+    history: Array<{ incident: string; shared: number; techniques: string[] }> = [],
+  ): Suggestion[] {
+    const seen = new Set(observed);
+    const sums = new Map<string, number>();
+    const from = new Map<string, Array<{ technique: string; weight: number }>>();
+    for (const o of seen) {
+      const t = this.techniques.get(o);
+      if (!t) continue;
+      for (const s of t.suggests) {
+        sums.set(s.to, (sums.get(s.to) ?? 0) + s.weight);
+        const list = from.get(s.to) ?? [];
+        list.push({ technique: t.attackId, weight: round(s.weight) });
+        from.set(s.to, list);
+      }
+    }
+    const votes = historyVotes(history, seen);
+    const prior = new Map([...this.techniques.values()].map((t) => [t.id, t.prior]));
+    const ranked = rankSuggestions({
+      sums,
+      prior,
+      observed: seen,
+      history: votes.scores,
+      historyWeight: history.length > 0 ? HISTORY_WEIGHT : 0,
+      limit,
+    });
+    const latest = Math.max(
+      -1,
+      ...[...seen].flatMap((o) => this.techniques.get(o)?.tactics.map((p) => p.order) ?? []),
+    );
+    return ranked.map((r) => {
+      const t = this.techniques.get(r.technique) as SnapshotTechnique;
+      const supporters = this.usersOf(r.technique)
+        .map((a) => ({ a, shared: a.techniques.filter((x) => seen.has(x)).length }))
+        .filter((s) => s.shared > 0)
+        .sort((x, y) => y.shared - x.shared || x.a.attackId.localeCompare(y.a.attackId));
+      const orders = t.tactics.map((p) => p.order);
+      return {
+        technique: t.attackId,
+        stixId: t.id,
+        name: t.name,
+        tactics: t.tactics.map((p) => p.tactic),
+        // Where it sits against the latest observed phase (matrix order): next, or alongside.
+        phase:
+          latest < 0 || orders.length === 0
+            ? 'unknown'
+            : orders.some((o) => o > latest)
+              ? 'later'
+              : orders.includes(latest)
+                ? 'same'
+                : 'earlier',
+        score: round(r.score),
+        parts: {
+          cooccurrence: round(r.cooccurrence),
+          popularity: round(r.popularity),
+          history: round(r.history),
+        },
+        evidence: {
+          observed: (from.get(r.technique) ?? []).sort((x, y) => y.weight - x.weight).slice(0, 3),
+          actors: supporters.slice(0, ACTORS_SHOWN).map(({ a, shared }) => ({
+            id: a.attackId,
+            name: a.name,
+            kind: a.kind,
+            shared,
+            ...(a.kind === 'campaign' ? { first_seen: a.firstSeen, last_seen: a.lastSeen } : {}),
+          })),
+          actors_total: supporters.length,
+          incidents: votes.support.get(r.technique) ?? [],
+        },
+      } satisfies Suggestion;
+    });
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}
+
+/** Each past incident votes for its techniques by how much it shares (shrunk when few do). */
+function historyVotes(
+  history: Array<{ incident: string; shared: number; techniques: string[] }>,
+  observed: Set<string>,
+): {
+  scores: Map<string, number>;
+  support: Map<string, Array<{ incident: string; shared: number }>>;
+} {
+  const scores = new Map<string, number>();
+  const support = new Map<string, Array<{ incident: string; shared: number }>>();
+  let total = 1; // one pseudo-incident that votes for nothing: a single match is not certainty
+  for (const h of history) {
+    const sim = h.shared / Math.sqrt(Math.max(1, h.techniques.length));
+    total += sim;
+    for (const t of h.techniques) {
+      if (observed.has(t)) continue;
+      scores.set(t, (scores.get(t) ?? 0) + sim);
+      const list = support.get(t) ?? [];
+      if (list.length < 5) list.push({ incident: h.incident, shared: h.shared });
+      support.set(t, list);
+    }
+  }
+  for (const [t, s] of scores) scores.set(t, s / total);
+  return { scores, support };
+}
+
+export interface Suggestion {
+  technique: string;
+  stixId: string;
+  name: string;
+  tactics: string[];
+  phase: 'later' | 'same' | 'earlier' | 'unknown';
+  score: number;
+  parts: { cooccurrence: number; popularity: number; history: number };
+  evidence: {
+    observed: Array<{ technique: string; weight: number }>;
+    actors: Array<{
+      id: string;
+      name: string;
+      kind: ActorKind;
+      shared: number;
+      first_seen?: string | null;
+      last_seen?: string | null;
+    }>;
+    actors_total: number;
+    incidents: Array<{ incident: string; shared: number }>;
+  };
+}
+
+export interface Resolved {
+  /** STIX ids of the active techniques the input names. */
+  observed: string[];
+  /** Inputs naming a revoked technique, with the technique that replaced it. */
+  replaced: Array<{ given: string; technique: string }>;
+  unknown: string[];
+}
+
+/**
+ * The next-step model's owner: rebuilds the SUGGESTS edges after a release (in one transaction,
+ * so readers see the old model or the new one) and keeps one snapshot per data version in memory.
+ */
+export class NextSteps {
+  private readonly q = loadQueries(QUERIES);
+  private current: Snapshot | null = null;
+  private checkedAt = 0;
+  private loading: Promise<Snapshot> | null = null;
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly log: Logger,
+    private readonly checkMs = 5_000,
+  ) {}
+
+  /** Rebuilds the model from the graph's current ATT&CK data (the post-release step). */
+  async rebuild(): Promise<{ version: string; edges: number; actors: number }> {
+    const started = Date.now();
+    const built = await this.graph.writeTransaction((tx) => this.rebuildIn(tx));
+    this.checkedAt = 0;
+    this.log.info({ ...built, ms: Date.now() - started }, 'next-step model rebuilt');
+    return built;
+  }
+
+  private async rebuildIn(tx: Tx): Promise<{ version: string; edges: number; actors: number }> {
+    const [v] = await tx.run<{ version: string[] }>(this.q['attack/data-version']);
+    const version = (v?.version ?? []).join('|');
+    const rows = await tx.run<ActorRow>(this.q['reporting/suggestion-corpus']);
+    const model = fitSuggestions(rows);
+    await tx.run(this.q['reporting/suggestion-clear']);
+    for (let i = 0; i < model.edges.length; i += 10_000)
+      await tx.run(this.q['reporting/suggestion-edges'], {
+        rows: model.edges.slice(i, i + 10_000),
+      });
+    await tx.run(this.q['reporting/suggestion-priors'], {
+      rows: [...model.prior].map(([id, prior]) => ({ id, prior })),
+    });
+    await tx.run(this.q['reporting/suggestion-record'], {
+      version,
+      actors: rows.length,
+      edges: model.edges.length,
+      params: JSON.stringify(SUGGESTION_PARAMS),
+    });
+    return { version, edges: model.edges.length, actors: rows.length };
+  }
+
+  /** The snapshot of the current model, rebuilt first when the data moved on without it. */
+  async snapshot(): Promise<Snapshot> {
+    const now = Date.now();
+    if (this.current && now - this.checkedAt < this.checkMs) return this.current;
+    const version = await this.graph.readTransaction(async (tx) => {
+      const [v] = await tx.run<{ version: string[] }>(this.q['attack/data-version']);
+      const [m] = await tx.run<{ built: string | null }>(this.q['reporting/suggestion-state']);
+      return { data: (v?.version ?? []).join('|'), built: m?.built ?? null };
+    });
+    this.checkedAt = now;
+    if (version.data === '')
+      throw new NotLoadedError('no ATT&CK release loaded yet: nothing to predict from');
+    if (this.current?.version === version.data) return this.current;
+    this.loading ??= (async () => {
+      // A graph imported before this model existed, or a release whose post-release step failed.
+      if (version.built !== version.data) await this.rebuild();
+      return this.load();
+    })().finally(() => {
+      this.loading = null;
+    });
+    this.current = await this.loading;
+    return this.current;
+  }
+
+  private async load(): Promise<Snapshot> {
+    return this.graph.readTransaction(async (tx) => {
+      const [m] = await tx.run<{ built: string | null }>(this.q['reporting/suggestion-state']);
+      const techniques = await tx.run<SnapshotTechnique>(this.q['reporting/suggestion-snapshot']);
+      const actors = await tx.run<SnapshotActor>(this.q['reporting/suggestion-actors']);
+      return new Snapshot(m?.built ?? '', techniques, actors);
+    });
+  }
+
+  /** Given ids (ATT&CK or STIX) → active techniques: revoked ones replaced, unknown ones listed. */
+  async resolve(given: string[]): Promise<Resolved> {
+    const rows = await this.graph.read<{
+      given: string;
+      stixId: string;
+      activeStixId: string;
+      activeAttackId: string;
+      activeRevoked: boolean | null;
+      activeDeprecated: boolean | null;
+    }>(this.q['mappings/resolve-techniques'], { ids: [...new Set(given)] });
+    const found = new Map(rows.map((r) => [r.given, r]));
+    const out: Resolved = { observed: [], replaced: [], unknown: [] };
+    for (const g of new Set(given)) {
+      const r = found.get(g);
+      if (!r || r.activeRevoked) {
+        out.unknown.push(g);
+        continue;
+      }
+      out.observed.push(r.activeStixId);
+      if (r.activeStixId !== r.stixId) out.replaced.push({ given: g, technique: r.activeAttackId });
+    }
+    out.observed = [...new Set(out.observed)];
+    return out;
+  }
+
+  /** The tenant's past incidents sharing observed techniques (tenant-scoped). */
+  async history(
+    tenant: string,
+    observed: string[],
+    exclude: string | null,
+  ): Promise<Array<{ incident: string; shared: number; techniques: string[] }>> {
+    if (observed.length === 0) return [];
+    return this.graph.read(this.q['reporting/next-steps-history'], {
+      tenant,
+      observed,
+      exclude,
+      limit: HISTORY_INCIDENTS,
+    });
+  }
+}

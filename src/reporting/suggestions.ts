@@ -1,0 +1,162 @@
+/**
+ * What comes next, learnt from ATT&CK's `uses` relationships: an item–item linear model (EASE,
+ * Steck 2019, with EDLAE's emphasis on the diagonal) over the actors' technique sets, kept as the
+ * strongest positive weights per technique (the graph's SUGGESTS edges), blended with each
+ * technique's popularity. Chosen on `npm run bench:next-steps` (held-out groups and campaigns)
+ * against plain co-occurrence and popularity; the parameters below are that harness's.
+ */
+
+export type ActorKind = 'group' | 'software' | 'campaign';
+
+export interface ActorRow {
+  /** Any stable key of the actor (its STIX id in the graph). */
+  id: string;
+  kind: ActorKind;
+  /** The keys of the techniques it uses (STIX ids in the graph). */
+  techniques: string[];
+}
+
+export interface SuggestionParams {
+  /** Ridge of the item–item regression: larger spreads the weight over more techniques. */
+  lambda: number;
+  /** Extra ridge in proportion to a technique's own frequency (EDLAE's dropout emphasis). */
+  emphasis: number;
+  /** How much each kind of actor's set counts: a malware's set says less about an intrusion. */
+  weights: Record<ActorKind, number>;
+  /** Share of the popularity prior in a score (the co-occurrence part is scaled to at most 1). */
+  prior: number;
+  /** Positive weights kept per technique (its SUGGESTS edges). */
+  keep: number;
+}
+
+export const SUGGESTION_PARAMS: SuggestionParams = {
+  lambda: 100,
+  emphasis: 0.5,
+  weights: { group: 1, campaign: 1, software: 0.25 },
+  prior: 0.2,
+  keep: 50,
+};
+
+export interface SuggestionEdge {
+  from: string;
+  to: string;
+  weight: number;
+}
+
+export interface SuggestionModel {
+  /** Popularity of each technique used at all, scaled so that the most used has 1. */
+  prior: Map<string, number>;
+  edges: SuggestionEdge[];
+}
+
+/**
+ * Fits the model on the actors' sets. The inverse is a dense n×n one (n = techniques used by
+ * some actor, ~700 for Enterprise): a fraction of a second, once per release.
+ */
+export function fitSuggestions(
+  rows: ActorRow[],
+  params: SuggestionParams = SUGGESTION_PARAMS,
+): SuggestionModel {
+  const items = [...new Set(rows.flatMap((r) => r.techniques))].sort();
+  const n = items.length;
+  const index = new Map(items.map((t, i) => [t, i]));
+  const gram = new Float64Array(n * n);
+  const popularity = new Float64Array(n);
+  for (const row of rows) {
+    const w = params.weights[row.kind];
+    const ii = [...new Set(row.techniques)].map((t) => index.get(t) as number);
+    for (const i of ii) {
+      popularity[i] = (popularity[i] as number) + w;
+      for (const j of ii) gram[i * n + j] = (gram[i * n + j] as number) + w;
+    }
+  }
+  for (let i = 0; i < n; i++)
+    gram[i * n + i] = (gram[i * n + i] as number) * (1 + params.emphasis) + params.lambda;
+  const p = invertSymmetric(gram, n);
+  const edges: SuggestionEdge[] = [];
+  const row = new Array<{ j: number; w: number }>(n);
+  for (let i = 0; i < n; i++) {
+    let count = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      // B = I − P·diag(1/diag(P)), its diagonal forced to zero.
+      const w = -(p[i * n + j] as number) / (p[j * n + j] as number);
+      if (w > 0) row[count++] = { j, w };
+    }
+    const kept = row.slice(0, count).sort((a, b) => b.w - a.w || a.j - b.j);
+    for (const { j, w } of kept.slice(0, params.keep))
+      edges.push({ from: items[i] as string, to: items[j] as string, weight: w });
+  }
+  const top = Math.max(0, ...popularity);
+  const prior = new Map(items.map((t, i) => [t, top > 0 ? (popularity[i] as number) / top : 0]));
+  return { prior, edges };
+}
+
+/** Inverse of a symmetric positive definite matrix (Gauss–Jordan; no pivoting needed). */
+function invertSymmetric(a: Float64Array, n: number): Float64Array {
+  const m = Float64Array.from(a);
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+  for (let c = 0; c < n; c++) {
+    const pivot = m[c * n + c] as number;
+    const cm = c * n;
+    for (let k = 0; k < n; k++) {
+      m[cm + k] = (m[cm + k] as number) / pivot;
+      inv[cm + k] = (inv[cm + k] as number) / pivot;
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r * n + c] as number;
+      if (f === 0) continue;
+      const rm = r * n;
+      for (let k = 0; k < n; k++) {
+        m[rm + k] = (m[rm + k] as number) - f * (m[cm + k] as number);
+        inv[rm + k] = (inv[rm + k] as number) - f * (inv[cm + k] as number);
+      }
+    }
+  }
+  return inv;
+}
+
+export interface Ranked {
+  technique: string;
+  score: number;
+  /** The two parts of the score: learnt co-occurrence (0–1) and popularity (0–1). */
+  cooccurrence: number;
+  popularity: number;
+  /** The tenant's own past incidents' part (0–1), when they were consulted. */
+  history: number;
+}
+
+/**
+ * Ranks techniques for an observed set: `sums` holds, per technique reached, the sum of the
+ * SUGGESTS weights from the observed ones; `history` the tenant's past incidents' votes (0–1).
+ */
+export function rankSuggestions(input: {
+  sums: Map<string, number>;
+  prior: Map<string, number>;
+  observed: Set<string>;
+  history?: Map<string, number>;
+  historyWeight?: number;
+  limit: number;
+  params?: SuggestionParams;
+}): Ranked[] {
+  const params = input.params ?? SUGGESTION_PARAMS;
+  const hw = input.historyWeight ?? 0;
+  const top = Math.max(0, ...input.sums.values());
+  const candidates = new Set([...input.prior.keys(), ...input.sums.keys()]);
+  for (const t of input.history?.keys() ?? []) candidates.add(t);
+  const out: Ranked[] = [];
+  for (const t of candidates) {
+    if (input.observed.has(t)) continue;
+    const cooccurrence = top > 0 ? Math.max(0, input.sums.get(t) ?? 0) / top : 0;
+    const popularity = input.prior.get(t) ?? 0;
+    const history = input.history?.get(t) ?? 0;
+    // Scaled to 0–1: the parts' weights sum to one.
+    const score =
+      (cooccurrence + params.prior * popularity + hw * history) / (1 + params.prior + hw);
+    if (score > 0) out.push({ technique: t, score, cooccurrence, popularity, history });
+  }
+  out.sort((a, b) => b.score - a.score || a.technique.localeCompare(b.technique));
+  return out.slice(0, input.limit);
+}
