@@ -22,16 +22,20 @@ CALL (i) {
 OPTIONAL MATCH (m)-[:MAPS_TO]->(t:Technique)
 WITH i, m, kind, entityId, t
 RETURN i.id AS incident,
+       COUNT { MATCH (:Alert {tenant: $tenant})-[:PART_OF]->(i) } AS alerts,
+       COUNT {
+         MATCH (o:Observable {tenant: $tenant})-[:PART_OF]->{1,2}(i) RETURN DISTINCT o
+       } AS observables,
        collect(CASE WHEN t IS NULL THEN null ELSE {
          mappingId: m.id, kind: kind, entityId: entityId,
          technique: t.attack_id, name: t.name, subtechnique: coalesce(t.is_subtechnique, false),
-         tactic: m.tactic, confidence: m.confidence, source: m.source,
+         tactic: m.tactic, confidence: m.confidence, source: m.source, procedure: m.procedure,
          occurredAt: toString(m.occurred_at), mappedAt: toString(m.created_at),
          tactics: COLLECT {
            MATCH (t)-[:IN_TACTIC]->(ta:Tactic)<-[h:HAS_TACTIC]-(mx:Matrix)
            WHERE NOT coalesce(mx.revoked, false) AND NOT coalesce(mx.deprecated, false)
            RETURN {shortname: ta.shortname, id: ta.attack_id, name: ta.name,
-                   matrix: mx.name, order: h.order}
+                   matrix: mx.name, domain: mx.attack_id, order: h.order}
            ORDER BY h.order
          }
        } END) AS observed

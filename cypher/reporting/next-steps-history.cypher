@@ -7,7 +7,7 @@ MATCH (e)-[:PART_OF]->{0,2}(i:Incident {tenant: $tenant})
 WITH i, count(DISTINCT sid) AS shared
 WHERE $exclude IS NULL OR i.id <> $exclude
 ORDER BY shared DESC, i.id
-LIMIT $limit
+LIMIT toInteger($limit)
 RETURN i.id AS incident, shared, COLLECT {
   MATCH (x)-[:PART_OF]->{0,2}(i)
   MATCH (x)-[:HAS_MAPPING]->(m:Mapping {tenant: $tenant})

@@ -16,6 +16,7 @@ import {
   ConflictError,
   DatabaseUnavailableError,
   InvalidBundleError,
+  NotFoundError,
   NotSupportedError,
   OlderReleaseError,
   PayloadTooLargeError,
@@ -33,8 +34,19 @@ import { table } from './table';
 import { toWire } from '../shared/wire';
 import type { EnrichItem } from '../enrichment/engine';
 import { EnrichmentService } from '../enrichment/enrichment-service';
+import { NextSteps } from '../reporting/next-steps';
+import { renderHtml, renderMarkdown } from '../reporting/report';
+import { ReportingService, wireSuggestion } from '../reporting/reporting-service';
 
-const EXIT = { failure: 1, usage: 2, invalidInput: 3, source: 4, database: 5, busy: 6 } as const;
+const EXIT = {
+  failure: 1,
+  usage: 2,
+  invalidInput: 3,
+  source: 4,
+  database: 5,
+  busy: 6,
+  notFound: 7,
+} as const;
 
 class UsageError extends Error {}
 
@@ -51,6 +63,7 @@ function exitCodeFor(err: unknown): number {
   if (err instanceof SourceError) return EXIT.source;
   if (err instanceof DatabaseUnavailableError) return EXIT.database;
   if (err instanceof ConflictError) return EXIT.busy;
+  if (err instanceof NotFoundError) return EXIT.notFound;
   return EXIT.failure;
 }
 
@@ -291,10 +304,64 @@ async function sync(argv: {
   );
 }
 
+/** A JSON-lines input (a file, or - for stdin); a missing file is a usage error before anything starts. */
+async function openLines(name: string): Promise<NodeJS.ReadableStream> {
+  const input = name === '-' ? process.stdin : createReadStream(name);
+  await new Promise<void>((resolve, reject) => {
+    if (input === process.stdin) return resolve();
+    input.once('open', () => resolve());
+    input.once('error', (err: Error) =>
+      reject(new UsageError(`cannot read ${name}: ${err.message}`)),
+    );
+  });
+  return input;
+}
+
+/** One line to stdout, waiting when the pipe is full: memory stays flat however long the input. */
+async function writeLine(line: string): Promise<void> {
+  if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
+}
+
+/**
+ * Each non-empty line of a JSON-lines input as an object, in order, handed to `answer`; a line
+ * that is not a JSON object gets an error line of its own. Returns how many lines were invalid.
+ */
+async function eachJsonLine(
+  input: NodeJS.ReadableStream,
+  answer: (item: Record<string, unknown>, line: number) => Promise<void>,
+): Promise<number> {
+  let n = 0;
+  let invalid = 0;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    n++;
+    if (line.trim() === '') continue;
+    let item: unknown;
+    try {
+      item = JSON.parse(line);
+    } catch {
+      item = undefined;
+    }
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      invalid++;
+      await writeLine(JSON.stringify({ line: n, error: 'not a JSON object' }));
+      continue;
+    }
+    await answer(item as Record<string, unknown>, n);
+  }
+  return invalid;
+}
+
+function reportInvalidLines(bad: number): void {
+  if (bad === 0) return;
+  process.exitCode = EXIT.invalidInput;
+  console.error(
+    `ttpgraph: ${bad} input line(s) were not JSON objects (answered with an error line)`,
+  );
+}
+
 /**
  * Streams a JSON-lines file (or stdin) through the enrichment engine, one answer per line, in
- * order; memory stays flat however long the input. A line that is not a JSON object gets an
- * error line of its own, and the exit code says some input was invalid.
+ * order. A line that is not a JSON object gets an error line, and the exit code says so.
  */
 async function enrich(argv: {
   input: string;
@@ -304,15 +371,7 @@ async function enrich(argv: {
   verbose?: boolean;
 }): Promise<void> {
   const ctx = context(argv);
-  const input = argv.input === '-' ? process.stdin : createReadStream(argv.input);
-  // A missing file is a usage error before anything else starts.
-  await new Promise<void>((resolve, reject) => {
-    if (input === process.stdin) return resolve();
-    input.once('open', () => resolve());
-    input.once('error', (err: Error) =>
-      reject(new UsageError(`cannot read ${argv.input}: ${err.message}`)),
-    );
-  });
+  const input = await openLines(argv.input);
   const bad = await withGraph(ctx, async ({ graph }) => {
     const service = new EnrichmentService(
       graph,
@@ -320,44 +379,78 @@ async function enrich(argv: {
       path.join(ctx.config.dataDir, 'enrichment'),
     );
     const { engine } = await service.engine();
-    const write = async (line: string) => {
-      if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
-    };
-    let n = 0;
-    let invalid = 0;
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-      n++;
-      if (line.trim() === '') continue;
-      let item: unknown;
-      try {
-        item = JSON.parse(line);
-      } catch {
-        item = undefined;
-      }
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-        invalid++;
-        await write(JSON.stringify({ line: n, error: 'not a JSON object' }));
-        continue;
-      }
+    return eachJsonLine(input, async (item, n) => {
       const e = item as EnrichItem;
       const techniques = engine.enrich(e, { topK: argv.topK, minConfidence: argv.minConfidence });
       const id = e.id ?? null;
-      if (argv.json) await write(JSON.stringify({ id, techniques }));
+      if (argv.json) await writeLine(JSON.stringify({ id, techniques }));
       else {
         const best = techniques.map((t) => `${t.technique} ${t.name} (${t.confidence})`);
-        await write(
+        await writeLine(
           `${id ?? `line ${n}`}: ${best.join('; ') || 'no technique above the threshold'}`,
         );
       }
-    }
-    return invalid;
+    });
   });
-  if (bad > 0) {
-    process.exitCode = EXIT.invalidInput;
-    console.error(
-      `ttpgraph: ${bad} input line(s) were not JSON objects (answered with an error line)`,
-    );
-  }
+  reportInvalidLines(bad);
+}
+
+/**
+ * Next steps for each line's observed techniques: the model and every technique id are read from
+ * the graph once, then lines are answered as they come (ATT&CK only: no tenant's history).
+ */
+async function nextSteps(argv: {
+  input: string;
+  topK: number;
+  json: boolean;
+  verbose?: boolean;
+}): Promise<void> {
+  const ctx = context(argv);
+  const input = await openLines(argv.input);
+  const bad = await withGraph(ctx, async ({ graph }) => {
+    const model = new NextSteps(graph, ctx.log);
+    const snapshot = await model.snapshot();
+    const resolve = await model.resolver();
+    return eachJsonLine(input, async (item, n) => {
+      const id = item.id ?? null;
+      const given = item.techniques;
+      if (!Array.isArray(given) || !given.every((t) => typeof t === 'string')) {
+        await writeLine(JSON.stringify({ id, line: n, error: 'techniques must be a list of ids' }));
+        return;
+      }
+      const r = resolve(given as string[]);
+      const suggestions = snapshot.suggest(r.observed, argv.topK).map(wireSuggestion);
+      if (argv.json)
+        await writeLine(
+          JSON.stringify({ id, replaced: r.replaced, unknown: r.unknown, suggestions }),
+        );
+      else {
+        const best = suggestions.map((s) => `${s.technique} ${s.name} (${s.score})`);
+        await writeLine(`${String(id ?? `line ${n}`)}: ${best.join('; ') || 'nothing to suggest'}`);
+      }
+    });
+  });
+  reportInvalidLines(bad);
+}
+
+/** An incident's report, as the API gives it, in one format. */
+async function report(argv: {
+  incident: string;
+  tenant: string;
+  format: 'json' | 'markdown' | 'html' | 'navigator';
+  verbose?: boolean;
+}): Promise<void> {
+  const ctx = context(argv);
+  const out = await withGraph(ctx, async ({ graph }) => {
+    const service = new ReportingService(graph, new NextSteps(graph, ctx.log));
+    if (argv.format === 'navigator')
+      return JSON.stringify(await service.incidentLayer(argv.tenant, argv.incident), null, 2);
+    const r = await service.report(argv.tenant, argv.incident, new Date().toISOString());
+    if (argv.format === 'markdown') return renderMarkdown(r);
+    if (argv.format === 'html') return renderHtml(r);
+    return JSON.stringify(r, null, 2);
+  });
+  process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
 }
 
 async function mitreStatus(argv: {
@@ -556,6 +649,8 @@ export function cli(args: string[]): Argv {
         verbose(y)
           .option('input', {
             type: 'string',
+            // One value, taken as given: "-" (stdin) is not a flag.
+            nargs: 1,
             demandOption: true,
             describe:
               'JSON lines, one item each: {"id", "text"} and optionally command_line, tags, observable_type, observable_value, title, description, process_name, file_path, registry_path, url; - reads stdin',
@@ -573,6 +668,49 @@ export function cli(args: string[]): Argv {
           })
           .example('$0 enrich --input alerts.jsonl --json', 'one JSON answer per input line'),
       (argv) => enrich(argv as never),
+    )
+    .command(
+      'next-steps',
+      'Suggest the techniques likely to come next for each line of a JSON-lines file',
+      (y) =>
+        verbose(y)
+          .option('input', {
+            type: 'string',
+            // One value, taken as given: "-" (stdin) is not a flag.
+            nargs: 1,
+            demandOption: true,
+            describe:
+              'JSON lines, one each: {"id", "techniques": ["T1566.001", ...]}; - reads stdin',
+          })
+          .option('top-k', { type: 'number', default: 50, describe: 'Suggestions per line' })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'One JSON line per input: {"id", "suggestions": [...]}, best first',
+          })
+          .example(
+            '$0 next-steps --input seen.jsonl --top-k 20 --json',
+            'one JSON answer per line',
+          ),
+      (argv) => nextSteps(argv as never),
+    )
+    .command(
+      'report',
+      "Print an incident's ATT&CK report (JSON, markdown, printable HTML or a Navigator layer)",
+      (y) =>
+        verbose(y)
+          .option('incident', { type: 'string', demandOption: true, describe: 'The incident id' })
+          .option('tenant', { type: 'string', demandOption: true, describe: 'Its tenant' })
+          .option('format', {
+            choices: ['json', 'markdown', 'html', 'navigator'] as const,
+            default: 'json' as const,
+            describe: 'navigator: an ATT&CK Navigator layer (format 4.5)',
+          })
+          .example(
+            '$0 report --incident INC-1 --tenant acme --format html > inc-1.html',
+            'a printable report',
+          ),
+      (argv) => report(argv as never),
     )
     .command(
       'mitre-status',

@@ -19,6 +19,7 @@ import { enrichmentRouter } from '../enrichment/enrichment-routes';
 import type { EnrichmentService } from '../enrichment/enrichment-service';
 import { reportingRouter } from '../reporting/reporting-routes';
 import type { ReportingService } from '../reporting/reporting-service';
+import type { DashboardService } from '../reporting/dashboard-service';
 import { mappingRouter } from '../mappings/mapping-routes';
 import type { MappingService } from '../mappings/mapping-service';
 import type { StatusService } from '../attack/status-service';
@@ -61,6 +62,7 @@ export interface AppDeps {
   mappings: MappingService;
   enrichment: EnrichmentService;
   reporting: ReportingService;
+  dashboard: DashboardService;
   runs: SyncRunStore;
   releases: ReleaseService;
   /** Absent where this instance schedules no sync (POST sync/ then answers 501). */
@@ -199,7 +201,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(API_BASE, enrichmentRouter(deps.enrichment, deps.mappings, deps.authorizer, loaded));
   app.use(API_BASE, mappingRouter(deps.mappings, deps.authorizer, loaded));
-  app.use(API_BASE, reportingRouter(deps.reporting, deps.authorizer, loaded));
+  app.use(API_BASE, reportingRouter(deps.reporting, deps.dashboard, deps.authorizer, loaded));
   app.use(
     API_BASE,
     syncRouter(

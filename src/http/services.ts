@@ -4,6 +4,7 @@ import { StatusService } from '../attack/status-service';
 import { EnrichmentService } from '../enrichment/enrichment-service';
 import { MappingService } from '../mappings/mapping-service';
 import { NextSteps } from '../reporting/next-steps';
+import { DashboardService } from '../reporting/dashboard-service';
 import { ReportingService } from '../reporting/reporting-service';
 import { systemClock, type Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
@@ -51,6 +52,7 @@ export async function composeServices(
     releases: new ReleaseService(graph),
     enrichment,
     reporting: new ReportingService(graph, new NextSteps(graph, log)),
+    dashboard: new DashboardService(graph),
     scheduler,
     /** Cancels a running sync (up to `graceMs`) and stops the cache's polling. */
     async stop(graceMs: number): Promise<void> {

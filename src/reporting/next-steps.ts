@@ -8,6 +8,7 @@ import {
   SUGGESTION_PARAMS,
   type ActorKind,
   type ActorRow,
+  type Ranked,
 } from './suggestions';
 
 const QUERIES = [
@@ -22,6 +23,7 @@ const QUERIES = [
   'reporting/suggestion-snapshot',
   'reporting/suggestion-actors',
   'reporting/next-steps-history',
+  'reporting/technique-ids',
 ] as const;
 
 /** Past incidents consulted per request, and their share of a score (not measurable on ATT&CK). */
@@ -59,6 +61,7 @@ interface SnapshotActor {
 export class Snapshot {
   readonly techniques: Map<string, SnapshotTechnique>;
   readonly byAttackId: Map<string, SnapshotTechnique>;
+  private readonly prior: Map<string, number>;
   /** Actors using each technique. */
   private readonly users = new Map<string, SnapshotActor[]>();
 
@@ -69,6 +72,7 @@ export class Snapshot {
   ) {
     this.techniques = new Map(techniques.map((t) => [t.id, t]));
     this.byAttackId = new Map(techniques.map((t) => [t.attackId, t]));
+    this.prior = new Map(techniques.map((t) => [t.id, t.prior]));
     for (const a of actors)
       for (const t of a.techniques) {
         const list = this.users.get(t);
@@ -85,11 +89,18 @@ export class Snapshot {
    * Ranked suggestions for an observed set of STIX ids, with their evidence; `history` holds the
    * tenant's past incidents that share observed techniques.
    */
-  suggest(
-    observed: string[],
+  suggest(observed: string[], limit: number, history: HistoryRow[] = []): Suggestion[] {
+    const scored = this.rank(observed, limit, history);
+    return scored.ranked.map((r) => this.explain(r, scored));
+  }
+
+  /** The ranking alone; `keep` narrows the candidates (a path's next tactics). */
+  rank(
+    observed: Iterable<string>,
     limit: number,
-    history: Array<{ incident: string; shared: number; techniques: string[] }> = [],
-  ): Suggestion[] {
+    history: HistoryRow[] = [],
+    keep?: (t: SnapshotTechnique) => boolean,
+  ): Scored {
     const seen = new Set(observed);
     const sums = new Map<string, number>();
     const from = new Map<string, Array<{ technique: string; weight: number }>>();
@@ -104,61 +115,85 @@ export class Snapshot {
       }
     }
     const votes = historyVotes(history, seen);
-    const prior = new Map([...this.techniques.values()].map((t) => [t.id, t.prior]));
     const ranked = rankSuggestions({
       sums,
-      prior,
+      prior: this.prior,
       observed: seen,
       history: votes.scores,
       historyWeight: history.length > 0 ? HISTORY_WEIGHT : 0,
       limit,
+      keep:
+        keep &&
+        ((id) => {
+          const t = this.techniques.get(id);
+          return t !== undefined && keep(t);
+        }),
     });
+    return { seen, ranked, from, support: votes.support };
+  }
+
+  /** A ranked technique with its evidence: what points to it, who uses it too, past incidents. */
+  explain(r: Ranked, scored: Scored): Suggestion {
+    const { seen } = scored;
+    const t = this.techniques.get(r.technique) as SnapshotTechnique;
+    const supporters = this.usersOf(r.technique)
+      .map((a) => ({ a, shared: a.techniques.filter((x) => seen.has(x)).length }))
+      .filter((s) => s.shared > 0)
+      .sort((x, y) => y.shared - x.shared || x.a.attackId.localeCompare(y.a.attackId));
     const latest = Math.max(
       -1,
       ...[...seen].flatMap((o) => this.techniques.get(o)?.tactics.map((p) => p.order) ?? []),
     );
-    return ranked.map((r) => {
-      const t = this.techniques.get(r.technique) as SnapshotTechnique;
-      const supporters = this.usersOf(r.technique)
-        .map((a) => ({ a, shared: a.techniques.filter((x) => seen.has(x)).length }))
-        .filter((s) => s.shared > 0)
-        .sort((x, y) => y.shared - x.shared || x.a.attackId.localeCompare(y.a.attackId));
-      const orders = t.tactics.map((p) => p.order);
-      return {
-        technique: t.attackId,
-        stixId: t.id,
-        name: t.name,
-        tactics: t.tactics.map((p) => p.tactic),
-        // Where it sits against the latest observed phase (matrix order): next, or alongside.
-        phase:
-          latest < 0 || orders.length === 0
-            ? 'unknown'
-            : orders.some((o) => o > latest)
-              ? 'later'
-              : orders.includes(latest)
-                ? 'same'
-                : 'earlier',
-        score: round(r.score),
-        parts: {
-          cooccurrence: round(r.cooccurrence),
-          popularity: round(r.popularity),
-          history: round(r.history),
-        },
-        evidence: {
-          observed: (from.get(r.technique) ?? []).sort((x, y) => y.weight - x.weight).slice(0, 3),
-          actors: supporters.slice(0, ACTORS_SHOWN).map(({ a, shared }) => ({
-            id: a.attackId,
-            name: a.name,
-            kind: a.kind,
-            shared,
-            ...(a.kind === 'campaign' ? { first_seen: a.firstSeen, last_seen: a.lastSeen } : {}),
-          })),
-          actors_total: supporters.length,
-          incidents: votes.support.get(r.technique) ?? [],
-        },
-      } satisfies Suggestion;
-    });
+    const orders = t.tactics.map((p) => p.order);
+    return {
+      technique: t.attackId,
+      stixId: t.id,
+      name: t.name,
+      tactics: t.tactics.map((p) => p.tactic),
+      // Where it sits against the latest observed phase (matrix order): next, or alongside.
+      phase:
+        latest < 0 || orders.length === 0
+          ? 'unknown'
+          : orders.some((o) => o > latest)
+            ? 'later'
+            : orders.includes(latest)
+              ? 'same'
+              : 'earlier',
+      score: round(r.score),
+      parts: {
+        cooccurrence: round(r.cooccurrence),
+        popularity: round(r.popularity),
+        history: round(r.history),
+      },
+      evidence: {
+        observed: [...(scored.from.get(r.technique) ?? [])]
+          .sort((x, y) => y.weight - x.weight)
+          .slice(0, 3),
+        actors: supporters.slice(0, ACTORS_SHOWN).map(({ a, shared }) => ({
+          id: a.attackId,
+          name: a.name,
+          kind: a.kind,
+          shared,
+          ...(a.kind === 'campaign' ? { first_seen: a.firstSeen, last_seen: a.lastSeen } : {}),
+        })),
+        actors_total: supporters.length,
+        incidents: scored.support.get(r.technique) ?? [],
+      },
+    };
   }
+}
+
+export interface HistoryRow {
+  incident: string;
+  shared: number;
+  techniques: string[];
+}
+
+export interface Scored {
+  seen: Set<string>;
+  ranked: Ranked[];
+  from: Map<string, Array<{ technique: string; weight: number }>>;
+  support: Map<string, Array<{ incident: string; shared: number }>>;
 }
 
 function round(x: number): number {
@@ -167,7 +202,7 @@ function round(x: number): number {
 
 /** Each past incident votes for its techniques by how much it shares (shrunk when few do). */
 function historyVotes(
-  history: Array<{ incident: string; shared: number; techniques: string[] }>,
+  history: HistoryRow[],
   observed: Set<string>,
 ): {
   scores: Map<string, number>;
@@ -212,6 +247,30 @@ export interface Suggestion {
     actors_total: number;
     incidents: Array<{ incident: string; shared: number }>;
   };
+}
+
+interface ResolvedRow {
+  given: string;
+  stixId: string;
+  activeStixId: string;
+  activeAttackId: string;
+  activeRevoked: boolean | null;
+}
+
+function resolveWith(found: Map<string, ResolvedRow>, given: string[]): Resolved {
+  const out: Resolved = { observed: [], replaced: [], unknown: [] };
+  for (const g of new Set(given)) {
+    const r = found.get(g);
+    // A chain of revocations that ends nowhere active is as unknown as a wrong id.
+    if (!r || r.activeRevoked) {
+      out.unknown.push(g);
+      continue;
+    }
+    out.observed.push(r.activeStixId);
+    if (r.activeStixId !== r.stixId) out.replaced.push({ given: g, technique: r.activeAttackId });
+  }
+  out.observed = [...new Set(out.observed)];
+  return out;
 }
 
 export interface Resolved {
@@ -304,35 +363,23 @@ export class NextSteps {
 
   /** Given ids (ATT&CK or STIX) → active techniques: revoked ones replaced, unknown ones listed. */
   async resolve(given: string[]): Promise<Resolved> {
-    const rows = await this.graph.read<{
-      given: string;
-      stixId: string;
-      activeStixId: string;
-      activeAttackId: string;
-      activeRevoked: boolean | null;
-      activeDeprecated: boolean | null;
-    }>(this.q['mappings/resolve-techniques'], { ids: [...new Set(given)] });
-    const found = new Map(rows.map((r) => [r.given, r]));
-    const out: Resolved = { observed: [], replaced: [], unknown: [] };
-    for (const g of new Set(given)) {
-      const r = found.get(g);
-      if (!r || r.activeRevoked) {
-        out.unknown.push(g);
-        continue;
-      }
-      out.observed.push(r.activeStixId);
-      if (r.activeStixId !== r.stixId) out.replaced.push({ given: g, technique: r.activeAttackId });
-    }
-    out.observed = [...new Set(out.observed)];
-    return out;
+    return resolveWith(await this.lookup([...new Set(given)]), given);
+  }
+
+  /** A resolver over every technique id, read once (the CLI answers many lines with it). */
+  async resolver(): Promise<(given: string[]) => Resolved> {
+    const [row] = await this.graph.read<{ ids: string[] }>(this.q['reporting/technique-ids']);
+    const found = await this.lookup(row?.ids ?? []);
+    return (given) => resolveWith(found, given);
+  }
+
+  private async lookup(ids: string[]): Promise<Map<string, ResolvedRow>> {
+    const rows = await this.graph.read<ResolvedRow>(this.q['mappings/resolve-techniques'], { ids });
+    return new Map(rows.map((r) => [r.given, r]));
   }
 
   /** The tenant's past incidents sharing observed techniques (tenant-scoped). */
-  async history(
-    tenant: string,
-    observed: string[],
-    exclude: string | null,
-  ): Promise<Array<{ incident: string; shared: number; techniques: string[] }>> {
+  async history(tenant: string, observed: string[], exclude: string | null): Promise<HistoryRow[]> {
     if (observed.length === 0) return [];
     return this.graph.read(this.q['reporting/next-steps-history'], {
       tenant,

@@ -1,15 +1,31 @@
 import { loadQueries } from '../shared/cypher';
-import { NotFoundError } from '../shared/errors';
+import { BadRequestError, NotFoundError } from '../shared/errors';
 import type { Graph } from '../shared/neo4j';
+import { candidateGroups, type CandidateGroup } from './candidates';
+import { buildLayer, COMPARE, HEAT, type Layer, type LayerEntry } from './navigator';
 import type { NextSteps, Resolved, Suggestion } from './next-steps';
+import { likelyPaths, type PathsPlan } from './paths';
+import { buildReport, type CoverageRow, type IncidentReport } from './report';
 
-const QUERIES = ['reporting/incident-techniques', 'reporting/matrix-tactics'] as const;
+const QUERIES = [
+  'reporting/incident-techniques',
+  'reporting/matrix-tactics',
+  'reporting/coverage',
+  'reporting/attack-versions',
+  'reporting/alert-techniques',
+] as const;
+
+/** Candidate groups and next steps a report lists. */
+const REPORT_GROUPS = 10;
+const REPORT_NEXT_STEPS = 10;
 
 interface TacticRef {
   shortname: string;
   id: string | null;
   name: string;
   matrix: string;
+  /** The matrix's domain (its ATT&CK id: enterprise-attack, mobile-attack, ics-attack). */
+  domain: string | null;
   order: number;
 }
 
@@ -25,6 +41,8 @@ interface Observation {
   tactic: string | null;
   confidence: number;
   source: string;
+  /** How the technique was used, in the analyst's words. */
+  procedure: string | null;
   occurredAt: string | null;
   mappedAt: string;
   tactics: TacticRef[];
@@ -89,22 +107,235 @@ export class ReportingService {
   ) {}
 
   async killChain(tenant: string, incidentId: string): Promise<KillChain> {
-    const [observed, tactics] = await Promise.all([
-      this.observations(tenant, incidentId),
+    const [{ observed }, tactics] = await Promise.all([
+      this.incident(tenant, incidentId),
       this.graph.read<MatrixTactic>(this.q['reporting/matrix-tactics']),
     ]);
     return layOut(incidentId, observed, tactics);
   }
 
   /** The incident's mappings (its own, its alerts', their observables'); 404 when not the tenant's. */
-  private async observations(tenant: string, incidentId: string): Promise<Observation[]> {
-    const [row] = await this.graph.read<{ incident: string; observed: Observation[] }>(
-      this.q['reporting/incident-techniques'],
-      { tenant, id: incidentId },
-    );
+  private async incident(tenant: string, incidentId: string): Promise<IncidentRow> {
+    const [row] = await this.graph.read<IncidentRow>(this.q['reporting/incident-techniques'], {
+      tenant,
+      id: incidentId,
+    });
     // Another tenant's incident answers exactly as a missing one.
     if (!row) throw new NotFoundError(`no incident with id ${incidentId}`);
-    return row.observed;
+    return row;
+  }
+
+  private async observations(tenant: string, incidentId: string): Promise<Observation[]> {
+    return (await this.incident(tenant, incidentId)).observed;
+  }
+
+  /** What covers each technique (STIX ids): mitigations, detection strategies and analytics. */
+  private async coverage(techniques: string[]): Promise<CoverageRow[]> {
+    if (techniques.length === 0) return [];
+    return this.graph.read<CoverageRow>(this.q['reporting/coverage'], { techniques });
+  }
+
+  /** The likeliest ways from what the incident shows to a goal tactic, with their defences. */
+  async paths(tenant: string, incidentId: string, to: string, limit: number): Promise<PathsAnswer> {
+    const observed = await this.observations(tenant, incidentId);
+    const [snapshot, resolved] = await Promise.all([
+      this.nextSteps.snapshot(),
+      this.nextSteps.resolve(observed.map((o) => o.technique)),
+    ]);
+    const history = await this.nextSteps.history(tenant, resolved.observed, incidentId);
+    const plan = likelyPaths(snapshot, resolved.observed, to, limit, history);
+    if (!plan) throw new BadRequestError(`no loaded matrix has a tactic named ${to}`);
+    const stepIds = [
+      ...new Set(plan.paths.flatMap((p) => p.steps.map((s) => s.suggestion.stixId))),
+    ];
+    const cover = new Map((await this.coverage(stepIds)).map((c) => [c.id, c]));
+    return {
+      incident: incidentId,
+      ...plan,
+      observed: resolved.observed.map((id) => snapshot.techniques.get(id)?.attackId ?? id),
+      paths: plan.paths.map((p) => ({
+        score: p.score,
+        steps: p.steps.map((step) => {
+          const c = cover.get(step.suggestion.stixId);
+          const detections = c?.detections ?? [];
+          return {
+            ...wireSuggestion(step.suggestion),
+            tactic: step.tactic,
+            mitigations: (c?.mitigations ?? []).map(({ text: _text, ...m }) => m),
+            detections,
+            gap: detections.length === 0,
+          };
+        }),
+      })),
+    };
+  }
+
+  /** The incident's ATT&CK report (JSON; markdown and HTML are rendered from it). */
+  async report(tenant: string, incidentId: string, now: string): Promise<IncidentReport> {
+    const [row, tactics, attack] = await Promise.all([
+      this.incident(tenant, incidentId),
+      this.graph.read<MatrixTactic>(this.q['reporting/matrix-tactics']),
+      this.graph.read<{ domain: string; version: string | null }>(
+        this.q['reporting/attack-versions'],
+      ),
+    ]);
+    const killChain = layOut(incidentId, row.observed, tactics);
+    const [snapshot, resolved] = await Promise.all([
+      this.nextSteps.snapshot(),
+      this.nextSteps.resolve(row.observed.map((o) => o.technique)),
+    ]);
+    const [history, coverage] = await Promise.all([
+      this.nextSteps.history(tenant, resolved.observed, incidentId),
+      this.coverage(resolved.observed),
+    ]);
+    const procedures = new Map<string, string[]>();
+    for (const o of row.observed) {
+      if (!o.procedure) continue;
+      const list = procedures.get(o.technique) ?? [];
+      if (!list.includes(o.procedure)) list.push(o.procedure);
+      procedures.set(o.technique, list);
+    }
+    const ids = resolved.observed.map((id) => snapshot.techniques.get(id)?.attackId ?? id);
+    return buildReport({
+      killChain,
+      procedures,
+      entities: { alerts: row.alerts, observables: row.observables },
+      coverage,
+      candidates: candidateGroups(snapshot, ids, REPORT_GROUPS),
+      nextSteps: snapshot
+        .suggest(resolved.observed, REPORT_NEXT_STEPS, history)
+        .map(({ technique, name, tactics: t, phase, score }) => ({
+          technique,
+          name,
+          tactics: t,
+          phase,
+          score,
+        })),
+      attack,
+      now,
+    });
+  }
+
+  /** Navigator layer: the incident's techniques, or the incident beside a group's. */
+  async incidentLayer(tenant: string, incidentId: string, group?: string): Promise<Layer> {
+    const [row, attack] = await Promise.all([
+      this.incident(tenant, incidentId),
+      this.graph.read<{ domain: string; version: string | null }>(
+        this.q['reporting/attack-versions'],
+      ),
+    ]);
+    const seen = new Map<string, { name: string; sources: number; tactics: Set<string> }>();
+    for (const o of row.observed) {
+      const e = seen.get(o.technique) ?? { name: o.name, sources: 0, tactics: new Set() };
+      e.sources += 1;
+      if (o.tactic) e.tactics.add(o.tactic);
+      seen.set(o.technique, e);
+    }
+    const domain = dominantDomain(
+      row.observed.flatMap((o) => o.tactics.map((t) => t.domain ?? '')),
+    );
+    const version = attack.find((a) => a.domain === domain)?.version ?? null;
+    if (group === undefined) {
+      const max = Math.max(1, ...[...seen.values()].map((e) => e.sources));
+      return buildLayer({
+        name: `Incident ${incidentId}`,
+        description: `Techniques mapped to incident ${incidentId}, its alerts and their observables; score = mappings.`,
+        domain,
+        attackVersion: version,
+        entries: [...seen].flatMap(([technique, e]) =>
+          entriesFor(technique, e.tactics, {
+            score: e.sources,
+            comment: `${e.name}: ${e.sources} mapping${e.sources === 1 ? '' : 's'}`,
+          }),
+        ),
+        gradient: { colors: HEAT, min: 0, max },
+        legend: [{ label: 'Mapped in the incident', color: HEAT[2] as string }],
+        metadata: [
+          { name: 'incident', value: incidentId },
+          { name: 'tenant', value: tenant },
+        ],
+      });
+    }
+    const snapshot = await this.nextSteps.snapshot();
+    const actor = snapshot.actors.find((a) => a.kind === 'group' && a.attackId === group);
+    if (!actor) throw new NotFoundError(`no active ATT&CK group with id ${group}`);
+    const theirs = new Set(
+      actor.techniques.map((t) => snapshot.techniques.get(t)?.attackId).filter((x) => x),
+    );
+    const all = new Set([...seen.keys(), ...theirs]) as Set<string>;
+    const [candidate] = candidateGroups(snapshot, [...seen.keys()], 1000).filter(
+      (c) => c.id === group,
+    );
+    return buildLayer({
+      name: `Incident ${incidentId} vs ${actor.name} (${group})`,
+      description:
+        `Score 3: in both; 2: the incident only; 1: ${actor.name} only. ` +
+        `Weighted overlap ${candidate?.score ?? 0}.`,
+      domain,
+      attackVersion: version,
+      entries: [...all].sort().map((technique) => {
+        const inIncident = seen.has(technique);
+        const inGroup = theirs.has(technique);
+        const [score, color, comment] =
+          inIncident && inGroup
+            ? [3, COMPARE.both, 'seen in the incident and used by the group']
+            : inIncident
+              ? [2, COMPARE.incident, 'seen in the incident only']
+              : [1, COMPARE.group, 'used by the group, not seen']; // prettier-ignore
+        return { technique, score, color, comment };
+      }),
+      gradient: { colors: [COMPARE.group, COMPARE.both], min: 1, max: 3 },
+      legend: [
+        { label: 'Both', color: COMPARE.both },
+        { label: 'Incident only', color: COMPARE.incident },
+        { label: `${actor.name} only`, color: COMPARE.group },
+      ],
+      metadata: [
+        { name: 'incident', value: incidentId },
+        { name: 'group', value: `${group} ${actor.name}` },
+        { name: 'shared', value: String(candidate?.shared.length ?? 0) },
+      ],
+    });
+  }
+
+  /** Navigator layer of an alert: its own mappings and its observables'. */
+  async alertLayer(tenant: string, alertId: string): Promise<Layer> {
+    const [[row], attack] = await Promise.all([
+      this.graph.read<{
+        alert: string;
+        techniques: Array<{
+          technique: string;
+          name: string;
+          mappings: number;
+          tactics: string[];
+          domain: string | null;
+        }>;
+      }>(this.q['reporting/alert-techniques'], { tenant, id: alertId }),
+      this.graph.read<{ domain: string; version: string | null }>(
+        this.q['reporting/attack-versions'],
+      ),
+    ]);
+    if (!row) throw new NotFoundError(`no alert with id ${alertId}`);
+    const domain = dominantDomain(row.techniques.map((t) => t.domain ?? ''));
+    const max = Math.max(1, ...row.techniques.map((t) => t.mappings));
+    return buildLayer({
+      name: `Alert ${alertId}`,
+      description: `Techniques mapped to alert ${alertId} and its observables; score = mappings.`,
+      domain,
+      attackVersion: attack.find((a) => a.domain === domain)?.version ?? null,
+      entries: row.techniques.flatMap((t) =>
+        entriesFor(t.technique, new Set(t.tactics), {
+          score: t.mappings,
+          comment: `${t.name}: ${t.mappings} mapping${t.mappings === 1 ? '' : 's'}`,
+        }),
+      ),
+      gradient: { colors: HEAT, min: 0, max },
+      legend: [{ label: 'Mapped on the alert', color: HEAT[2] as string }],
+      metadata: [
+        { name: 'alert', value: alertId },
+        { name: 'tenant', value: tenant },
+      ],
+    });
   }
 
   /** What is likely to come next in an incident, from what its mappings observed. */
@@ -146,11 +377,59 @@ export class ReportingService {
 }
 
 /** A suggestion as the API and CLI give it: no internal key. */
-function wireSuggestion({ stixId: _stixId, ...rest }: Suggestion): WireSuggestion {
+export function wireSuggestion({ stixId: _stixId, ...rest }: Suggestion): WireSuggestion {
   return rest;
 }
 
 export type WireSuggestion = Omit<Suggestion, 'stixId'>;
+
+interface IncidentRow {
+  incident: string;
+  alerts: number;
+  observables: number;
+  observed: Observation[];
+}
+
+export interface PathsAnswer extends Omit<PathsPlan, 'paths'> {
+  incident: string;
+  observed: string[];
+  paths: Array<{
+    score: number;
+    steps: Array<
+      WireSuggestion & {
+        tactic: string;
+        mitigations: Array<Omit<CoverageRow['mitigations'][number], 'text'>>;
+        detections: CoverageRow['detections'];
+        gap: boolean;
+      }
+    >;
+  }>;
+}
+
+/** Entries of one technique: one per tactic the mappings named, else one for all its tactics. */
+function entriesFor(
+  technique: string,
+  tactics: Set<string>,
+  e: Omit<LayerEntry, 'technique' | 'tactic'>,
+): LayerEntry[] {
+  return tactics.size === 0
+    ? [{ technique, ...e }]
+    : [...tactics].map((tactic) => ({ technique, tactic, ...e }));
+}
+
+const DOMAINS = new Set(['enterprise-attack', 'mobile-attack', 'ics-attack']);
+
+/** The Navigator domain most values name; a layer has one, Enterprise when nothing says. */
+export function dominantDomain(values: string[]): string {
+  const count = new Map<string, number>();
+  for (const d of values) if (DOMAINS.has(d)) count.set(d, (count.get(d) ?? 0) + 1);
+  return (
+    [...count].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ??
+    'enterprise-attack'
+  );
+}
+
+export type { CandidateGroup };
 
 export interface NextStepsAnswer {
   incident?: string;

@@ -139,6 +139,8 @@ export function rankSuggestions(input: {
   history?: Map<string, number>;
   historyWeight?: number;
   limit: number;
+  /** Narrows the candidates; the scores stay on the scale of all of them. */
+  keep?: (technique: string) => boolean;
   params?: SuggestionParams;
 }): Ranked[] {
   const params = input.params ?? SUGGESTION_PARAMS;
@@ -148,7 +150,7 @@ export function rankSuggestions(input: {
   for (const t of input.history?.keys() ?? []) candidates.add(t);
   const out: Ranked[] = [];
   for (const t of candidates) {
-    if (input.observed.has(t)) continue;
+    if (input.observed.has(t) || (input.keep && !input.keep(t))) continue;
     const cooccurrence = top > 0 ? Math.max(0, input.sums.get(t) ?? 0) / top : 0;
     const popularity = input.prior.get(t) ?? 0;
     const history = input.history?.get(t) ?? 0;
