@@ -40,7 +40,11 @@ export async function loadEnterprise(graph: Graph): Promise<void> {
 }
 
 /** The benchmark's graph: NEO4J_URI or a local Neo4j, with Enterprise 18.1 imported unless held. */
-export async function enterpriseGraph(): Promise<{ graph: Graph; stop(): Promise<void> }> {
+export async function enterpriseGraph(): Promise<{
+  graph: Graph;
+  uri: string;
+  stop(): Promise<void>;
+}> {
   const neo = await benchNeo4j();
   const graph = await openGraph({ ...loadConfig().neo4j, uri: neo.uri });
   const [held] = await graph.read<{ n: number }>(
@@ -49,6 +53,7 @@ export async function enterpriseGraph(): Promise<{ graph: Graph; stop(): Promise
   if ((held?.n ?? 0) === 0) await loadEnterprise(graph);
   return {
     graph,
+    uri: neo.uri,
     stop: async () => {
       await graph.close();
       await neo.stop();
