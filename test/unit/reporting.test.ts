@@ -1,0 +1,280 @@
+import { candidateGroups } from '../../src/reporting/candidates';
+import { buildLayer, HEAT } from '../../src/reporting/navigator';
+import { Snapshot, type SnapshotTechnique } from '../../src/reporting/next-steps';
+import { likelyPaths } from '../../src/reporting/paths';
+import { attackUrl, buildReport, renderHtml, renderMarkdown } from '../../src/reporting/report';
+import { layOut } from '../../src/reporting/reporting-service';
+import { fitSuggestions, rankSuggestions, type ActorRow } from '../../src/reporting/suggestions';
+import { readLayer } from '../support/layer-reader';
+
+// A small world: A and B always travel together, C and D too, E is everywhere.
+const rows: ActorRow[] = [
+  ...Array.from({ length: 6 }, (_, i) => ({
+    id: `g${i}`,
+    kind: 'group' as const,
+    techniques: ['A', 'B', 'E'],
+  })),
+  ...Array.from({ length: 6 }, (_, i) => ({
+    id: `c${i}`,
+    kind: 'campaign' as const,
+    techniques: ['C', 'D', 'E'],
+  })),
+  { id: 's0', kind: 'software', techniques: ['A', 'D'] },
+];
+
+describe('the next-step model', () => {
+  const model = fitSuggestions(rows);
+  const weight = (from: string, to: string) =>
+    model.edges.find((e) => e.from === from && e.to === to)?.weight ?? 0;
+
+  it('learns that techniques seen together point to each other', () => {
+    expect(weight('A', 'B')).toBeGreaterThan(weight('A', 'C'));
+    expect(weight('C', 'D')).toBeGreaterThan(weight('C', 'B'));
+    expect(model.edges.every((e) => e.weight > 0 && e.from !== e.to)).toBe(true);
+  });
+
+  it('scales popularity so that the most used technique has 1', () => {
+    expect(model.prior.get('E')).toBe(1);
+    expect(model.prior.get('A')).toBeLessThan(1);
+  });
+
+  it('is deterministic', () => {
+    expect(fitSuggestions(rows)).toEqual(model);
+  });
+
+  it('keeps at most `keep` edges per technique', () => {
+    const few = fitSuggestions(rows, {
+      lambda: 1,
+      emphasis: 0,
+      weights: { group: 1, campaign: 1, software: 1 },
+      prior: 0,
+      keep: 1,
+    });
+    const from = new Map<string, number>();
+    for (const e of few.edges) from.set(e.from, (from.get(e.from) ?? 0) + 1);
+    expect(Math.max(...from.values())).toBe(1);
+  });
+
+  it('ranks without the observed, within the kept candidates, history counted when given', () => {
+    const sums = new Map([
+      ['B', 0.6],
+      ['C', 0.1],
+    ]);
+    const prior = new Map([
+      ['A', 0.5],
+      ['B', 0.5],
+      ['C', 0.5],
+      ['E', 1],
+    ]);
+    const plain = rankSuggestions({ sums, prior, observed: new Set(['A']), limit: 10 });
+    expect(plain.map((r) => r.technique)).toEqual(['B', 'C', 'E']);
+    expect(plain[0]?.score).toBeLessThanOrEqual(1);
+    const kept = rankSuggestions({
+      sums,
+      prior,
+      observed: new Set(['A']),
+      limit: 10,
+      keep: (t) => t !== 'B',
+    });
+    expect(kept.map((r) => r.technique)).toEqual(['C', 'E']);
+    // The part of co-occurrence stays on the scale of all candidates (B's 0.6 is the top).
+    expect(kept[0]?.cooccurrence).toBeCloseTo(0.1 / 0.6);
+    const withHistory = rankSuggestions({
+      sums,
+      prior,
+      observed: new Set(['A']),
+      history: new Map([['E', 1]]),
+      historyWeight: 2,
+      limit: 1,
+    });
+    expect(withHistory[0]?.technique).toBe('E');
+  });
+});
+
+// Tactics of one matrix in order: initial-access 0, execution 1, discovery 2, exfiltration 3.
+const ORDER = ['initial-access', 'execution', 'discovery', 'exfiltration'];
+const tech = (
+  id: string,
+  tactic: string,
+  suggests: Array<[string, number]>,
+): SnapshotTechnique => ({
+  id,
+  attackId: id,
+  name: `name of ${id}`,
+  prior: 0.5,
+  tactics: [{ tactic, matrix: 'Enterprise ATT&CK', order: ORDER.indexOf(tactic) }],
+  suggests: suggests.map(([to, weight]) => ({ to, weight })),
+});
+const snapshot = new Snapshot(
+  'v1',
+  [
+    tech('T1566', 'initial-access', [
+      ['T1059', 0.9],
+      ['T1082', 0.3],
+      ['T1041', 0.2],
+    ]),
+    tech('T1059', 'execution', [
+      ['T1082', 0.8],
+      ['T1041', 0.1],
+    ]),
+    tech('T1059.001', 'execution', [['T1082', 0.5]]),
+    tech('T1082', 'discovery', [['T1041', 0.9]]),
+    tech('T1041', 'exfiltration', []),
+  ],
+  [
+    {
+      id: 'g1',
+      attackId: 'G0001',
+      name: 'Wide',
+      kind: 'group',
+      firstSeen: null,
+      lastSeen: null,
+      techniques: ['T1566', 'T1059', 'T1082', 'T1041'],
+    },
+    {
+      id: 'g2',
+      attackId: 'G0002',
+      name: 'Narrow',
+      kind: 'group',
+      firstSeen: null,
+      lastSeen: null,
+      techniques: ['T1566', 'T1059.001'],
+    },
+  ],
+);
+
+describe('paths', () => {
+  it('walks forward in matrix order and ends in the goal tactic', () => {
+    const plan = likelyPaths(snapshot, ['T1566'], 'exfiltration', 5);
+    expect(plan?.reached).toBe(false);
+    expect(plan?.from).toEqual({ tactic: 'initial-access', order: 0 });
+    for (const p of plan?.paths ?? []) {
+      const orders = p.steps.map((s) => s.order);
+      expect(orders).toEqual([...orders].sort((a, b) => a - b));
+      expect(new Set(orders).size).toBe(orders.length);
+      expect(p.steps.at(-1)?.tactic).toBe('exfiltration');
+    }
+    const best = plan?.paths[0]?.steps.map((s) => s.suggestion.technique);
+    expect(best).toEqual(['T1059', 'T1082', 'T1041']);
+  });
+
+  it('goes straight to more of a goal already reached, and knows no unknown tactic', () => {
+    const plan = likelyPaths(snapshot, ['T1566', 'T1082'], 'discovery', 5);
+    expect(plan?.reached).toBe(true);
+    expect(plan?.paths.every((p) => p.steps.length === 1)).toBe(true);
+    expect(likelyPaths(snapshot, ['T1566'], 'teleportation', 5)).toBeNull();
+  });
+});
+
+describe('candidate groups', () => {
+  it('prefers the group that explains the incident, a family match counting half', () => {
+    const c = candidateGroups(snapshot, ['T1566', 'T1059.001', 'T1082'], 5);
+    expect(c.map((g) => g.id)).toEqual(['G0001', 'G0002']);
+    expect(c[0]).toMatchObject({ shared: ['T1082', 'T1566'], related: ['T1059.001'] });
+    expect(c[1]).toMatchObject({ shared: ['T1059.001', 'T1566'], related: [] });
+    expect(candidateGroups(snapshot, ['T9999'], 5)).toEqual([]);
+  });
+});
+
+describe('the report', () => {
+  const killChain = layOut(
+    'INC|1',
+    [
+      {
+        mappingId: 'm1',
+        kind: 'alert',
+        entityId: 'A-1',
+        technique: 'T1059.001',
+        name: 'PowerShell',
+        subtechnique: true,
+        tactic: null,
+        confidence: 90,
+        source: 'manual',
+        procedure: 'ran <script>alert(1)</script> | and\nmore',
+        occurredAt: '2026-03-01T10:00:00Z',
+        mappedAt: '2026-03-02T10:00:00Z',
+        tactics: [
+          {
+            shortname: 'execution',
+            id: 'TA0002',
+            name: 'Execution',
+            matrix: 'Enterprise ATT&CK',
+            domain: 'enterprise-attack',
+            order: 1,
+          },
+        ],
+      },
+    ],
+    [
+      {
+        matrix: 'Enterprise ATT&CK',
+        shortname: 'execution',
+        id: 'TA0002',
+        name: 'Execution',
+        order: 1,
+        techniques: 10,
+      },
+    ],
+  );
+  const report = buildReport({
+    killChain,
+    procedures: new Map([['T1059.001', ['ran <script>alert(1)</script> | and\nmore']]]),
+    entities: { alerts: 1, observables: 0 },
+    coverage: [{ id: 'x', technique: 'T1059.001', mitigations: [], detections: [] }],
+    candidates: [],
+    nextSteps: [],
+    attack: [{ domain: 'enterprise-attack', version: '18.1' }],
+    now: '2026-03-03T00:00:00Z',
+  });
+
+  it('links each technique to attack.mitre.org and lists what no detection covers', () => {
+    expect(report.techniques[0]?.url).toBe('https://attack.mitre.org/techniques/T1059/001/');
+    expect(attackUrl('G0016')).toBe('https://attack.mitre.org/groups/G0016/');
+    expect(attackUrl('TA0002')).toBe('https://attack.mitre.org/tactics/TA0002/');
+    expect(report.undetected).toEqual(['T1059.001']);
+  });
+
+  it('keeps markdown tables whole and analyst text inert', () => {
+    const md = renderMarkdown(report);
+    const row = md
+      .split('\n')
+      .find((l) => l.includes('](https://attack.mitre.org/techniques/T1059/001/)'));
+    expect(row).toBeDefined();
+    expect(row).toContain('\\<script\\>alert(1)\\</script\\> \\| and more');
+    expect((row as string).replace(/\\\|/g, '').split('|')).toHaveLength(7);
+  });
+
+  it('escapes every value in the HTML page', () => {
+    const html = renderHtml(report);
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('incident INC|1');
+  });
+});
+
+describe('Navigator layers', () => {
+  it('builds 4.5 layers that the layer reader loads', () => {
+    const layer = buildLayer({
+      name: 'x',
+      description: 'y',
+      domain: 'enterprise-attack',
+      attackVersion: '18.1',
+      entries: [
+        { technique: 'T1059.001', tactic: 'execution', score: 2, comment: 'two' },
+        { technique: 'T1082', score: 1, comment: 'one', color: '#8e44adff' },
+      ],
+      gradient: { colors: HEAT, min: 0, max: 2 },
+      legend: [{ label: 'seen', color: '#ff3333ff' }],
+      metadata: [{ name: 'incident', value: 'I-1' }],
+    });
+    const read = readLayer(JSON.stringify(layer));
+    expect(read.versions).toEqual({ attack: '18', navigator: '5.1.0', layer: '4.5' });
+    expect(read.techniques.map((t) => [t.techniqueID, t.tactic, t.score])).toEqual([
+      ['T1059.001', 'execution', 2],
+      ['T1082', undefined, 1],
+    ]);
+    expect(read.techniques[0]?.links[0]?.url).toBe(
+      'https://attack.mitre.org/techniques/T1059/001/',
+    );
+  });
+});
