@@ -29,23 +29,27 @@ interface TacticRef {
   order: number;
 }
 
-/** One mapping of the incident, its alerts or their observables, as the query reads it. */
-interface Observation {
+/** One mapping of the incident, its alerts or their observables, with its technique. */
+export interface Observation {
   mappingId: string;
   kind: 'incident' | 'alert' | 'observable';
   entityId: string;
   technique: string;
   name: string;
-  subtechnique: boolean;
   /** The tactic the mapping names, if it names one (then it counts for that tactic only). */
   tactic: string | null;
-  confidence: number;
-  source: string;
   /** How the technique was used, in the analyst's words. */
   procedure: string | null;
   occurredAt: string | null;
-  mappedAt: string;
   tactics: TacticRef[];
+}
+
+/** The query's shape: each technique once, with its tactics and the mappings naming it. */
+interface ObservedTechnique {
+  technique: string;
+  name: string;
+  tactics: TacticRef[];
+  mappings: Array<Omit<Observation, 'technique' | 'name' | 'tactics'>>;
 }
 
 interface MatrixTactic {
@@ -116,13 +120,19 @@ export class ReportingService {
 
   /** The incident's mappings (its own, its alerts', their observables'); 404 when not the tenant's. */
   private async incident(tenant: string, incidentId: string): Promise<IncidentRow> {
-    const [row] = await this.graph.read<IncidentRow>(this.q['reporting/incident-techniques'], {
-      tenant,
-      id: incidentId,
-    });
+    const [row] = await this.graph.read<{
+      incident: string;
+      alerts: number;
+      observables: number;
+      techniques: ObservedTechnique[];
+    }>(this.q['reporting/incident-techniques'], { tenant, id: incidentId });
     // Another tenant's incident answers exactly as a missing one.
     if (!row) throw new NotFoundError(`no incident with id ${incidentId}`);
-    return row;
+    const { techniques, ...rest } = row;
+    return {
+      ...rest,
+      observed: techniques.flatMap(({ mappings, ...t }) => mappings.map((m) => ({ ...m, ...t }))),
+    };
   }
 
   private async observations(tenant: string, incidentId: string): Promise<Observation[]> {

@@ -186,13 +186,9 @@ describe('the report', () => {
         entityId: 'A-1',
         technique: 'T1059.001',
         name: 'PowerShell',
-        subtechnique: true,
         tactic: null,
-        confidence: 90,
-        source: 'manual',
         procedure: 'ran <script>alert(1)</script> | and\nmore',
         occurredAt: '2026-03-01T10:00:00Z',
-        mappedAt: '2026-03-02T10:00:00Z',
         tactics: [
           {
             shortname: 'execution',
