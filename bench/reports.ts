@@ -158,12 +158,12 @@ async function main(): Promise<void> {
       });
     // The floor: each route's statements through the driver, in the order the service runs them.
     const tenant = 'bench-0';
-    const [row] = await graph.read<{ observed: Array<{ technique: string }> }>(
-      q['reporting/incident-techniques'],
-      { tenant, id: INCIDENT },
-    );
-    const ids = [...new Set((row?.observed ?? []).map((o) => o.technique))];
-    say(`incident ${INCIDENT}: ${ids.length} techniques, ${row?.observed.length} mappings`);
+    const [row] = await graph.read<{
+      techniques: Array<{ technique: string; mappings: unknown[] }>;
+    }>(q['reporting/incident-techniques'], { tenant, id: INCIDENT });
+    const ids = (row?.techniques ?? []).map((t) => t.technique);
+    const mappings = (row?.techniques ?? []).reduce((n, t) => n + t.mappings.length, 0);
+    say(`incident ${INCIDENT}: ${ids.length} techniques, ${mappings} mappings`);
     const stix = (
       await graph.read<{ activeStixId: string }>(q['mappings/resolve-techniques'], { ids })
     ).map((r) => r.activeStixId);

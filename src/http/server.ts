@@ -110,6 +110,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log.info({ url, neo4j: connection.graph.uri }, 'ttpgraph API listening');
     // The enrichment model is built (or its kept weights loaded) now, not at the first request.
     void services.enrichment.warm();
+    // So is the next-step model's snapshot (rebuilt first if the data moved on without it).
+    void services.reporting.nextSteps
+      .snapshot()
+      .catch((err: unknown) =>
+        log.info({ err: (err as Error).message }, 'next-step model not loaded at start'),
+      );
     return {
       url,
       address,

@@ -47,7 +47,7 @@ export interface SnapshotTechnique {
   suggests: Array<{ to: string; weight: number }>;
 }
 
-interface SnapshotActor {
+export interface SnapshotActor {
   id: string;
   attackId: string;
   name: string;
@@ -83,6 +83,13 @@ export class Snapshot {
 
   usersOf(technique: string): SnapshotActor[] {
     return this.users.get(technique) ?? [];
+  }
+
+  /** How many of the observed techniques each actor uses (actors using none are absent). */
+  private sharedCounts(seen: Set<string>): Map<SnapshotActor, number> {
+    const out = new Map<SnapshotActor, number>();
+    for (const t of seen) for (const a of this.usersOf(t)) out.set(a, (out.get(a) ?? 0) + 1);
+    return out;
   }
 
   /**
@@ -136,8 +143,10 @@ export class Snapshot {
   explain(r: Ranked, scored: Scored): Suggestion {
     const { seen } = scored;
     const t = this.techniques.get(r.technique) as SnapshotTechnique;
+    scored.shared ??= this.sharedCounts(seen);
+    const shared = scored.shared;
     const supporters = this.usersOf(r.technique)
-      .map((a) => ({ a, shared: a.techniques.filter((x) => seen.has(x)).length }))
+      .map((a) => ({ a, shared: shared.get(a) ?? 0 }))
       .filter((s) => s.shared > 0)
       .sort((x, y) => y.shared - x.shared || x.a.attackId.localeCompare(y.a.attackId));
     const latest = Math.max(
@@ -191,6 +200,8 @@ export interface HistoryRow {
 
 export interface Scored {
   seen: Set<string>;
+  /** Per actor, the observed techniques it uses: counted at the first explanation. */
+  shared?: Map<SnapshotActor, number>;
   ranked: Ranked[];
   from: Map<string, Array<{ technique: string; weight: number }>>;
   support: Map<string, Array<{ incident: string; shared: number }>>;
