@@ -52,6 +52,8 @@ WHERE m.tenant = $tenant
   AND ($occurredBefore IS NULL OR m.occurred_at < datetime($occurredBefore))
   AND ($stale IS NULL OR coalesce(m.stale, false) = $stale)
   AND (NOT $changed OR m.original_technique_id IS NOT NULL OR m.stale = true)
+  // Only what the caller may read, before the page is cut: counts never include the rest.
+  AND @readable(m)
 // Newest first; mapping-changes orders by the last change instead.
 WITH m ORDER BY CASE WHEN $changed THEN m.updated_at ELSE m.created_at END DESC, m.id
 WITH collect(m) AS matched

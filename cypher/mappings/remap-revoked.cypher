@@ -14,5 +14,6 @@ SET m.original_technique_id = coalesce(m.original_technique_id, m.technique_id),
     m.remapped_at = datetime($now), m.updated_at = datetime($now)
 CREATE (m)-[:HAS_EVENT]->(:MappingEvent {id: randomUUID(), tenant: m.tenant, mapping_id: m.id,
         action: 'remapped', actor: 'system', at: datetime($now),
-        changes: '{"technique":{"from":"' + coalesce(t.attack_id, t.stix_id) + '","to":"' + coalesce(active.attack_id, active.stix_id) + '"}}'})
+        changes: '{"technique":{"from":"' + coalesce(t.attack_id, t.stix_id) + '","to":"' + coalesce(active.attack_id, active.stix_id) + '"}}',
+        guards: m.guards})
 RETURN count(m) AS remapped

@@ -13,5 +13,6 @@ CALL (m) {
   MERGE (m)-[:MAPS_TO]->(t)
 }
 CREATE (m)-[:HAS_EVENT]->(:MappingEvent {id: $eventId, tenant: $tenant, mapping_id: m.id,
-        action: 'updated', actor: $actor, at: datetime($now), changes: $diff})
+        action: 'updated', actor: $actor, at: datetime($now), changes: $diff,
+        guards: m.guards})
 RETURN m.id AS id

@@ -4,7 +4,7 @@
 // superuser's view). Mappings are grouped by technique first, so each technique's key is found
 // once, not once per mapping.
 MATCH (m:Mapping)
-WHERE m.tenant IN $tenants AND m.kind = $entity
+WHERE m.tenant IN $tenants AND m.kind = $entity AND @readable(m)
 WITH m, coalesce(m.occurred_at, m.created_at) AS at
 WHERE ($from IS NULL OR at >= datetime($from)) AND ($to IS NULL OR at < datetime($to))
 MATCH (m)-[:MAPS_TO]->(t:Technique)

@@ -2,9 +2,10 @@
 // the incident, its alerts and their observables within the window. Mappings are grouped by
 // technique first, so each technique's furthest tactic is found once, not once per mapping.
 MATCH (i:Incident)
-WHERE i.tenant IN $tenants
+WHERE i.tenant IN $tenants AND @readable(i)
 MATCH (x)-[:PART_OF]->{0,2}(i)
 MATCH (x)-[:HAS_MAPPING]->(m:Mapping)
+WHERE @readable(m)
 WITH i, m, coalesce(m.occurred_at, m.created_at) AS at
 WHERE ($from IS NULL OR at >= datetime($from)) AND ($to IS NULL OR at < datetime($to))
 MATCH (m)-[:MAPS_TO]->(t:Technique)

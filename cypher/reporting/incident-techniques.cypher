@@ -4,13 +4,17 @@
 // no such incident. One entry per technique, with its tactics in the order of its domain's matrix
 // and the mappings that name it (the answer stays small: tactics are not repeated per mapping).
 MATCH (i:Incident {tenant: $tenant, id: $id})
+WHERE @readable(i)
 // Counted once, before the mappings multiply the rows.
 WITH i,
-     COUNT { MATCH (:Alert {tenant: $tenant})-[:PART_OF]->(i) } AS alerts,
+     COUNT { MATCH (a:Alert {tenant: $tenant})-[:PART_OF]->(i) WHERE @readable(a) } AS alerts,
      COUNT {
-       MATCH (o:Observable {tenant: $tenant})-[:PART_OF]->{1,2}(i) RETURN DISTINCT o
+       MATCH (o:Observable {tenant: $tenant})-[:PART_OF]->{1,2}(i) WHERE @readable(o)
+       RETURN DISTINCT o
      } AS observables
-CALL (i) {
+// Only the mappings the caller may read (a restricted alert's are left out); an incident with none
+// still answers (OPTIONAL).
+OPTIONAL CALL (i) {
   MATCH (i)-[:HAS_MAPPING]->(m:Mapping)
   RETURN m, 'incident' AS kind, i.id AS entityId
   UNION
@@ -26,6 +30,7 @@ CALL (i) {
   MATCH (o)-[:HAS_MAPPING]->(m:Mapping)
   RETURN m, 'observable' AS kind, o.id AS entityId
 }
+WITH i, alerts, observables, CASE WHEN @readable(m) THEN m END AS m, kind, entityId
 OPTIONAL MATCH (m)-[:MAPS_TO]->(t:Technique)
 // Each technique's tactics once, however many mappings name it.
 WITH i, alerts, observables, t, collect({m: m, kind: kind, entityId: entityId}) AS uses

@@ -3,7 +3,9 @@
 // is the incident asked about (null for none).
 UNWIND $observed AS sid
 MATCH (m:Mapping {tenant: $tenant, technique_stix_id: sid})<-[:HAS_MAPPING]-(e)
+WHERE @readable(m)
 MATCH (e)-[:PART_OF]->{0,2}(i:Incident {tenant: $tenant})
+WHERE @readable(i)
 WITH i, count(DISTINCT sid) AS shared
 WHERE $exclude IS NULL OR i.id <> $exclude
 ORDER BY shared DESC, i.id
@@ -11,5 +13,6 @@ LIMIT toInteger($limit)
 RETURN i.id AS incident, shared, COLLECT {
   MATCH (x)-[:PART_OF]->{0,2}(i)
   MATCH (x)-[:HAS_MAPPING]->(m:Mapping {tenant: $tenant})
+  WHERE @readable(m)
   RETURN DISTINCT m.technique_stix_id
 } AS techniques

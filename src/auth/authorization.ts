@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { newEnforcer, type Enforcer } from 'casbin';
+import { newEnforceContext, newEnforcer, type Enforcer } from 'casbin';
 import { packageRoot } from '../shared/paths';
+import type { Viewer } from './access';
 import type { Identity } from './identity';
 
 const MAX_CACHED_DECISIONS = 50_000;
@@ -16,6 +17,19 @@ export interface Authorizer {
   can(identity: Identity, tenant: string, resource: string, action: string): Promise<boolean>;
   /** The role names the policy defines that a token may carry (superuser excluded). */
   readonly tokenRoles: ReadonlySet<string>;
+  /**
+   * Entity access (the policy's p2 rules): `chain` is the entity then every incident and alert it
+   * is part of. Read: each passes `read`; edit: that, and the entity itself passes `edit`.
+   */
+  entity(viewer: Viewer, action: 'read' | 'edit', chain: EntityAccess[]): Promise<boolean>;
+}
+
+/** An entity's access settings as the graph holds them (absent fields: visible to the tenant). */
+export interface EntityAccess {
+  visibility: 'tenant' | 'restricted';
+  owner: string | null;
+  read_groups: string[];
+  edit_groups: string[];
 }
 
 /** The Casbin subjects of a caller: the user, and each role the policy defines that it holds. */
@@ -31,6 +45,14 @@ export async function createAuthorizer(
   policyFile = path.join(packageRoot(), 'auth', 'policy.csv'),
 ): Promise<Authorizer> {
   const enforcer: Enforcer = await newEnforcer(modelFile, policyFile);
+  // What the entity rules may call: whether two lists share an item, whether a list is empty.
+  await enforcer.addFunction(
+    'shares',
+    (a: unknown, b: unknown) =>
+      Array.isArray(a) && Array.isArray(b) && a.some((x) => b.includes(x)),
+  );
+  await enforcer.addFunction('none', (a: unknown) => !Array.isArray(a) || a.length === 0);
+  const entityContext = newEnforceContext('2');
   const named = [
     ...(await enforcer.getAllSubjects()),
     ...(await enforcer.getAllRoles()),
@@ -61,6 +83,16 @@ export async function createAuthorizer(
         if (await decide(subject, tenant, resource, action)) return true;
       }
       return false;
+    },
+    async entity(viewer, action, chain) {
+      const sub = { id: viewer.userId, groups: viewer.groups, superuser: viewer.superuser };
+      for (const obj of chain)
+        if (!(await enforcer.enforce(entityContext, sub, obj, 'read'))) return false;
+      const self = chain[0];
+      return (
+        action === 'read' ||
+        (self !== undefined && enforcer.enforce(entityContext, sub, self, 'edit'))
+      );
     },
   };
 }

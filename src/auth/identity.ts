@@ -39,6 +39,8 @@ export interface Identity {
   roles: string[];
   /** Only from the configured superuser claim (JWT_CLAIM_SUPERUSER) set to true. */
   superuser: boolean;
+  /** The teams the user is in (JWT_CLAIM_GROUPS): what restricted entities are shared with. */
+  groups: string[];
 }
 
 /** What the verifier needs of the policy, and where it says what a token claimed in vain. */
@@ -92,6 +94,7 @@ function identityFrom(payload: JWTPayload, cfg: AuthConfig, opts: VerifierOption
     ],
     roles,
     superuser: payload[cfg.claims.superuser] === true,
+    groups: [...new Set(strings(payload[cfg.claims.groups]))],
   };
 }
 
@@ -168,7 +171,13 @@ export function createTokenVerifier(cfg: AuthConfig, opts: VerifierOptions): Tok
 /** A development token signed with JWT_SECRET (`ttpgraph token`); refused when only JWKS is set. */
 export async function signDevelopmentToken(
   cfg: AuthConfig,
-  claims: { sub: string; tenants: string[]; roles: string[]; superuser: boolean },
+  claims: {
+    sub: string;
+    tenants: string[];
+    roles: string[];
+    superuser: boolean;
+    groups?: string[];
+  },
   ttlSeconds: number,
 ): Promise<string> {
   if (!cfg.secret) {
@@ -180,6 +189,7 @@ export async function signDevelopmentToken(
     [cfg.claims.roles]: claims.roles,
     [cfg.claims.superuser]: claims.superuser,
   };
+  if (claims.groups?.length) payload[cfg.claims.groups] = claims.groups;
   if (claims.tenants.length === 1) payload[cfg.claims.tenant] = claims.tenants[0];
   else if (claims.tenants.length > 1) payload[cfg.claims.tenants] = claims.tenants;
   let jwt = new SignJWT(payload)

@@ -443,9 +443,11 @@ async function report(argv: {
   const ctx = context(argv);
   const out = await withGraph(ctx, async ({ graph }) => {
     const service = new ReportingService(graph, new NextSteps(graph, ctx.log));
+    // The CLI has the database itself: it reads as an operator, restricted entities included.
+    const operator = { tenant: argv.tenant, userId: 'cli', groups: [], superuser: true };
     if (argv.format === 'navigator')
-      return JSON.stringify(await service.incidentLayer(argv.tenant, argv.incident), null, 2);
-    const r = await service.report(argv.tenant, argv.incident, new Date().toISOString());
+      return JSON.stringify(await service.incidentLayer(operator, argv.incident), null, 2);
+    const r = await service.report(operator, argv.incident, new Date().toISOString());
     if (argv.format === 'markdown') return renderMarkdown(r);
     if (argv.format === 'html') return renderHtml(r);
     return JSON.stringify(r, null, 2);
@@ -538,6 +540,7 @@ async function token(argv: {
   tenant: string[];
   role: string[];
   superuser: boolean;
+  group: string[];
   ttl: string;
 }): Promise<void> {
   const config = loadConfig();
@@ -559,7 +562,13 @@ async function token(argv: {
   console.log(
     await signDevelopmentToken(
       withDevelopmentSecret(config.auth, config.dataDir).auth,
-      { sub: argv.sub, tenants: argv.tenant, roles: argv.role, superuser: argv.superuser },
+      {
+        sub: argv.sub,
+        tenants: argv.tenant,
+        roles: argv.role,
+        superuser: argv.superuser,
+        groups: argv.group,
+      },
       seconds,
     ),
   );
@@ -793,6 +802,13 @@ export function cli(args: string[]): Argv {
             default: false,
             describe: 'Superuser: every tenant, imports and syncs',
           })
+          .option('group', {
+            type: 'string',
+            array: true,
+            default: [] as string[],
+            describe:
+              'A team the user is in (repeatable): restricted entities name the groups that see them',
+          })
           .option('ttl', { type: 'string', default: '1h', describe: 'Lifetime: 30m, 1h, 7d' })
           .example(
             '$0 token --sub alice --tenant acme --role analyst',
@@ -807,7 +823,7 @@ export function cli(args: string[]): Argv {
         'Neo4j: NEO4J_URI (+ NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE) selects an existing server or cluster;',
         'without it the local Neo4j is used (`ttpgraph db start`, or started for the command). See README.md.',
         'Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration, 3 invalid bundle, 4 source unreachable,',
-        '5 database unavailable, 6 another sync is applying a release (try again when it ends).',
+        '5 database unavailable, 6 another sync is applying a release (try again when it ends), 7 not found.',
       ].join('\n'),
     )
     .help()

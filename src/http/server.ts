@@ -92,7 +92,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   );
   try {
     await applySchema(connection.graph);
-    const services = await composeServices(connection.graph, config, log);
+    const services = await composeServices(connection.graph, config, log, authorizer);
     status = services.status;
     const app = createApp({
       config,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AnswerCache } from '../attack/answer-cache';
+import type { Authorizer } from '../auth/authorization';
 import { StatusService } from '../attack/status-service';
 import { EnrichmentService } from '../enrichment/enrichment-service';
 import { MappingService } from '../mappings/mapping-service';
@@ -24,6 +25,8 @@ export async function composeServices(
   graph: Graph,
   config: Config,
   log: Logger,
+  /** Decides entity access for the mappings (Casbin, as every permission). */
+  authorizer: Authorizer,
   /** What times the sync schedule (tests drive a manual clock). */
   clock: Clock = systemClock,
 ) {
@@ -44,7 +47,7 @@ export async function composeServices(
   await scheduler?.start();
   return {
     status,
-    mappings: new MappingService(graph),
+    mappings: new MappingService(graph, authorizer),
     importer: sync.importer,
     cache,
     runs,

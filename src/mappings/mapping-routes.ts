@@ -1,4 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
+import type { Viewer } from '../auth/access';
+import type { EntityAccess } from '../auth/authorization';
 import type { Authorizer } from '../auth/authorization';
 import { authorize, authorizeAny, grants } from '../auth/middleware';
 import {
@@ -14,6 +16,7 @@ import {
   KINDS,
   type Actor,
   type Creator,
+  type Reader,
   type Kind,
   type MappingInput,
   type MappingService,
@@ -30,12 +33,26 @@ export function tenantOf(req: Request): string {
   return tenant;
 }
 
+/** Who reads, in which tenant, with the groups and superuser pass that entity access looks at. */
+export function reader(req: Request): Reader {
+  return { tenant: tenantOf(req), ...viewer(req) };
+}
+
+/** The caller as entity access sees them. */
+export function viewer(req: Request): Viewer {
+  const identity = req.auth?.identity;
+  return {
+    userId: identity?.userId ?? '',
+    groups: identity?.groups ?? [],
+    superuser: identity?.superuser === true,
+  };
+}
+
 /** Who creates mappings, in which tenant, and which entities they may change. */
 export function creator(req: Request): Creator {
   const granted = req.auth?.granted;
   return {
-    tenant: tenantOf(req),
-    userId: req.auth?.identity.userId ?? '',
+    ...reader(req),
     entityScope: granted?.has('entities:update-any')
       ? 'any'
       : granted?.has('entities:update-own')
@@ -46,11 +63,7 @@ export function creator(req: Request): Creator {
 
 function actor(req: Request, action: 'update' | 'delete'): Actor {
   const any = req.auth?.granted.has(`mappings:${action}-any`) === true;
-  return {
-    tenant: tenantOf(req),
-    userId: req.auth?.identity.userId ?? '',
-    scope: any ? 'any' : 'own',
-  };
+  return { ...reader(req), scope: any ? 'any' : 'own' };
 }
 
 /** alert-mappings/, incident-mappings/, observable-mappings/ and mapping-changes/. */
@@ -77,7 +90,7 @@ export function mappingRouter(
       const q = req.query as Record<string, unknown>;
       const page = pageRequest(q);
       const { count, results } = await service.list(
-        tenantOf(req),
+        reader(req),
         kind,
         {
           entityId: optionalString(q[KINDS[kind].idField]),
@@ -100,7 +113,7 @@ export function mappingRouter(
     router.post(`${base}/`, ...create, async (req, res) => {
       const [one] = await service.create(creator(req), kind, [req.body as MappingInput]);
       if (!one) throw new Error('create answered nothing for one item');
-      const mapping = await service.get(tenantOf(req), kind, one.id);
+      const mapping = await service.get(reader(req), kind, one.id);
       if (one.created) res.status(201).location(`${req.baseUrl}${base}/${one.id}/`);
       res.json({ ...mapping, warnings: one.warnings });
     });
@@ -120,12 +133,12 @@ export function mappingRouter(
     });
 
     router.get(`${base}/:id/`, read, async (req, res) => {
-      res.json(await service.get(tenantOf(req), kind, String(req.params.id)));
+      res.json(await service.get(reader(req), kind, String(req.params.id)));
     });
 
     router.get(`${base}/:id/events/`, read, async (req, res) => {
       // The trail outlives a deleted mapping; an id this tenant never had answers 404.
-      res.json({ results: await service.events(tenantOf(req), String(req.params.id)) });
+      res.json({ results: await service.events(reader(req), String(req.params.id)) });
     });
 
     router.patch(`${base}/:id/`, update, async (req, res) => {
@@ -145,19 +158,43 @@ export function mappingRouter(
     });
   }
 
+  const manage = grants(authorizer, 'entity-access', 'manage');
+  const managing = (req: Request) => ({
+    ...reader(req),
+    manage: req.auth?.granted.has('entity-access:manage') === true,
+  });
   for (const kind of Object.keys(KINDS) as Kind[]) {
     router.get(`/${kind}s/:id/events/`, read, async (req, res) => {
       res.json({
-        results: await service.entityEvents(tenantOf(req), kind, String(req.params.id)),
+        results: await service.entityEvents(reader(req), kind, String(req.params.id)),
       });
     });
+    // Who may see and change the entity: set by the platform (its editors, tenant admins).
+    router.get(`/${kind}s/:id/access/`, read, manage, async (req, res) => {
+      res.json(await service.access(managing(req), kind, String(req.params.id)));
+    });
+    router.put(
+      `/${kind}s/:id/access/`,
+      authorizeAny(authorizer, 'entities', ['update-own', 'update-any']),
+      manage,
+      async (req, res) => {
+        res.json(
+          await service.setAccess(
+            managing(req),
+            kind,
+            String(req.params.id),
+            req.body as Partial<EntityAccess>,
+          ),
+        );
+      },
+    );
   }
 
   router.get('/mapping-changes/', read, async (req, res) => {
     const q = req.query as Record<string, unknown>;
     const page = pageRequest(q);
     const kind = optionalString(q.kind) as Kind | null;
-    const { count, results } = await service.changes(tenantOf(req), kind, page);
+    const { count, results } = await service.changes(reader(req), kind, page);
     res.json(toPage(req, page, count, results));
   });
 

@@ -8,6 +8,8 @@ import {
   UnprocessableError,
 } from '../shared/errors';
 import type { Graph } from '../shared/neo4j';
+import { accessParams, type Viewer } from '../auth/access';
+import type { Authorizer, EntityAccess } from '../auth/authorization';
 
 const QUERIES = [
   'mappings/resolve-techniques',
@@ -23,6 +25,9 @@ const QUERIES = [
   'mappings/remap-revoked',
   'mappings/flag-stale',
   'mappings/remap-done',
+  'mappings/refresh-guards',
+  'mappings/entity-access',
+  'mappings/set-access',
 ] as const;
 
 /** The three things a SOC platform maps to techniques, with the field that names each. */
@@ -36,17 +41,18 @@ export type Kind = keyof typeof KINDS;
 export const SOURCES = ['manual', 'rule', 'enrichment', 'auto'] as const;
 export const MAX_BULK = 10_000;
 
-/** Who acts, in which tenant, and how far their write permissions reach (Casbin decides). */
-export interface Actor {
+/** Who reads, in which tenant: what they see follows the entities' access (see auth/access). */
+export interface Reader extends Viewer {
   tenant: string;
-  userId: string;
+}
+
+/** Who acts, in which tenant, and how far their write permissions reach (Casbin decides). */
+export interface Actor extends Reader {
   scope: 'own' | 'any';
 }
 
 /** Who creates mappings, and which existing entities' fields and parents they may change. */
-export interface Creator {
-  tenant: string;
-  userId: string;
+export interface Creator extends Reader {
   /** From Casbin's entities:update-any / update-own; null: none. */
   entityScope: 'own' | 'any' | null;
 }
@@ -61,6 +67,8 @@ export type MappingInput = Record<string, unknown> & {
   occurred_at?: string;
   allow_deprecated?: boolean;
   update_entity?: boolean;
+  /** The entity's access settings, set with the mapping (its editors' and tenant admins' call). */
+  entity_access?: Partial<EntityAccess>;
   /** Why the enrichment engine suggested it (auto/ only; not accepted from clients). */
   evidence?: unknown[];
 };
@@ -95,6 +103,8 @@ interface Entity {
   /** Indexes of the items that name it, and whether any asks to change it. */
   items: number[];
   update: boolean;
+  /** Access settings the items give for it (the last one wins). */
+  access: EntityAccess | null;
 }
 
 interface ExistingEntity {
@@ -162,11 +172,188 @@ const ENTITY_FIELDS: Record<Kind, string[]> = {
   observable: ['observable_type', 'observable_value'],
 };
 
+/** Settings as stored: absent fields mean what they meant before any was set. */
+export function fullAccess(a: Partial<EntityAccess>): EntityAccess {
+  return {
+    visibility: a.visibility ?? 'tenant',
+    owner: a.owner ?? null,
+    read_groups: [...new Set(a.read_groups ?? [])].sort(),
+    edit_groups: [...new Set(a.edit_groups ?? [])].sort(),
+  };
+}
+
+interface AccessRow {
+  label: string;
+  id: string;
+  chain: EntityAccess[];
+}
+
 /** Mappings of tenant data to techniques: every query carries the tenant. */
 export class MappingService {
   private readonly q = loadQueries(QUERIES);
 
-  constructor(private readonly graph: Graph) {}
+  constructor(
+    private readonly graph: Graph,
+    /** Decides entity access (the sync pipeline's remap needs none). */
+    private readonly authorizer: Authorizer | null = null,
+  ) {}
+
+  private async decide(viewer: Viewer, action: 'read' | 'edit', chain: EntityAccess[]) {
+    if (!this.authorizer) throw new Error('entity access decisions need the authorizer');
+    return this.authorizer.entity(viewer, action, chain);
+  }
+
+  /** The access chains of the named entities that exist (see cypher/mappings/entity-access). */
+  private async chains(
+    run: (q: string, p: Record<string, unknown>) => Promise<AccessRow[]>,
+    tenant: string,
+    refs: Array<{ label: string; id: string }>,
+  ): Promise<Map<string, EntityAccess[]>> {
+    if (refs.length === 0) return new Map();
+    const rows = await run(this.q['mappings/entity-access'], { tenant, entities: refs });
+    return new Map(rows.map((r) => [`${r.label}:${r.id}`, r.chain]));
+  }
+
+  /**
+   * Before a create writes anything: every existing entity it maps must be one the caller may edit,
+   * every existing parent it names one the caller may read. What the caller may not read answers
+   * as missing (404), what it reads but may not edit as forbidden; each lists the items.
+   */
+  private async checkEntities(
+    tx: { run<T>(q: string, p?: Record<string, unknown>): Promise<T[]> },
+    actor: Creator,
+    kind: Kind,
+    entities: Map<string, Entity>,
+  ): Promise<Map<string, EntityAccess[]>> {
+    const label = KINDS[kind].label;
+    const refs = new Map<string, { label: string; id: string; items: number[] }>();
+    const add = (l: string, id: string, items: number[]) => {
+      const ref = refs.get(`${l}:${id}`) ?? { label: l, id, items: [] };
+      ref.items.push(...items);
+      refs.set(`${l}:${id}`, ref);
+    };
+    for (const e of entities.values()) {
+      add(label, e.id, e.items);
+      if (e.incidentId !== null && kind !== 'incident') add('Incident', e.incidentId, e.items);
+      if (e.alertId !== null && kind === 'observable') add('Alert', e.alertId, e.items);
+    }
+    const chains = await this.chains(
+      (q, p) => tx.run<AccessRow>(q, p),
+      actor.tenant,
+      [...refs.values()].map(({ label: l, id }) => ({ label: l, id })),
+    );
+    const missing: ItemProblem[] = [];
+    const denied: ItemProblem[] = [];
+    for (const [key, ref] of refs) {
+      const chain = chains.get(key);
+      if (!chain) continue; // created by this request
+      const self = ref.label === label;
+      const problem = (list: ItemProblem[], message: string) => {
+        for (const index of new Set(ref.items))
+          list.push({ index, path: self ? KINDS[kind].idField : 'parent', message });
+      };
+      if (!(await this.decide(actor, 'read', chain)))
+        problem(missing, `no ${ref.label.toLowerCase()} ${ref.id}`);
+      else if (self && !(await this.decide(actor, 'edit', chain)))
+        problem(denied, `you may not change ${kind} ${ref.id} (its access settings)`);
+    }
+    if (missing.length > 0)
+      throw new NotFoundError(
+        `${missing.length} item(s) name entities that do not exist for you; none was created`,
+        { errors: missing },
+      );
+    if (denied.length > 0)
+      throw new ForbiddenError(
+        `${denied.length} item(s) map entities you may not change; none was created`,
+        { errors: denied },
+      );
+    return chains;
+  }
+
+  /** Writes an entity's new access settings with their audit event; null when nothing changed. */
+  private async writeAccess(
+    tx: { run<T>(q: string, p?: Record<string, unknown>): Promise<T[]> },
+    actor: Reader,
+    kind: Kind,
+    id: string,
+    before: EntityAccess,
+    access: EntityAccess,
+    now: string,
+  ): Promise<string | null> {
+    const diff: Record<string, { from: unknown; to: unknown }> = {};
+    for (const k of Object.keys(access) as Array<keyof EntityAccess>)
+      if (JSON.stringify(before[k]) !== JSON.stringify(access[k]))
+        diff[k] = { from: before[k], to: access[k] };
+    if (Object.keys(diff).length === 0) return null;
+    const [row] = await tx.run<{ element: string }>(this.q['mappings/set-access'], {
+      tenant: actor.tenant,
+      label: KINDS[kind].label,
+      kind,
+      id,
+      access,
+      eventId: randomUUID(),
+      actor: actor.userId,
+      now,
+      diff: JSON.stringify(diff),
+    });
+    return row?.element ?? null;
+  }
+
+  /** An entity's access settings: for whoever may read it, and tenant admins (manage). */
+  async access(
+    reader: Reader & { manage: boolean },
+    kind: Kind,
+    id: string,
+  ): Promise<EntityAccess> {
+    const chain = (
+      await this.chains((q, p) => this.graph.read<AccessRow>(q, p), reader.tenant, [
+        { label: KINDS[kind].label, id },
+      ])
+    ).get(`${KINDS[kind].label}:${id}`);
+    if (!chain || !(reader.manage || (await this.decide(reader, 'read', chain))))
+      throw new NotFoundError(`no ${kind} with id ${id}`);
+    return chain[0] as EntityAccess;
+  }
+
+  /**
+   * Sets an entity's access settings (its editors and tenant admins), audited; the entity, what is
+   * part of it and their mappings follow at once (one transaction).
+   */
+  async setAccess(
+    actor: Reader & { manage: boolean },
+    kind: Kind,
+    id: string,
+    given: Partial<EntityAccess>,
+  ): Promise<EntityAccess> {
+    const access = fullAccess(given);
+    const label = KINDS[kind].label;
+    await this.graph.writeTransaction(async (tx) => {
+      const chain = (
+        await this.chains((q, p) => tx.run<AccessRow>(q, p), actor.tenant, [{ label, id }])
+      ).get(`${label}:${id}`);
+      if (!chain) throw new NotFoundError(`no ${kind} with id ${id}`);
+      if (!actor.manage && !(await this.decide(actor, 'edit', chain))) {
+        if (!(await this.decide(actor, 'read', chain)))
+          throw new NotFoundError(`no ${kind} with id ${id}`);
+        throw new ForbiddenError(`you may not change the access settings of ${kind} ${id}`);
+      }
+      const element = await this.writeAccess(
+        tx,
+        actor,
+        kind,
+        id,
+        chain[0] as EntityAccess,
+        access,
+        new Date().toISOString(),
+      );
+      if (element !== null)
+        await tx.run(this.q['mappings/refresh-guards'], {
+          ...accessParams(actor),
+          entities: [element],
+        });
+    });
+    return access;
+  }
 
   private async resolve(ids: string[]): Promise<Map<string, Resolved>> {
     const rows = await this.graph.read<Resolved>(this.q['mappings/resolve-techniques'], {
@@ -204,6 +391,7 @@ export class MappingService {
     }
     // Entities first, then mappings on them: two statements without Eager barriers, one transaction.
     const written = await this.graph.writeTransaction(async (tx) => {
+      const chains = await this.checkEntities(tx, actor, kind, entities);
       const existing = await tx.run<ExistingEntity>(this.q['mappings/read-entities'], {
         tenant: actor.tenant,
         label: KINDS[kind].label,
@@ -221,6 +409,21 @@ export class MappingService {
         { tenant: actor.tenant, actor: actor.userId, now, entities: plan.writes },
       );
       const elementOf = new Map(upserted.map((u) => [u.id, u.element]));
+      // Access given for existing entities (new ones got theirs with their fields), audited.
+      for (const e of entities.values()) {
+        const chain = chains.get(`${KINDS[kind].label}:${e.id}`);
+        if (e.access && chain)
+          await this.writeAccess(tx, actor, kind, e.id, chain[0] as EntityAccess, e.access, now);
+      }
+      // Entities that joined a parent or changed access, and what is part of them, follow.
+      const refreshed = plan.writes
+        .filter((w) => w.incidentId !== null || w.alertId !== null || entities.get(w.id)?.access)
+        .map((w) => elementOf.get(w.id));
+      if (refreshed.length > 0)
+        await tx.run(this.q['mappings/refresh-guards'], {
+          ...accessParams(actor),
+          entities: refreshed,
+        });
       const created = await tx.run<{ index: number; id: string; created: boolean }>(
         this.q['mappings/create'],
         {
@@ -243,41 +446,52 @@ export class MappingService {
   }
 
   /** One page of mappings from the one read statement (see cypher/mappings/page.cypher). */
-  private async page(tenant: string, filters: Partial<PageFilters>) {
+  private async page(reader: Reader, filters: Partial<PageFilters>) {
     const [row] = await this.graph.read<{ count: number; results: View[] }>(
       this.q['mappings/page'],
       {
         ...NO_FILTERS,
         ...filters,
-        tenant,
+        ...accessParams(reader),
+        tenant: reader.tenant,
       },
     );
     return { count: row?.count ?? 0, results: (row?.results ?? []).map(apiMapping) };
   }
 
-  private async views(tenant: string, ids: string[], kind: Kind | null = null) {
-    const { results } = await this.page(tenant, { ids, kind, limit: ids.length });
+  private async views(reader: Reader, ids: string[], kind: Kind | null = null) {
+    const { results } = await this.page(reader, { ids, kind, limit: ids.length });
     return new Map(results.map((v) => [v.id as string, v]));
   }
 
-  async get(tenant: string, kind: Kind, id: string) {
-    const view = (await this.views(tenant, [id], kind)).get(id);
-    // Another tenant's mapping answers exactly as a missing one does.
+  async get(reader: Reader, kind: Kind, id: string) {
+    const view = (await this.views(reader, [id], kind)).get(id);
+    // Another tenant's mapping, or one the caller may not read, answers as a missing one does.
     if (!view) throw new NotFoundError(`no ${kind} mapping with id ${id}`);
     return view;
   }
 
   async list(
-    tenant: string,
+    reader: Reader,
     kind: Kind,
     f: Omit<PageFilters, 'ids' | 'kind' | 'changed' | 'limit' | 'offset'>,
     page: { limit: number; offset: number },
   ) {
-    return this.page(tenant, { ...f, kind, ...page });
+    return this.page(reader, { ...f, kind, ...page });
   }
 
   private async editable(actor: Actor, kind: Kind, id: string) {
-    const current = await this.get(actor.tenant, kind, id);
+    const current = await this.get(actor, kind, id);
+    const entityId = String(current[KINDS[kind].idField]);
+    const label = KINDS[kind].label;
+    const chain = (
+      await this.chains((q, p) => this.graph.read<AccessRow>(q, p), actor.tenant, [
+        { label, id: entityId },
+      ])
+    ).get(`${label}:${entityId}`);
+    if (!chain || !(await this.decide(actor, 'edit', chain))) {
+      throw new ForbiddenError(`you may not change the mappings of ${kind} ${entityId}`);
+    }
     if (actor.scope === 'own' && current.created_by !== actor.userId) {
       throw new ForbiddenError('you may change and delete only the mappings you created');
     }
@@ -351,7 +565,7 @@ export class MappingService {
       }
       throw err;
     }
-    return this.get(actor.tenant, kind, id);
+    return this.get(actor, kind, id);
   }
 
   async remove(actor: Actor, kind: Kind, id: string): Promise<void> {
@@ -369,10 +583,10 @@ export class MappingService {
   }
 
   /** The audit trail of an entity of the tenant: its creation and each deliberate change. */
-  async entityEvents(tenant: string, kind: Kind, id: string) {
+  async entityEvents(reader: Reader, kind: Kind, id: string) {
     const rows = await this.graph.read<{ event: Record<string, unknown> }>(
       this.q['mappings/entity-events'],
-      { tenant, kind, id },
+      { tenant: reader.tenant, kind, id, ...accessParams(reader) },
     );
     if (rows.length === 0) throw new NotFoundError(`no ${kind} with id ${id}`);
     return rows.map((r) => ({
@@ -382,10 +596,10 @@ export class MappingService {
   }
 
   /** The audit trail of a mapping of the tenant (kept after it is deleted). */
-  async events(tenant: string, id: string) {
+  async events(reader: Reader, id: string) {
     const rows = await this.graph.read<{ event: Record<string, unknown> }>(
       this.q['mappings/events'],
-      { tenant, id },
+      { tenant: reader.tenant, id, ...accessParams(reader) },
     );
     if (rows.length === 0) throw new NotFoundError(`no mapping with id ${id}`);
     return rows.map((r) => ({
@@ -408,8 +622,8 @@ export class MappingService {
     });
   }
 
-  async changes(tenant: string, kind: Kind | null, page: { limit: number; offset: number }) {
-    return this.page(tenant, { kind, changed: true, ...page });
+  async changes(reader: Reader, kind: Kind | null, page: { limit: number; offset: number }) {
+    return this.page(reader, { kind, changed: true, ...page });
   }
 }
 
@@ -499,7 +713,9 @@ function planMappings(
       alertId: null,
       items: [],
       update: false,
+      access: null,
     };
+    if (item.entity_access !== undefined) entity.access = fullAccess(item.entity_access);
     for (const f of ENTITY_FIELDS[kind])
       if (item[f] !== undefined) entity.props[f.replace(/^observable_/, '')] = item[f];
     if (kind !== 'incident' && item.incident_id !== undefined)
@@ -566,13 +782,14 @@ function planEntities(
       alertId: kind === 'observable' ? entity.alertId : null,
     };
     if (!before) {
-      const fields = { ...entity.props, ...renamedParents(parents) };
+      const props = { ...entity.props, ...(entity.access ?? {}) };
+      const fields = { ...props, ...renamedParents(parents) };
       writes.push({
         id: entity.id,
         label,
         kind,
         create: true,
-        props: entity.props,
+        props,
         ...parents,
         event: { id: randomUUID(), action: 'created', changes: JSON.stringify(fields) },
       });

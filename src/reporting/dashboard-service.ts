@@ -1,5 +1,6 @@
 import { loadQueries } from '../shared/cypher';
 import type { Graph } from '../shared/neo4j';
+import { accessParams, type Viewer } from '../auth/access';
 import { buildLayer, HEAT, type Layer } from './navigator';
 
 const QUERIES = [
@@ -66,9 +67,10 @@ export class DashboardService {
     return rows.map((r) => r.tenant);
   }
 
-  async breakdown(query: BreakdownQuery): Promise<Breakdown> {
+  /** Counts of what `viewer` may read (restricted entities of others left out). */
+  async breakdown(viewer: Viewer, query: BreakdownQuery): Promise<Breakdown> {
     const tenants = await this.tenants(query.tenant);
-    const params = { ...query, tenants };
+    const params = { ...query, tenants, ...accessParams(viewer) };
     // The window's counts come from one unbucketed read: an entity seen in several buckets
     // counts once there.
     const [overall, rows, [totals], phases] = await Promise.all([
@@ -127,11 +129,15 @@ export class DashboardService {
   }
 
   /** Navigator layer of the window: each sub-technique scored by the entities mapped to it. */
-  async layer(query: Omit<BreakdownQuery, 'by' | 'bucket' | 'top'>): Promise<Layer> {
+  async layer(
+    viewer: Viewer,
+    query: Omit<BreakdownQuery, 'by' | 'bucket' | 'top'>,
+  ): Promise<Layer> {
     const tenants = await this.tenants(query.tenant);
     const [rows, attack] = await Promise.all([
       this.graph.read<Row>(this.q['reporting/dashboard-breakdown'], {
         ...query,
+        ...accessParams(viewer),
         tenants,
         by: 'sub-technique',
         bucket: null,

@@ -2,6 +2,8 @@ import { loadQueries } from '../shared/cypher';
 import { NotLoadedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Graph, Tx } from '../shared/neo4j';
+import { accessParams } from '../auth/access';
+import type { Reader } from '../mappings/mapping-service';
 import {
   fitSuggestions,
   rankSuggestions,
@@ -389,11 +391,12 @@ export class NextSteps {
     return new Map(rows.map((r) => [r.given, r]));
   }
 
-  /** The tenant's past incidents sharing observed techniques (tenant-scoped). */
-  async history(tenant: string, observed: string[], exclude: string | null): Promise<HistoryRow[]> {
+  /** The tenant's past incidents sharing observed techniques (tenant-scoped, those the reader sees). */
+  async history(reader: Reader, observed: string[], exclude: string | null): Promise<HistoryRow[]> {
     if (observed.length === 0) return [];
     return this.graph.read(this.q['reporting/next-steps-history'], {
-      tenant,
+      tenant: reader.tenant,
+      ...accessParams(reader),
       observed,
       exclude,
       limit: HISTORY_INCIDENTS,

@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Authorizer } from '../auth/authorization';
 import { authorize } from '../auth/middleware';
-import { tenantOf } from '../mappings/mapping-routes';
+import { reader, tenantOf, viewer } from '../mappings/mapping-routes';
 import type { BreakdownBy, DashboardService, EntityKind } from './dashboard-service';
 import { renderHtml, renderMarkdown } from './report';
 import type { ReportingService } from './reporting-service';
@@ -30,23 +30,23 @@ export function reportingRouter(
   const id = (req: Request) => String(req.params.id);
 
   router.get('/incidents/:id/kill-chain/', read, loaded, async (req, res) => {
-    res.json(await service.killChain(tenantOf(req), id(req)));
+    res.json(await service.killChain(reader(req), id(req)));
   });
   router.get('/incidents/:id/next-steps/', read, loaded, async (req, res) => {
     const topK = Number(req.query.top_k ?? DEFAULT_TOP_K);
-    res.json(await service.incidentNextSteps(tenantOf(req), id(req), topK));
+    res.json(await service.incidentNextSteps(reader(req), id(req), topK));
   });
   // The tenant's past incidents are evidence: the same right as reading its mappings.
   router.post('/next-steps/', read, loaded, async (req, res) => {
     const body = req.body as { techniques: string[]; top_k?: number };
-    res.json(await service.suggest(tenantOf(req), body.techniques, body.top_k ?? DEFAULT_TOP_K));
+    res.json(await service.suggest(reader(req), body.techniques, body.top_k ?? DEFAULT_TOP_K));
   });
   router.get('/incidents/:id/paths/', read, loaded, async (req, res) => {
     const limit = Number(req.query.limit ?? DEFAULT_PATHS);
-    res.json(await service.paths(tenantOf(req), id(req), String(req.query.to), limit));
+    res.json(await service.paths(reader(req), id(req), String(req.query.to), limit));
   });
   router.get('/incidents/:id/report/', read, loaded, async (req, res) => {
-    const report = await service.report(tenantOf(req), id(req), new Date().toISOString());
+    const report = await service.report(reader(req), id(req), new Date().toISOString());
     const format = String(req.query.format ?? 'json');
     if (format === 'markdown')
       res.type('text/markdown; charset=utf-8').send(renderMarkdown(report));
@@ -56,10 +56,10 @@ export function reportingRouter(
   });
   router.get('/incidents/:id/layer/', read, loaded, async (req, res) => {
     const group = req.query.group === undefined ? undefined : String(req.query.group);
-    res.json(await service.incidentLayer(tenantOf(req), id(req), group));
+    res.json(await service.incidentLayer(reader(req), id(req), group));
   });
   router.get('/alerts/:id/layer/', read, loaded, async (req, res) => {
-    res.json(await service.alertLayer(tenantOf(req), id(req)));
+    res.json(await service.alertLayer(reader(req), id(req)));
   });
 
   const window = (req: Request) => ({
@@ -70,7 +70,7 @@ export function reportingRouter(
   });
   router.get('/dashboard/breakdown/', read, loaded, async (req, res) => {
     res.json(
-      await dashboard.breakdown({
+      await dashboard.breakdown(viewer(req), {
         ...window(req),
         by: String(req.query.by ?? 'technique') as BreakdownBy,
         bucket:
@@ -80,7 +80,7 @@ export function reportingRouter(
     );
   });
   router.get('/dashboard/layer/', read, loaded, async (req, res) => {
-    res.json(await dashboard.layer(window(req)));
+    res.json(await dashboard.layer(viewer(req), window(req)));
   });
   return router;
 }

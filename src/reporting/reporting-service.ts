@@ -1,6 +1,8 @@
 import { loadQueries } from '../shared/cypher';
 import { BadRequestError, NotFoundError } from '../shared/errors';
 import type { Graph } from '../shared/neo4j';
+import { accessParams } from '../auth/access';
+import type { Reader } from '../mappings/mapping-service';
 import { candidateGroups, type CandidateGroup } from './candidates';
 import { buildLayer, COMPARE, HEAT, type Layer, type LayerEntry } from './navigator';
 import type { NextSteps, Resolved, Suggestion } from './next-steps';
@@ -110,22 +112,26 @@ export class ReportingService {
     readonly nextSteps: NextSteps,
   ) {}
 
-  async killChain(tenant: string, incidentId: string): Promise<KillChain> {
+  async killChain(reader: Reader, incidentId: string): Promise<KillChain> {
     const [{ observed }, tactics] = await Promise.all([
-      this.incident(tenant, incidentId),
+      this.incident(reader, incidentId),
       this.graph.read<MatrixTactic>(this.q['reporting/matrix-tactics']),
     ]);
     return layOut(incidentId, observed, tactics);
   }
 
   /** The incident's mappings (its own, its alerts', their observables'); 404 when not the tenant's. */
-  private async incident(tenant: string, incidentId: string): Promise<IncidentRow> {
+  private async incident(reader: Reader, incidentId: string): Promise<IncidentRow> {
     const [row] = await this.graph.read<{
       incident: string;
       alerts: number;
       observables: number;
       techniques: ObservedTechnique[];
-    }>(this.q['reporting/incident-techniques'], { tenant, id: incidentId });
+    }>(this.q['reporting/incident-techniques'], {
+      tenant: reader.tenant,
+      id: incidentId,
+      ...accessParams(reader),
+    });
     // Another tenant's incident answers exactly as a missing one.
     if (!row) throw new NotFoundError(`no incident with id ${incidentId}`);
     const { techniques, ...rest } = row;
@@ -135,8 +141,8 @@ export class ReportingService {
     };
   }
 
-  private async observations(tenant: string, incidentId: string): Promise<Observation[]> {
-    return (await this.incident(tenant, incidentId)).observed;
+  private async observations(reader: Reader, incidentId: string): Promise<Observation[]> {
+    return (await this.incident(reader, incidentId)).observed;
   }
 
   /** What covers each technique (STIX ids): mitigations, detection strategies and analytics. */
@@ -146,13 +152,13 @@ export class ReportingService {
   }
 
   /** The likeliest ways from what the incident shows to a goal tactic, with their defences. */
-  async paths(tenant: string, incidentId: string, to: string, limit: number): Promise<PathsAnswer> {
-    const observed = await this.observations(tenant, incidentId);
+  async paths(reader: Reader, incidentId: string, to: string, limit: number): Promise<PathsAnswer> {
+    const observed = await this.observations(reader, incidentId);
     const [snapshot, resolved] = await Promise.all([
       this.nextSteps.snapshot(),
       this.nextSteps.resolve(observed.map((o) => o.technique)),
     ]);
-    const history = await this.nextSteps.history(tenant, resolved.observed, incidentId);
+    const history = await this.nextSteps.history(reader, resolved.observed, incidentId);
     const plan = likelyPaths(snapshot, resolved.observed, to, limit, history);
     if (!plan) throw new BadRequestError(`no loaded matrix has a tactic named ${to}`);
     const stepIds = [
@@ -181,9 +187,9 @@ export class ReportingService {
   }
 
   /** The incident's ATT&CK report (JSON; markdown and HTML are rendered from it). */
-  async report(tenant: string, incidentId: string, now: string): Promise<IncidentReport> {
+  async report(reader: Reader, incidentId: string, now: string): Promise<IncidentReport> {
     const [row, tactics, attack] = await Promise.all([
-      this.incident(tenant, incidentId),
+      this.incident(reader, incidentId),
       this.graph.read<MatrixTactic>(this.q['reporting/matrix-tactics']),
       this.graph.read<{ domain: string; version: string | null }>(
         this.q['reporting/attack-versions'],
@@ -195,7 +201,7 @@ export class ReportingService {
       this.nextSteps.resolve(row.observed.map((o) => o.technique)),
     ]);
     const [history, coverage] = await Promise.all([
-      this.nextSteps.history(tenant, resolved.observed, incidentId),
+      this.nextSteps.history(reader, resolved.observed, incidentId),
       this.coverage(resolved.observed),
     ]);
     const procedures = new Map<string, string[]>();
@@ -227,9 +233,9 @@ export class ReportingService {
   }
 
   /** Navigator layer: the incident's techniques, or the incident beside a group's. */
-  async incidentLayer(tenant: string, incidentId: string, group?: string): Promise<Layer> {
+  async incidentLayer(reader: Reader, incidentId: string, group?: string): Promise<Layer> {
     const [row, attack] = await Promise.all([
-      this.incident(tenant, incidentId),
+      this.incident(reader, incidentId),
       this.graph.read<{ domain: string; version: string | null }>(
         this.q['reporting/attack-versions'],
       ),
@@ -262,7 +268,7 @@ export class ReportingService {
         legend: [{ label: 'Mapped in the incident', color: HEAT[2] as string }],
         metadata: [
           { name: 'incident', value: incidentId },
-          { name: 'tenant', value: tenant },
+          { name: 'tenant', value: reader.tenant },
         ],
       });
     }
@@ -309,7 +315,7 @@ export class ReportingService {
   }
 
   /** Navigator layer of an alert: its own mappings and its observables'. */
-  async alertLayer(tenant: string, alertId: string): Promise<Layer> {
+  async alertLayer(reader: Reader, alertId: string): Promise<Layer> {
     const [[row], attack] = await Promise.all([
       this.graph.read<{
         alert: string;
@@ -320,7 +326,11 @@ export class ReportingService {
           tactics: string[];
           domain: string | null;
         }>;
-      }>(this.q['reporting/alert-techniques'], { tenant, id: alertId }),
+      }>(this.q['reporting/alert-techniques'], {
+        tenant: reader.tenant,
+        id: alertId,
+        ...accessParams(reader),
+      }),
       this.graph.read<{ domain: string; version: string | null }>(
         this.q['reporting/attack-versions'],
       ),
@@ -343,20 +353,20 @@ export class ReportingService {
       legend: [{ label: 'Mapped on the alert', color: HEAT[2] as string }],
       metadata: [
         { name: 'alert', value: alertId },
-        { name: 'tenant', value: tenant },
+        { name: 'tenant', value: reader.tenant },
       ],
     });
   }
 
   /** What is likely to come next in an incident, from what its mappings observed. */
   async incidentNextSteps(
-    tenant: string,
+    reader: Reader,
     incidentId: string,
     limit: number,
   ): Promise<NextStepsAnswer> {
-    const observed = await this.observations(tenant, incidentId);
+    const observed = await this.observations(reader, incidentId);
     const answer = await this.suggest(
-      tenant,
+      reader,
       observed.map((o) => o.technique),
       limit,
       incidentId,
@@ -366,7 +376,7 @@ export class ReportingService {
 
   /** Next steps for a list of observed technique ids (ATT&CK or STIX; revoked ones replaced). */
   async suggest(
-    tenant: string,
+    reader: Reader,
     given: string[],
     limit: number,
     exclude: string | null = null,
@@ -375,7 +385,7 @@ export class ReportingService {
       this.nextSteps.snapshot(),
       this.nextSteps.resolve(given),
     ]);
-    const history = await this.nextSteps.history(tenant, resolved.observed, exclude);
+    const history = await this.nextSteps.history(reader, resolved.observed, exclude);
     return {
       model: { data_version: snapshot.version },
       observed: resolved.observed.map((id) => snapshot.techniques.get(id)?.attackId ?? id),

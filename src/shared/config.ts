@@ -134,6 +134,7 @@ const schema = z.object({
   JWT_CLAIM_TENANTS: z.string().min(1).default('tenants'),
   JWT_CLAIM_ROLES: z.string().min(1).default('roles'),
   JWT_CLAIM_SUPERUSER: z.string().min(1).default('is_superuser'),
+  JWT_CLAIM_GROUPS: z.string().min(1).default('groups'),
   // A token whose exp lies further than this from its iat (or from now) is refused.
   JWT_MAX_LIFETIME: duration.default(86_400_000),
   JWT_CLOCK_TOLERANCE: duration.default(30_000),
@@ -167,7 +168,7 @@ export interface AuthConfig {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
-  claims: { tenant: string; tenants: string; roles: string; superuser: string };
+  claims: { tenant: string; tenants: string; roles: string; superuser: string; groups: string };
   maxLifetimeMs: number;
   clockToleranceMs: number;
 }
@@ -265,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         tenants: e.JWT_CLAIM_TENANTS,
         roles: e.JWT_CLAIM_ROLES,
         superuser: e.JWT_CLAIM_SUPERUSER,
+        groups: e.JWT_CLAIM_GROUPS,
       },
       maxLifetimeMs: e.JWT_MAX_LIFETIME,
       clockToleranceMs: e.JWT_CLOCK_TOLERANCE,

@@ -8,16 +8,40 @@ export type QuerySet<N extends string> = Readonly<Record<N, string>>;
 let cache: Map<string, string> | undefined;
 const names = new Map<string, string>();
 
+const FRAGMENTS = 'fragments/';
+
+/**
+ * `@name(var)` in a query stands for `cypher/fragments/name.cypher` with `<x>` replaced by `var`:
+ * a predicate several queries share (who may read what) is written once. A query naming a
+ * fragment that does not exist fails to load.
+ */
+function expandFragments(text: string, fragments: Map<string, string>, name: string): string {
+  return text.replace(/@([a-z][a-z-]*)\((\w+)\)/g, (_all, fragment: string, variable: string) => {
+    const body = fragments.get(fragment);
+    if (body === undefined) throw new Error(`${name}.cypher names a missing fragment @${fragment}`);
+    return body.replace(/<x>/g, variable);
+  });
+}
+
 function allQueries(): Map<string, string> {
   if (cache) return cache;
   const root = path.join(packageRoot(), 'cypher');
-  const found = new Map<string, string>();
+  const raw = new Map<string, string>();
   for (const entry of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
     if (!entry.endsWith('.cypher')) continue;
     const name = entry.slice(0, -'.cypher'.length).split(path.sep).join('/');
-    const text = readFileSync(path.join(root, entry), 'utf8');
-    found.set(name, text);
-    names.set(text, name);
+    raw.set(name, readFileSync(path.join(root, entry), 'utf8'));
+  }
+  const fragments = new Map<string, string>();
+  for (const [name, text] of raw)
+    if (name.startsWith(FRAGMENTS))
+      fragments.set(name.slice(FRAGMENTS.length), text.replace(/^\s*\/\/.*\n/gm, '').trim());
+  const found = new Map<string, string>();
+  for (const [name, text] of raw) {
+    if (name.startsWith(FRAGMENTS)) continue;
+    const expanded = expandFragments(text, fragments, name);
+    found.set(name, expanded);
+    names.set(expanded, name);
   }
   return (cache = found);
 }

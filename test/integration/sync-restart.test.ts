@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImportService } from '../../src/attack/import-service';
 import { applySchema } from '../../src/attack/schema';
+import { createAuthorizer } from '../../src/auth/authorization';
 import { MappingService } from '../../src/mappings/mapping-service';
 import { loadConfig } from '../../src/shared/config';
 import { startLocalNeo4j, type LocalNeo4j } from '../../src/shared/local-neo4j';
@@ -115,13 +116,15 @@ it('keeps the previous release and the mappings when Neo4j stops mid-release', a
     NEO4J_URI: neo4j.uri,
     TTPGRAPH_SYNC_LEASE_MS: '3000',
   });
-  const mappings = new MappingService(graph);
+  const mappings = new MappingService(graph, await createAuthorizer());
   const importer = new ImportService(graph, silentLogger, 2_000, () => mappings.applyRelease());
   const sync = new SyncService(graph, importer, config, silentLogger);
   expect((await sync.run({ trigger: 'cli', urls: [FIXTURE] })).state).toBe('succeeded');
-  await mappings.create({ tenant: 'acme', userId: 'alice', entityScope: null }, 'alert', [
-    { alert_id: 'A-1', technique: 'T1059' },
-  ]);
+  await mappings.create(
+    { tenant: 'acme', userId: 'alice', groups: [], superuser: false, entityScope: null },
+    'alert',
+    [{ alert_id: 'A-1', technique: 'T1059' }],
+  );
   const before = await held();
   expect(before).toMatchObject({ nodes: 27, mappings: 1, version: '18.1' });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImportService } from '../../src/attack/import-service';
+import { createAuthorizer } from '../../src/auth/authorization';
 import { MappingService } from '../../src/mappings/mapping-service';
 import { ATTACK_COLLECTIONS, loadConfig } from '../../src/shared/config';
 import type { Graph } from '../../src/shared/neo4j';
@@ -47,7 +48,7 @@ const fixtureObjects = () =>
 beforeAll(async () => {
   graph = await freshGraph();
   source = await new AttackSource().start();
-  const mappings = new MappingService(graph);
+  const mappings = new MappingService(graph, await createAuthorizer());
   importer = new ImportService(graph, silentLogger, 2_000, () => mappings.applyRelease());
   collection = { id: ENTERPRISE, title: 'Enterprise ATT&CK', objects: [] };
   source.collections.set(ENTERPRISE, collection);
@@ -66,8 +67,8 @@ beforeEach(async () => {
 /** The collection synced once, and a mapping on it: where the later tests start. */
 async function syncedWithMapping(): Promise<void> {
   expect((await sync()).state).toBe('succeeded');
-  await new MappingService(graph).create(
-    { tenant: 'acme', userId: 'u', entityScope: null },
+  await new MappingService(graph, await createAuthorizer()).create(
+    { tenant: 'acme', userId: 'u', groups: [], superuser: false, entityScope: null },
     'alert',
     [{ alert_id: 'A-1', technique: 'T1059' }],
   );

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ImportService } from '../../src/attack/import-service';
 import { StatusService } from '../../src/attack/status-service';
+import { createAuthorizer } from '../../src/auth/authorization';
 import { MappingService } from '../../src/mappings/mapping-service';
 import { ATTACK_COLLECTIONS, loadConfig } from '../../src/shared/config';
 import type { Graph } from '../../src/shared/neo4j';
@@ -76,7 +77,7 @@ beforeAll(async () => {
   });
   source = await new AttackSource().start();
   for (const v of ['17.1', '18.0', '18.1']) source.files.set(bundlePath(v), bundle(v));
-  mappings = new MappingService(graph);
+  mappings = new MappingService(graph, await createAuthorizer());
   importer = new ImportService(graph, silentLogger, 2_000, () => mappings.applyRelease());
 });
 afterAll(async () => {
@@ -182,10 +183,14 @@ describe('sync from index.json', () => {
 
   it('keeps the release and every mapping through each source failure', async () => {
     await at('17.1');
-    await mappings.create({ tenant: 'acme', userId: 'alice', entityScope: null }, 'alert', [
-      { alert_id: 'A-1', technique: 'T1059.001' },
-      { alert_id: 'A-2', technique: 'T1566', incident_id: 'I-1' },
-    ]);
+    await mappings.create(
+      { tenant: 'acme', userId: 'alice', groups: [], superuser: false, entityScope: null },
+      'alert',
+      [
+        { alert_id: 'A-1', technique: 'T1059.001' },
+        { alert_id: 'A-2', technique: 'T1566', incident_id: 'I-1' },
+      ],
+    );
     listVersions('17.1', '18.0');
     const gz = bundle('18.0');
     const broken = JSON.parse(gunzipSync(gz).toString('utf8'));
@@ -295,10 +300,14 @@ describe('sync from index.json', () => {
 
   it('moves on to 18.1 and keeps every mapping', async () => {
     await at('18.0');
-    await mappings.create({ tenant: 'acme', userId: 'alice', entityScope: null }, 'alert', [
-      { alert_id: 'A-1', technique: 'T1059.001' },
-      { alert_id: 'A-2', technique: 'T1566', incident_id: 'I-1' },
-    ]);
+    await mappings.create(
+      { tenant: 'acme', userId: 'alice', groups: [], superuser: false, entityScope: null },
+      'alert',
+      [
+        { alert_id: 'A-1', technique: 'T1059.001' },
+        { alert_id: 'A-2', technique: 'T1566', incident_id: 'I-1' },
+      ],
+    );
     listVersions('17.1', '18.0', '18.1');
     const r181 = await sync();
     expect(r181.domains[0]).toMatchObject({ outcome: 'applied', version: '18.1' });

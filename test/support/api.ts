@@ -50,9 +50,9 @@ export async function testApp(env: Record<string, string> = {}, clock?: Clock): 
   const graph = await openGraph({ ...config.neo4j, uri: config.neo4j.uri as string }, (...a) =>
     metrics.observeQuery(...a),
   );
-  const services = await composeServices(graph, config, silentLogger, clock);
-  late.status = services.status;
   const authorizer = await createAuthorizer();
+  const services = await composeServices(graph, config, silentLogger, authorizer, clock);
+  late.status = services.status;
   const app = createApp({
     config,
     log: silentLogger,
@@ -83,6 +83,7 @@ export interface TokenClaims {
   tenants?: string[];
   roles?: string[];
   superuser?: boolean;
+  groups?: string[];
   expiresIn?: number;
   secret?: string;
 }
@@ -92,6 +93,7 @@ export async function token(c: TokenClaims = {}): Promise<string> {
   if (c.tenant) payload.tenant = c.tenant;
   if (c.tenants) payload.tenants = c.tenants;
   if (c.superuser) payload.is_superuser = true;
+  if (c.groups) payload.groups = c.groups;
   let jwt = new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
   if (c.sub !== '') jwt = jwt.setSubject(c.sub ?? 'alice');
   jwt = jwt.setExpirationTime(Math.floor(Date.now() / 1000) + (c.expiresIn ?? 3600));

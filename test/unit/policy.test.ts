@@ -48,6 +48,7 @@ const who = (role: string): Identity => ({
   tenants: ['acme'],
   roles: [role],
   superuser: role === 'superuser',
+  groups: [],
 });
 
 describe('the Casbin policy', () => {
@@ -62,6 +63,7 @@ describe('the Casbin policy', () => {
       tenants: ['acme'],
       roles: ['stranger', 'viewer'],
       superuser: false,
+      groups: [],
     };
     expect(await authorizer.can(both, 'acme', 'attack', 'read')).toBe(true);
   });
