@@ -10,7 +10,9 @@
  * a child process, as deployed: this process only generates the requests.
  */
 import { randomUUID } from 'node:crypto';
+import { GUARD_SEPARATOR } from '../src/auth/access';
 import { signDevelopmentToken } from '../src/auth/identity';
+import { loadQueries } from '../src/shared/cypher';
 import { loadConfig } from '../src/shared/config';
 import { openGraph } from '../src/shared/neo4j';
 import {
@@ -56,10 +58,10 @@ async function main(): Promise<void> {
 
   const authConfig = loadConfig({ ...process.env, JWT_SECRET: BENCH_SECRET }).auth;
   const server = await spawnServer(__filename, '--serve-app', neo.uri);
-  const tokenFor = (tenant: string) =>
+  const tokenFor = (tenant: string, groups: string[] = []) =>
     signDevelopmentToken(
       authConfig,
-      { sub: 'bench', tenants: [tenant], roles: ['analyst'], superuser: false },
+      { sub: 'bench', tenants: [tenant], roles: ['analyst'], superuser: false, groups },
       3600,
     );
   const post = async (tenant: string, kind: string, items: object[]) => {
@@ -133,8 +135,8 @@ async function main(): Promise<void> {
     }
     const spreadMs = performance.now() - t0;
 
-    const list = async (url: string, tenant: string) => {
-      const auth = `Bearer ${await tokenFor(tenant)}`;
+    const list = async (url: string, tenant: string, groups: string[] = []) => {
+      const auth = `Bearer ${await tokenFor(tenant, groups)}`;
       const times: number[] = [];
       let count = 0;
       // The first LIST_WARMUP requests (plans compiled, pages cached) are not counted.
@@ -159,18 +161,39 @@ async function main(): Promise<void> {
         '/alert-mappings/?technique=T1566&include_subtechniques=true&min_confidence=50&limit=50',
       ],
     ] as const;
-    const lists = async () => {
+    const lists = async (groups: string[] = [], before?: number[]) => {
       const out: string[] = [];
-      for (const [name, path] of LISTS) {
-        const r = await list(`/api/v1/mitre${path}`, 't5');
+      const p99s: number[] = [];
+      for (const [i, [name, path]] of LISTS.entries()) {
+        const r = await list(`/api/v1/mitre${path}`, 't5', groups);
+        p99s.push(r.p99);
+        const ratio = before ? `  ${(r.p99 / (before[i] as number)).toFixed(2)}× unrestricted` : '';
         out.push(
-          `  ${name} p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  (${r.count} matches)`,
+          `  ${name} p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  (${r.count} matches)${ratio}`,
         );
       }
-      return out;
+      return { out, p99s };
     };
     say(`lists: ${LIST_WARMUP} warm-up, then ${LIST_RUNS} sequential requests each`);
     const listed = await lists();
+    // Entity access: half of t5's entities restricted to 2 of 20 groups each, read by a user in 3.
+    say("restricting half of t5's alerts and incidents, then the same lists");
+    const GROUPS = Array.from({ length: 20 }, (_, i) => `g${i}`);
+    const [restricted] = await graph.write<{ elements: string[] }>(
+      `MATCH (e) WHERE (e:Alert OR e:Incident) AND e.tenant = 't5'
+       WITH e, toInteger(split(e.id, '-')[2]) AS n
+       WHERE n % 2 = 0
+       SET e.visibility = 'restricted', e.owner = 'someone-else',
+           e.read_groups = [$groups[n % 20], $groups[(n * 7 + 3) % 20]], e.edit_groups = []
+       RETURN collect(elementId(e)) AS elements`,
+      { groups: GROUPS },
+    );
+    const { 'mappings/refresh-guards': refresh } = loadQueries(['mappings/refresh-guards']);
+    await graph.write(refresh, {
+      entities: restricted?.elements ?? [],
+      sep: GUARD_SEPARATOR,
+    });
+    const guarded = await lists(['g0', 'g7', 'g13'], listed.p99s);
 
     console.log(
       [
@@ -179,7 +202,10 @@ async function main(): Promise<void> {
         `floor: bare CREATE, one tx        ${(bare / 1000).toFixed(2)} s  ${Math.round(10_000 / (bare / 1000))} mappings/s  → API/floor time ratio ${(api / bare).toFixed(2)}`,
         `bulk 100,000 over 10 tenants      ${(spreadMs / 1000).toFixed(2)} s  ${Math.round(100_000 / (spreadMs / 1000))} mappings/s`,
         `lists (target p99 < 30 ms):`,
-        ...listed,
+        ...listed.out,
+        `the same lists with half of t5's entities restricted, by a user in 3 of 20 groups (target ≤ 1.2× unrestricted):`,
+        ...guarded.out,
+        `  (${restricted?.elements.length ?? 0} alerts and incidents restricted)`,
         `(${(110_000 + 20_000 * ROUNDS).toLocaleString('en')} mappings in the graph, Neo4j at ${neo.uri})`,
       ].join('\n'),
     );
