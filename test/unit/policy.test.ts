@@ -1,4 +1,5 @@
-import { createAuthorizer, type Authorizer } from '../../src/auth/authorization';
+import fc from 'fast-check';
+import { createAuthorizer, type Authorizer, type EntityAccess } from '../../src/auth/authorization';
 import type { Identity } from '../../src/auth/identity';
 
 // The policy as a table: role × resource × action → allowed. A change to auth/policy.csv shows here.
@@ -36,6 +37,9 @@ const TABLE: Array<[string, string, string, boolean]> = [
   ['viewer', 'mappings', 'create', false],
   ['viewer', 'mappings', 'update-own', false],
   ['viewer', 'mappings', 'delete-own', false],
+  ['admin', 'entity-access', 'manage', true],
+  ['analyst', 'entity-access', 'manage', false],
+  ['viewer', 'entity-access', 'manage', false],
 ];
 
 let authorizer: Authorizer;
@@ -66,5 +70,50 @@ describe('the Casbin policy', () => {
       groups: [],
     };
     expect(await authorizer.can(both, 'acme', 'attack', 'read')).toBe(true);
+  });
+});
+
+const GROUPS = ['red', 'blue', 'green'];
+const settings = fc.record({
+  visibility: fc.constantFrom('tenant' as const, 'restricted' as const),
+  owner: fc.option(fc.constantFrom('u1', 'u2'), { nil: null }),
+  read_groups: fc.subarray(GROUPS),
+  edit_groups: fc.subarray(GROUPS),
+});
+const caller = fc.record({
+  userId: fc.constantFrom('u1', 'u2', 'u3'),
+  groups: fc.subarray(GROUPS),
+  superuser: fc.boolean(),
+});
+
+describe('the entity access rules', () => {
+  // The rule as README states it, written plainly: what the policy's p2 lines must decide.
+  type Caller = { userId: string; groups: string[]; superuser: boolean };
+  const opens = (v: Caller, e: EntityAccess) =>
+    v.superuser ||
+    e.visibility !== 'restricted' ||
+    e.owner === v.userId ||
+    [...e.read_groups, ...e.edit_groups].some((g) => v.groups.includes(g));
+  const edits = (v: Caller, e: EntityAccess) =>
+    v.superuser ||
+    e.owner === v.userId ||
+    e.edit_groups.some((g) => v.groups.includes(g)) ||
+    (e.visibility !== 'restricted' && e.edit_groups.length === 0);
+
+  it('read and edit decide as the rule says, along the whole chain', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        caller,
+        fc.array(settings, { minLength: 1, maxLength: 3 }),
+        async (v, chain) => {
+          const readable = chain.every((e) => opens(v, e));
+          expect(await authorizer.entity(v, 'read', chain)).toBe(readable);
+          expect(await authorizer.entity(v, 'edit', chain)).toBe(
+            readable && edits(v, chain[0] as EntityAccess),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
