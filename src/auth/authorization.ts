@@ -66,16 +66,20 @@ export async function createAuthorizer(
   );
   // The policy is read once at start, so a decision never changes while the process runs.
   const decisions = new Map<string, boolean>();
-  const decide = async (subject: string, tenant: string, resource: string, action: string) => {
-    const key = JSON.stringify([subject, tenant, resource, action]);
+  const remembered = async (request: unknown[], enforce: () => Promise<boolean>) => {
+    const key = JSON.stringify(request);
     let allowed = decisions.get(key);
     if (allowed === undefined) {
-      allowed = await enforcer.enforce(subject, tenant, resource, action);
+      allowed = await enforce();
       if (decisions.size >= MAX_CACHED_DECISIONS) decisions.clear();
       decisions.set(key, allowed);
     }
     return allowed;
   };
+  const decide = (subject: string, tenant: string, resource: string, action: string) =>
+    remembered([subject, tenant, resource, action], () =>
+      enforcer.enforce(subject, tenant, resource, action),
+    );
   return {
     tokenRoles,
     async can(identity, tenant, resource, action) {
@@ -87,16 +91,8 @@ export async function createAuthorizer(
     async entity(viewer, action, chain) {
       const sub = { id: viewer.userId, groups: viewer.groups, superuser: viewer.superuser };
       // A bulk asks about thousands of entities that share a few settings: decide each once.
-      const allows = async (obj: EntityAccess, act: 'read' | 'edit') => {
-        const key = JSON.stringify(['entity', sub, obj, act]);
-        let allowed = decisions.get(key);
-        if (allowed === undefined) {
-          allowed = await enforcer.enforce(entityContext, sub, obj, act);
-          if (decisions.size >= MAX_CACHED_DECISIONS) decisions.clear();
-          decisions.set(key, allowed);
-        }
-        return allowed;
-      };
+      const allows = (obj: EntityAccess, act: 'read' | 'edit') =>
+        remembered(['entity', sub, obj, act], () => enforcer.enforce(entityContext, sub, obj, act));
       for (const obj of chain) if (!(await allows(obj, 'read'))) return false;
       const self = chain[0];
       return action === 'read' || (self !== undefined && (await allows(self, 'edit')));

@@ -359,6 +359,22 @@ function reportInvalidLines(bad: number): void {
   );
 }
 
+/** A command that answers each line of a JSON-lines input from what `prepare` reads once. */
+async function answerLines(
+  argv: { input: string; verbose?: boolean },
+  prepare: (
+    graph: Connection['graph'],
+    ctx: Context,
+  ) => Promise<(item: Record<string, unknown>, line: number) => Promise<void>>,
+): Promise<void> {
+  const ctx = context(argv);
+  const input = await openLines(argv.input);
+  const bad = await withGraph(ctx, async ({ graph }) =>
+    eachJsonLine(input, await prepare(graph, ctx)),
+  );
+  reportInvalidLines(bad);
+}
+
 /**
  * Streams a JSON-lines file (or stdin) through the enrichment engine, one answer per line, in
  * order. A line that is not a JSON object gets an error line, and the exit code says so.
@@ -370,16 +386,14 @@ async function enrich(argv: {
   json: boolean;
   verbose?: boolean;
 }): Promise<void> {
-  const ctx = context(argv);
-  const input = await openLines(argv.input);
-  const bad = await withGraph(ctx, async ({ graph }) => {
+  await answerLines(argv, async (graph, ctx) => {
     const service = new EnrichmentService(
       graph,
       ctx.log,
       path.join(ctx.config.dataDir, 'enrichment'),
     );
     const { engine } = await service.engine();
-    return eachJsonLine(input, async (item, n) => {
+    return async (item, n) => {
       const e = item as EnrichItem;
       const techniques = engine.enrich(e, { topK: argv.topK, minConfidence: argv.minConfidence });
       const id = e.id ?? null;
@@ -390,9 +404,8 @@ async function enrich(argv: {
           `${id ?? `line ${n}`}: ${best.join('; ') || 'no technique above the threshold'}`,
         );
       }
-    });
+    };
   });
-  reportInvalidLines(bad);
 }
 
 /**
@@ -405,13 +418,11 @@ async function nextSteps(argv: {
   json: boolean;
   verbose?: boolean;
 }): Promise<void> {
-  const ctx = context(argv);
-  const input = await openLines(argv.input);
-  const bad = await withGraph(ctx, async ({ graph }) => {
+  await answerLines(argv, async (graph, ctx) => {
     const model = new NextSteps(graph, ctx.log);
     const snapshot = await model.snapshot();
     const resolve = await model.resolver();
-    return eachJsonLine(input, async (item, n) => {
+    return async (item, n) => {
       const id = item.id ?? null;
       const given = item.techniques;
       if (!Array.isArray(given) || !given.every((t) => typeof t === 'string')) {
@@ -428,9 +439,8 @@ async function nextSteps(argv: {
         const best = suggestions.map((s) => `${s.technique} ${s.name} (${s.score})`);
         await writeLine(`${String(id ?? `line ${n}`)}: ${best.join('; ') || 'nothing to suggest'}`);
       }
-    });
+    };
   });
-  reportInvalidLines(bad);
 }
 
 /** An incident's report, as the API gives it, in one format. */

@@ -415,9 +415,20 @@ export class MappingService {
         if (e.access && chain)
           await this.writeAccess(tx, actor, kind, e.id, chain[0] as EntityAccess, e.access, now);
       }
-      // Entities that joined a parent or changed access, and what is part of them, follow.
+      // Guards change only where a restriction is involved: an entity given access settings, or
+      // one linked (newly, or moved) where it or its new parent's chain holds a restricted entity.
+      const restrictedAt = (label: string, id: string | null) =>
+        id !== null &&
+        (chains.get(`${label}:${id}`) ?? []).some((a) => a.visibility === 'restricted');
       const refreshed = plan.writes
-        .filter((w) => w.incidentId !== null || w.alertId !== null || entities.get(w.id)?.access)
+        .filter(
+          (w) =>
+            entities.get(w.id)?.access ||
+            ((w.incidentId !== null || w.alertId !== null) &&
+              (restrictedAt(KINDS[kind].label, w.id) ||
+                restrictedAt('Incident', w.incidentId) ||
+                restrictedAt('Alert', w.alertId))),
+        )
         .map((w) => elementOf.get(w.id));
       if (refreshed.length > 0)
         await tx.run(this.q['mappings/refresh-guards'], {
