@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { accessParams } from '../src/auth/access';
 import { signDevelopmentToken } from '../src/auth/identity';
 import { loadConfig } from '../src/shared/config';
 import { loadQueries } from '../src/shared/cypher';
@@ -158,16 +159,19 @@ async function main(): Promise<void> {
       });
     // The floor: each route's statements through the driver, in the order the service runs them.
     const tenant = 'bench-0';
+    // The floor reads as the bench's user does (entity access's parameters, nothing restricted).
+    const viewer = accessParams({ userId: 'bench', groups: [], superuser: false });
     const [row] = await graph.read<{
       techniques: Array<{ technique: string; mappings: unknown[] }>;
-    }>(q['reporting/incident-techniques'], { tenant, id: INCIDENT });
+    }>(q['reporting/incident-techniques'], { tenant, id: INCIDENT, ...viewer });
     const ids = (row?.techniques ?? []).map((t) => t.technique);
     const mappings = (row?.techniques ?? []).reduce((n, t) => n + t.mappings.length, 0);
     say(`incident ${INCIDENT}: ${ids.length} techniques, ${mappings} mappings`);
     const stix = (
       await graph.read<{ activeStixId: string }>(q['mappings/resolve-techniques'], { ids })
     ).map((r) => r.activeStixId);
-    const incident = () => graph.read(q['reporting/incident-techniques'], { tenant, id: INCIDENT });
+    const incident = () =>
+      graph.read(q['reporting/incident-techniques'], { tenant, id: INCIDENT, ...viewer });
     const resolve = () => graph.read(q['mappings/resolve-techniques'], { ids });
     const history = () =>
       graph.read(q['reporting/next-steps-history'], {
@@ -175,6 +179,7 @@ async function main(): Promise<void> {
         observed: stix,
         exclude: INCIDENT,
         limit: 50,
+        ...viewer,
       });
     const coverage = () => graph.read(q['reporting/coverage'], { techniques: stix });
     const window = {
@@ -184,6 +189,7 @@ async function main(): Promise<void> {
       to: '2026-03-01T00:00:00Z',
       by: 'technique',
       bucket: 'week',
+      ...viewer,
     };
     const floors: Record<string, () => Promise<unknown>> = {
       'kill-chain': () => Promise.all([incident(), graph.read(q['reporting/matrix-tactics'])]),

@@ -43,7 +43,7 @@ WITH i, alerts, observables, t, uses, CASE WHEN t IS NULL THEN [] ELSE COLLECT {
 } END AS tactics
 RETURN i.id AS incident, alerts, observables,
        collect(CASE WHEN t IS NULL THEN null ELSE {
-         technique: t.attack_id, name: t.name,
+         technique: t.attack_id, stixId: t.stix_id, name: t.name,
          tactics: tactics,
          mappings: [u IN uses WHERE u.m IS NOT NULL | {
            mappingId: u.m.id, kind: u.kind, entityId: u.entityId, tactic: u.m.tactic,

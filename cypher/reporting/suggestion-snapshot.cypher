@@ -1,8 +1,10 @@
-// The next-step model as the service scores with it: every technique with a prior (its ATT&CK id,
-// name, tactics in matrix order) and its learnt SUGGESTS weights.
+// The next-step model as the service scores with it: every technique not revoked (its ATT&CK id,
+// name, tactics in matrix order), its popularity (0 when no actor uses it) and its learnt SUGGESTS
+// weights.
 MATCH (t:Technique)
-WHERE t.suggest_prior IS NOT NULL
-RETURN t.stix_id AS id, t.attack_id AS attackId, t.name AS name, t.suggest_prior AS prior,
+WHERE NOT coalesce(t.revoked, false) AND t.attack_id IS NOT NULL
+RETURN t.stix_id AS id, t.attack_id AS attackId, t.name AS name,
+       coalesce(t.suggest_prior, 0.0) AS prior,
        COLLECT {
          MATCH (t)-[:IN_TACTIC]->(ta:Tactic)<-[h:HAS_TACTIC]-(mx:Matrix)
          WHERE NOT coalesce(mx.revoked, false) AND NOT coalesce(mx.deprecated, false)

@@ -37,6 +37,8 @@ export interface Observation {
   kind: 'incident' | 'alert' | 'observable';
   entityId: string;
   technique: string;
+  /** Mapped techniques are active ones: a release's remap moves mappings off revoked techniques. */
+  stixId: string;
   name: string;
   /** The tactic the mapping names, if it names one (then it counts for that tactic only). */
   tactic: string | null;
@@ -49,9 +51,10 @@ export interface Observation {
 /** The query's shape: each technique once, with its tactics and the mappings naming it. */
 interface ObservedTechnique {
   technique: string;
+  stixId: string;
   name: string;
   tactics: TacticRef[];
-  mappings: Array<Omit<Observation, 'technique' | 'name' | 'tactics'>>;
+  mappings: Array<Omit<Observation, 'technique' | 'stixId' | 'name' | 'tactics'>>;
 }
 
 interface MatrixTactic {
@@ -153,11 +156,11 @@ export class ReportingService {
 
   /** The likeliest ways from what the incident shows to a goal tactic, with their defences. */
   async paths(reader: Reader, incidentId: string, to: string, limit: number): Promise<PathsAnswer> {
-    const observed = await this.observations(reader, incidentId);
-    const [snapshot, resolved] = await Promise.all([
+    const [observed, snapshot] = await Promise.all([
+      this.observations(reader, incidentId),
       this.nextSteps.snapshot(),
-      this.nextSteps.resolve(observed.map((o) => o.technique)),
     ]);
+    const resolved = asResolved(observed);
     const history = await this.nextSteps.history(reader, resolved.observed, incidentId);
     const plan = likelyPaths(snapshot, resolved.observed, to, limit, history);
     if (!plan) throw new BadRequestError(`no loaded matrix has a tactic named ${to}`);
@@ -196,11 +199,9 @@ export class ReportingService {
       ),
     ]);
     const killChain = layOut(incidentId, row.observed, tactics);
-    const [snapshot, resolved] = await Promise.all([
+    const resolved = asResolved(row.observed);
+    const [snapshot, history, coverage] = await Promise.all([
       this.nextSteps.snapshot(),
-      this.nextSteps.resolve(row.observed.map((o) => o.technique)),
-    ]);
-    const [history, coverage] = await Promise.all([
       this.nextSteps.history(reader, resolved.observed, incidentId),
       this.coverage(resolved.observed),
     ]);
@@ -365,27 +366,27 @@ export class ReportingService {
     limit: number,
   ): Promise<NextStepsAnswer> {
     const observed = await this.observations(reader, incidentId);
-    const answer = await this.suggest(
-      reader,
-      observed.map((o) => o.technique),
-      limit,
-      incidentId,
-    );
-    return { incident: incidentId, ...answer };
+    return {
+      incident: incidentId,
+      ...(await this.answer(reader, asResolved(observed), limit, incidentId)),
+    };
   }
 
   /** Next steps for a list of observed technique ids (ATT&CK or STIX; revoked ones replaced). */
-  async suggest(
+  async suggest(reader: Reader, given: string[], limit: number): Promise<NextStepsAnswer> {
+    return this.answer(reader, await this.nextSteps.resolve(given), limit, null);
+  }
+
+  private async answer(
     reader: Reader,
-    given: string[],
+    resolved: Resolved,
     limit: number,
-    exclude: string | null = null,
+    exclude: string | null,
   ): Promise<NextStepsAnswer> {
-    const [snapshot, resolved] = await Promise.all([
+    const [snapshot, history] = await Promise.all([
       this.nextSteps.snapshot(),
-      this.nextSteps.resolve(given),
+      this.nextSteps.history(reader, resolved.observed, exclude),
     ]);
-    const history = await this.nextSteps.history(reader, resolved.observed, exclude);
     return {
       model: { data_version: snapshot.version },
       observed: resolved.observed.map((id) => snapshot.techniques.get(id)?.attackId ?? id),
@@ -394,6 +395,11 @@ export class ReportingService {
       suggestions: snapshot.suggest(resolved.observed, limit, history).map(wireSuggestion),
     };
   }
+}
+
+/** An incident's techniques as the model takes them: its mappings name active techniques. */
+function asResolved(observed: Observation[]): Resolved {
+  return { observed: [...new Set(observed.map((o) => o.stixId))], replaced: [], unknown: [] };
 }
 
 /** A suggestion as the API and CLI give it: no internal key. */

@@ -185,6 +185,7 @@ describe('the report', () => {
         kind: 'alert',
         entityId: 'A-1',
         technique: 'T1059.001',
+        stixId: 'attack-pattern--970a3432-3237-47ad-bcca-7d8cbb217736',
         name: 'PowerShell',
         tactic: null,
         procedure: 'ran <script>alert(1)</script> | and\nmore',
