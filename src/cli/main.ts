@@ -317,6 +317,11 @@ async function openLines(name: string): Promise<NodeJS.ReadableStream> {
   return input;
 }
 
+/** The --input of a JSON-lines command: one value taken as given ("-", stdin, is not a flag). */
+function linesOption(describe: string) {
+  return { type: 'string', nargs: 1, demandOption: true, describe } as const;
+}
+
 /** One line to stdout, waiting when the pipe is full: memory stays flat however long the input. */
 async function writeLine(line: string): Promise<void> {
   if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
@@ -666,14 +671,12 @@ export function cli(args: string[]): Argv {
       'Suggest ATT&CK techniques for each line of a JSON-lines file (the enrichment engine)',
       (y) =>
         verbose(y)
-          .option('input', {
-            type: 'string',
-            // One value, taken as given: "-" (stdin) is not a flag.
-            nargs: 1,
-            demandOption: true,
-            describe:
+          .option(
+            'input',
+            linesOption(
               'JSON lines, one item each: {"id", "text"} and optionally command_line, tags, observable_type, observable_value, title, description, process_name, file_path, registry_path, url; - reads stdin',
-          })
+            ),
+          )
           .option('top-k', { type: 'number', default: 5, describe: 'Techniques per item' })
           .option('min-confidence', {
             type: 'number',
@@ -693,14 +696,12 @@ export function cli(args: string[]): Argv {
       'Suggest the techniques likely to come next for each line of a JSON-lines file',
       (y) =>
         verbose(y)
-          .option('input', {
-            type: 'string',
-            // One value, taken as given: "-" (stdin) is not a flag.
-            nargs: 1,
-            demandOption: true,
-            describe:
+          .option(
+            'input',
+            linesOption(
               'JSON lines, one each: {"id", "techniques": ["T1566.001", ...]}; - reads stdin',
-          })
+            ),
+          )
           .option('top-k', { type: 'number', default: 50, describe: 'Suggestions per line' })
           .option('json', {
             type: 'boolean',
