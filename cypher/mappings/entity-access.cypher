@@ -15,5 +15,6 @@ CALL (ref) {
 RETURN ref.label AS label, ref.id AS id,
        [a IN [x] + COLLECT { MATCH (x)-[:PART_OF]->{1,2}(p) RETURN DISTINCT p } | {
          visibility: coalesce(a.visibility, 'tenant'), owner: a.owner,
-         read_groups: coalesce(a.read_groups, []), edit_groups: coalesce(a.edit_groups, [])
+         read_groups: coalesce(a.read_groups, []), edit_groups: coalesce(a.edit_groups, []),
+         created_by: a.created_by
        }] AS chain

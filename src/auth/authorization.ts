@@ -19,10 +19,17 @@ export interface Authorizer {
   readonly tokenRoles: ReadonlySet<string>;
   /**
    * Entity access (the policy's p2 rules): `chain` is the entity then every incident and alert it
-   * is part of. Read: each passes `read`; edit: that, and the entity itself passes `edit`.
+   * is part of. Read: each passes `read`; edit or share: that, and the entity itself passes the
+   * action (share also looks at the role's reach over entities, `scope`).
    */
-  entity(viewer: Viewer, action: 'read' | 'edit', chain: EntityAccess[]): Promise<boolean>;
+  entity(
+    viewer: Viewer & { scope?: 'own' | 'any' | null },
+    action: EntityAction,
+    chain: EntityAccess[],
+  ): Promise<boolean>;
 }
+
+export type EntityAction = 'read' | 'edit' | 'share';
 
 /** An entity's access settings as the graph holds them (absent fields: visible to the tenant). */
 export interface EntityAccess {
@@ -30,6 +37,8 @@ export interface EntityAccess {
   owner: string | null;
   read_groups: string[];
   edit_groups: string[];
+  /** Who created it (the share rule's own-scope test). */
+  created_by?: string | null;
 }
 
 /** The Casbin subjects of a caller: the user, and each role the policy defines that it holds. */
@@ -89,13 +98,18 @@ export async function createAuthorizer(
       return false;
     },
     async entity(viewer, action, chain) {
-      const sub = { id: viewer.userId, groups: viewer.groups, superuser: viewer.superuser };
+      const sub = {
+        id: viewer.userId,
+        groups: viewer.groups,
+        superuser: viewer.superuser,
+        scope: viewer.scope ?? null,
+      };
       // A bulk asks about thousands of entities that share a few settings: decide each once.
-      const allows = (obj: EntityAccess, act: 'read' | 'edit') =>
+      const allows = (obj: EntityAccess, act: EntityAction) =>
         remembered(['entity', sub, obj, act], () => enforcer.enforce(entityContext, sub, obj, act));
       for (const obj of chain) if (!(await allows(obj, 'read'))) return false;
       const self = chain[0];
-      return action === 'read' || (self !== undefined && (await allows(self, 'edit')));
+      return action === 'read' || (self !== undefined && (await allows(self, action)));
     },
   };
 }

@@ -160,7 +160,7 @@ export function mappingRouter(
 
   const manage = grants(authorizer, 'entity-access', 'manage');
   const managing = (req: Request) => ({
-    ...reader(req),
+    ...creator(req),
     manage: req.auth?.granted.has('entity-access:manage') === true,
   });
   for (const kind of Object.keys(KINDS) as Kind[]) {

@@ -9,7 +9,7 @@ import {
 } from '../shared/errors';
 import type { Graph } from '../shared/neo4j';
 import { accessParams, type Viewer } from '../auth/access';
-import type { Authorizer, EntityAccess } from '../auth/authorization';
+import type { Authorizer, EntityAccess, EntityAction } from '../auth/authorization';
 
 const QUERIES = [
   'mappings/resolve-techniques',
@@ -198,9 +198,13 @@ export class MappingService {
     private readonly authorizer: Authorizer | null = null,
   ) {}
 
-  private async decide(viewer: Viewer, action: 'read' | 'edit', chain: EntityAccess[]) {
+  private async decide(
+    viewer: Viewer & { entityScope?: 'own' | 'any' | null },
+    action: EntityAction,
+    chain: EntityAccess[],
+  ) {
     if (!this.authorizer) throw new Error('entity access decisions need the authorizer');
-    return this.authorizer.entity(viewer, action, chain);
+    return this.authorizer.entity({ ...viewer, scope: viewer.entityScope ?? null }, action, chain);
   }
 
   /** The access chains of the named entities that exist (see cypher/mappings/entity-access). */
@@ -252,10 +256,13 @@ export class MappingService {
         for (const index of new Set(ref.items))
           list.push({ index, path: self ? KINDS[kind].idField : 'parent', message });
       };
+      const sharing = self && entities.get(ref.id)?.access;
       if (!(await this.decide(actor, 'read', chain)))
         problem(missing, `no ${ref.label.toLowerCase()} ${ref.id}`);
       else if (self && !(await this.decide(actor, 'edit', chain)))
         problem(denied, `you may not change ${kind} ${ref.id} (its access settings)`);
+      else if (sharing && !(await this.decide(actor, 'share', chain)))
+        problem(denied, `you may not change who sees ${kind} ${ref.id} (entity_access)`);
     }
     if (missing.length > 0)
       throw new NotFoundError(
@@ -312,15 +319,17 @@ export class MappingService {
     ).get(`${KINDS[kind].label}:${id}`);
     if (!chain || !(reader.manage || (await this.decide(reader, 'read', chain))))
       throw new NotFoundError(`no ${kind} with id ${id}`);
-    return chain[0] as EntityAccess;
+    const { created_by: _createdBy, ...settings } = chain[0] as EntityAccess;
+    return settings;
   }
 
   /**
-   * Sets an entity's access settings (its editors and tenant admins), audited; the entity, what is
+   * Sets an entity's access settings (its owner and edit groups, the role's reach over entities,
+   * tenant admins: the policy's share rule), audited; the entity, what is
    * part of it and their mappings follow at once (one transaction).
    */
   async setAccess(
-    actor: Reader & { manage: boolean },
+    actor: Reader & { manage: boolean; entityScope: 'own' | 'any' | null },
     kind: Kind,
     id: string,
     given: Partial<EntityAccess>,
@@ -332,7 +341,7 @@ export class MappingService {
         await this.chains((q, p) => tx.run<AccessRow>(q, p), actor.tenant, [{ label, id }])
       ).get(`${label}:${id}`);
       if (!chain) throw new NotFoundError(`no ${kind} with id ${id}`);
-      if (!actor.manage && !(await this.decide(actor, 'edit', chain))) {
+      if (!actor.manage && !(await this.decide(actor, 'share', chain))) {
         if (!(await this.decide(actor, 'read', chain)))
           throw new NotFoundError(`no ${kind} with id ${id}`);
         throw new ForbiddenError(`you may not change the access settings of ${kind} ${id}`);

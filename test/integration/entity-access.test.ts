@@ -169,6 +169,30 @@ describe('a restricted incident', () => {
     expect(byIvy.status).toBe(201);
   });
 
+  it("lets no analyst hide another's open incident: sharing needs its owner, editors or reach", async () => {
+    const hide = { visibility: 'restricted', owner: 'bob', read_groups: [], edit_groups: [] };
+    expect((await call(bob(), 'put', '/incidents/I-OPEN/access/', hide)).status).toBe(403);
+    const viaMapping = await call(bob(), 'post', '/incident-mappings/', {
+      incident_id: 'I-OPEN',
+      technique: 'T1059.001',
+      entity_access: hide,
+    });
+    expect(viaMapping.status).toBe(403);
+    // Mapping the open incident is still anyone's whose role creates mappings.
+    const mapped = await call(bob(), 'post', '/incident-mappings/', {
+      incident_id: 'I-OPEN',
+      technique: 'T1059.001',
+    });
+    expect(mapped.status).toBe(201);
+    expect((await listed(victor(), 'incident')).count).toBe(2);
+    // Its creator may.
+    const byAlice = await call(alice(), 'put', '/incidents/I-OPEN/access/', {
+      ...hide,
+      owner: 'alice',
+    });
+    expect(byAlice.status).toBe(200);
+  });
+
   it('restricts an alert joined to it later', async () => {
     const r = await call(alice(), 'post', '/alert-mappings/', {
       alert_id: 'A-LATE',

@@ -79,16 +79,23 @@ const settings = fc.record({
   owner: fc.option(fc.constantFrom('u1', 'u2'), { nil: null }),
   read_groups: fc.subarray(GROUPS),
   edit_groups: fc.subarray(GROUPS),
+  created_by: fc.constantFrom('u1', 'u3'),
 });
 const caller = fc.record({
   userId: fc.constantFrom('u1', 'u2', 'u3'),
   groups: fc.subarray(GROUPS),
   superuser: fc.boolean(),
+  scope: fc.constantFrom('own' as const, 'any' as const, null),
 });
 
 describe('the entity access rules', () => {
   // The rule as README states it, written plainly: what the policy's p2 lines must decide.
-  type Caller = { userId: string; groups: string[]; superuser: boolean };
+  type Caller = {
+    userId: string;
+    groups: string[];
+    superuser: boolean;
+    scope: 'own' | 'any' | null;
+  };
   const opens = (v: Caller, e: EntityAccess) =>
     v.superuser ||
     e.visibility !== 'restricted' ||
@@ -99,8 +106,14 @@ describe('the entity access rules', () => {
     e.owner === v.userId ||
     e.edit_groups.some((g) => v.groups.includes(g)) ||
     (e.visibility !== 'restricted' && e.edit_groups.length === 0);
+  const shares = (v: Caller, e: EntityAccess) =>
+    v.superuser ||
+    e.owner === v.userId ||
+    e.edit_groups.some((g) => v.groups.includes(g)) ||
+    v.scope === 'any' ||
+    (v.scope === 'own' && e.created_by === v.userId);
 
-  it('read and edit decide as the rule says, along the whole chain', async () => {
+  it('read, edit and share decide as the rules say, along the whole chain', async () => {
     await fc.assert(
       fc.asyncProperty(
         caller,
