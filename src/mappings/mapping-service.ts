@@ -319,8 +319,8 @@ export class MappingService {
     ).get(`${KINDS[kind].label}:${id}`);
     if (!chain || !(reader.manage || (await this.decide(reader, 'read', chain))))
       throw new NotFoundError(`no ${kind} with id ${id}`);
-    const { created_by: _createdBy, ...settings } = chain[0] as EntityAccess;
-    return settings;
+    const self = chain[0] as EntityAccess;
+    return fullAccess(self);
   }
 
   /**

@@ -62,7 +62,6 @@ export interface SnapshotActor {
 /** The model as read from the graph once per data version: what every answer is scored with. */
 export class Snapshot {
   readonly techniques: Map<string, SnapshotTechnique>;
-  readonly byAttackId: Map<string, SnapshotTechnique>;
   private readonly prior: Map<string, number>;
   /** Actors using each technique. */
   private readonly users = new Map<string, SnapshotActor[]>();
@@ -73,7 +72,6 @@ export class Snapshot {
     readonly actors: SnapshotActor[],
   ) {
     this.techniques = new Map(techniques.map((t) => [t.id, t]));
-    this.byAttackId = new Map(techniques.map((t) => [t.attackId, t]));
     this.prior = new Map(techniques.map((t) => [t.id, t.prior]));
     for (const a of actors)
       for (const t of a.techniques) {
@@ -151,10 +149,11 @@ export class Snapshot {
       .map((a) => ({ a, shared: shared.get(a) ?? 0 }))
       .filter((s) => s.shared > 0)
       .sort((x, y) => y.shared - x.shared || x.a.attackId.localeCompare(y.a.attackId));
-    const latest = Math.max(
+    scored.latest ??= Math.max(
       -1,
       ...[...seen].flatMap((o) => this.techniques.get(o)?.tactics.map((p) => p.order) ?? []),
     );
+    const latest = scored.latest;
     const orders = t.tactics.map((p) => p.order);
     return {
       technique: t.attackId,
@@ -204,6 +203,8 @@ export interface Scored {
   seen: Set<string>;
   /** Per actor, the observed techniques it uses: counted at the first explanation. */
   shared?: Map<SnapshotActor, number>;
+  /** The latest observed tactic's matrix order (-1: none): found at the first explanation. */
+  latest?: number;
   ranked: Ranked[];
   from: Map<string, Array<{ technique: string; weight: number }>>;
   support: Map<string, Array<{ incident: string; shared: number }>>;

@@ -194,9 +194,7 @@ export class ReportingService {
     const [row, tactics, attack] = await Promise.all([
       this.incident(reader, incidentId),
       this.graph.read<MatrixTactic>(this.q['reporting/matrix-tactics']),
-      this.graph.read<{ domain: string; version: string | null }>(
-        this.q['reporting/attack-versions'],
-      ),
+      this.versions(),
     ]);
     const killChain = layOut(incidentId, row.observed, tactics);
     const resolved = asResolved(row.observed);
@@ -233,14 +231,14 @@ export class ReportingService {
     });
   }
 
+  /** The loaded ATT&CK domains and their versions. */
+  private versions(): Promise<Array<{ domain: string; version: string | null }>> {
+    return this.graph.read(this.q['reporting/attack-versions']);
+  }
+
   /** Navigator layer: the incident's techniques, or the incident beside a group's. */
   async incidentLayer(reader: Reader, incidentId: string, group?: string): Promise<Layer> {
-    const [row, attack] = await Promise.all([
-      this.incident(reader, incidentId),
-      this.graph.read<{ domain: string; version: string | null }>(
-        this.q['reporting/attack-versions'],
-      ),
-    ]);
+    const [row, attack] = await Promise.all([this.incident(reader, incidentId), this.versions()]);
     const seen = new Map<string, { name: string; sources: number; tactics: Set<string> }>();
     for (const o of row.observed) {
       const e = seen.get(o.technique) ?? { name: o.name, sources: 0, tactics: new Set() };
@@ -252,27 +250,19 @@ export class ReportingService {
       row.observed.flatMap((o) => o.tactics.map((t) => t.domain ?? '')),
     );
     const version = attack.find((a) => a.domain === domain)?.version ?? null;
-    if (group === undefined) {
-      const max = Math.max(1, ...[...seen.values()].map((e) => e.sources));
-      return buildLayer({
-        name: `Incident ${incidentId}`,
+    if (group === undefined)
+      return mappedLayer({
+        subject: { name: 'incident', id: incidentId, tenant: reader.tenant },
         description: `Techniques mapped to incident ${incidentId}, its alerts and their observables; score = mappings.`,
         domain,
-        attackVersion: version,
-        entries: [...seen].flatMap(([technique, e]) =>
-          entriesFor(technique, e.tactics, {
-            score: e.sources,
-            comment: `${e.name}: ${e.sources} mapping${e.sources === 1 ? '' : 's'}`,
-          }),
-        ),
-        gradient: { colors: HEAT, min: 0, max },
-        legend: [{ label: 'Mapped in the incident', color: HEAT[2] as string }],
-        metadata: [
-          { name: 'incident', value: incidentId },
-          { name: 'tenant', value: reader.tenant },
-        ],
+        version,
+        techniques: [...seen].map(([technique, e]) => ({
+          technique,
+          name: e.name,
+          mappings: e.sources,
+          tactics: e.tactics,
+        })),
       });
-    }
     const snapshot = await this.nextSteps.snapshot();
     const actor = snapshot.actors.find((a) => a.kind === 'group' && a.attackId === group);
     if (!actor) throw new NotFoundError(`no active ATT&CK group with id ${group}`);
@@ -332,30 +322,16 @@ export class ReportingService {
         id: alertId,
         ...accessParams(reader),
       }),
-      this.graph.read<{ domain: string; version: string | null }>(
-        this.q['reporting/attack-versions'],
-      ),
+      this.versions(),
     ]);
     if (!row) throw new NotFoundError(`no alert with id ${alertId}`);
     const domain = dominantDomain(row.techniques.map((t) => t.domain ?? ''));
-    const max = Math.max(1, ...row.techniques.map((t) => t.mappings));
-    return buildLayer({
-      name: `Alert ${alertId}`,
+    return mappedLayer({
+      subject: { name: 'alert', id: alertId, tenant: reader.tenant },
       description: `Techniques mapped to alert ${alertId} and its observables; score = mappings.`,
       domain,
-      attackVersion: attack.find((a) => a.domain === domain)?.version ?? null,
-      entries: row.techniques.flatMap((t) =>
-        entriesFor(t.technique, new Set(t.tactics), {
-          score: t.mappings,
-          comment: `${t.name}: ${t.mappings} mapping${t.mappings === 1 ? '' : 's'}`,
-        }),
-      ),
-      gradient: { colors: HEAT, min: 0, max },
-      legend: [{ label: 'Mapped on the alert', color: HEAT[2] as string }],
-      metadata: [
-        { name: 'alert', value: alertId },
-        { name: 'tenant', value: reader.tenant },
-      ],
+      version: attack.find((a) => a.domain === domain)?.version ?? null,
+      techniques: row.techniques.map((t) => ({ ...t, tactics: new Set(t.tactics) })),
     });
   }
 
@@ -430,6 +406,36 @@ export interface PathsAnswer extends Omit<PathsPlan, 'paths'> {
       }
     >;
   }>;
+}
+
+/** A layer of mapped techniques, each scored by how many mappings name it. */
+function mappedLayer(input: {
+  subject: { name: 'incident' | 'alert'; id: string; tenant: string };
+  description: string;
+  domain: string;
+  version: string | null;
+  techniques: Array<{ technique: string; name: string; mappings: number; tactics: Set<string> }>;
+}): Layer {
+  const { subject } = input;
+  const max = Math.max(1, ...input.techniques.map((t) => t.mappings));
+  return buildLayer({
+    name: `${subject.name === 'incident' ? 'Incident' : 'Alert'} ${subject.id}`,
+    description: input.description,
+    domain: input.domain,
+    attackVersion: input.version,
+    entries: input.techniques.flatMap((t) =>
+      entriesFor(t.technique, t.tactics, {
+        score: t.mappings,
+        comment: `${t.name}: ${t.mappings} mapping${t.mappings === 1 ? '' : 's'}`,
+      }),
+    ),
+    gradient: { colors: HEAT, min: 0, max },
+    legend: [{ label: `Mapped on the ${subject.name}`, color: HEAT[2] as string }],
+    metadata: [
+      { name: subject.name, value: subject.id },
+      { name: 'tenant', value: subject.tenant },
+    ],
+  });
 }
 
 /** Entries of one technique: one per tactic the mappings named, else one for all its tactics. */

@@ -124,6 +124,9 @@ describe('the entity access rules', () => {
           expect(await authorizer.entity(v, 'edit', chain)).toBe(
             readable && edits(v, chain[0] as EntityAccess),
           );
+          expect(await authorizer.entity(v, 'share', chain)).toBe(
+            readable && shares(v, chain[0] as EntityAccess),
+          );
         },
       ),
       { numRuns: 500 },
