@@ -6,12 +6,14 @@ import {
   optionalFlag,
   optionalList,
   optionalString,
+  pageLinks,
   pageRequest,
   toPage,
 } from '../http/pagination';
 import { BadRequestError } from '../shared/errors';
 import type { AnswerCache } from './answer-cache';
 import { RESOURCES, type AttackService, type ResourceName } from './attack-service';
+import { sendStored } from './stored-answers';
 
 /**
  * A sparse answer (`fields=id,name,kill_chain`), as DRF clients ask for one: a technique page with
@@ -33,7 +35,8 @@ const RELATED_LIMIT = 100;
 
 /**
  * Read-only ATT&CK resources: thin handlers over AttackService. An answer depends on the URL and
- * the data version alone (links are relative or on the public URL), so it is cached by URL.
+ * the data version alone (links are relative or on the public URL), so it is stored by URL; the
+ * computations capture no request, so the cache can run them again after a release.
  */
 export function attackRouter(
   service: AttackService,
@@ -44,43 +47,44 @@ export function attackRouter(
   const router = Router();
   const read = [authorize(authorizer, 'attack', 'read'), loaded];
   const answer = async (req: Request, res: Response, compute: () => Promise<unknown>) => {
-    res.type('application/json').send(await cache.json(req.originalUrl, compute));
+    const route = (req as Request & { openapi?: { openApiRoute?: string } }).openapi?.openApiRoute;
+    await sendStored(req, res, await cache.answer(req.originalUrl, route ?? req.path, compute));
   };
 
   for (const resource of Object.keys(RESOURCES) as ResourceName[]) {
     router.get(`/${resource}/`, ...read, async (req, res) => {
       const q = req.query as Record<string, unknown>;
       const page = pageRequest(q);
+      const links = pageLinks(req);
+      const filters = {
+        domains: optionalList(q.domain),
+        platforms: optionalList(q.platform),
+        tactics: optionalList(q.tactic),
+        isSubtechnique: optionalFlag(q.is_subtechnique),
+        parent: optionalString(q.parent),
+        softwareTypes: optionalList(q.software_type),
+        includeRevoked: flag(q.include_revoked),
+        includeDeprecated: flag(q.include_deprecated),
+        modifiedAfter: optionalString(q.modified_after),
+        search: optionalString(q.search),
+      };
       await answer(req, res, async () => {
-        const { count, results } = await service.list(
-          resource,
-          {
-            domains: optionalList(q.domain),
-            platforms: optionalList(q.platform),
-            tactics: optionalList(q.tactic),
-            isSubtechnique: optionalFlag(q.is_subtechnique),
-            parent: optionalString(q.parent),
-            softwareTypes: optionalList(q.software_type),
-            includeRevoked: flag(q.include_revoked),
-            includeDeprecated: flag(q.include_deprecated),
-            modifiedAfter: optionalString(q.modified_after),
-            search: optionalString(q.search),
-          },
-          page,
-        );
-        return toPage(req, page, count, results);
+        const { count, results } = await service.list(resource, filters, page);
+        return toPage(links, page, count, results);
       });
     });
 
     router.get(`/${resource}/:id/`, ...read, async (req, res) => {
       const q = req.query as Record<string, unknown>;
       const fields = optionalList(q.fields);
+      const id = String(req.params.id);
+      const options = {
+        followRevoked: flag(q.follow_revoked),
+        stix: q.format === 'stix',
+        relatedLimit: RELATED_LIMIT,
+      };
       await answer(req, res, async () => {
-        const detail = await service.detail(resource, String(req.params.id), {
-          followRevoked: flag(q.follow_revoked),
-          stix: q.format === 'stix',
-          relatedLimit: RELATED_LIMIT,
-        });
+        const detail = await service.detail(resource, id, options);
         return fields ? onlyFields(detail as Record<string, unknown>, fields) : detail;
       });
     });
@@ -89,29 +93,25 @@ export function attackRouter(
   router.get('/relationships/', ...read, async (req, res) => {
     const q = req.query as Record<string, unknown>;
     const page = pageRequest(q);
+    const links = pageLinks(req);
+    const filters = {
+      types: optionalList(q.relationship_type),
+      source: optionalString(q.source),
+      target: optionalString(q.target),
+      includeRevoked: flag(q.include_revoked),
+      includeDeprecated: flag(q.include_deprecated),
+    };
+    const stix = q.format === 'stix';
     await answer(req, res, async () => {
-      const { count, results } = await service.relationships(
-        {
-          types: optionalList(q.relationship_type),
-          source: optionalString(q.source),
-          target: optionalString(q.target),
-          includeRevoked: flag(q.include_revoked),
-          includeDeprecated: flag(q.include_deprecated),
-        },
-        page,
-        q.format === 'stix',
-      );
-      return toPage(req, page, count, results);
+      const { count, results } = await service.relationships(filters, page, stix);
+      return toPage(links, page, count, results);
     });
   });
 
   router.get('/relationships/:id/', ...read, async (req, res) => {
-    await answer(req, res, () =>
-      service.relationship(
-        String(req.params.id),
-        (req.query as Record<string, unknown>).format === 'stix',
-      ),
-    );
+    const id = String(req.params.id);
+    const stix = (req.query as Record<string, unknown>).format === 'stix';
+    await answer(req, res, () => service.relationship(id, stix));
   });
 
   return router;

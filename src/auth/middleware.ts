@@ -21,9 +21,10 @@ const TENANT_HEADER = 'x-tenant';
 // Superusers without a tenant act across tenants; "*" is how the policy spells that.
 const ANY_TENANT = '*';
 
-/** Bearer JWT → req.auth; no token or a bad one is a 401 with a challenge. */
+/** Bearer JWT → req.auth (once per request); no token or a bad one is a 401 with a challenge. */
 export function authenticate(verify: TokenVerifier): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
+    if (req.auth) return next();
     const header = req.get('authorization');
     const match = header ? /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header) : null;
     if (!match?.[1]) {

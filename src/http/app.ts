@@ -15,6 +15,7 @@ import { AttackService } from '../attack/attack-service';
 import { requireLoaded } from '../attack/loaded';
 import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
 import type { AnswerCache } from '../attack/answer-cache';
+import { storedAnswers } from '../attack/stored-answers';
 import { enrichmentRouter } from '../enrichment/enrichment-routes';
 import type { EnrichmentService } from '../enrichment/enrichment-service';
 import { reportingRouter } from '../reporting/reporting-routes';
@@ -106,6 +107,9 @@ export function createApp(deps: AppDeps): Express {
   const { 'attack/api-ready': readyQuery } = loadQueries(['attack/api-ready']);
   const app = express();
   app.disable('x-powered-by');
+  // Express would hash every body for a weak ETag: reference answers carry their own strong one,
+  // tenant answers are not stored anywhere (no-store), so the hash would buy nothing.
+  app.set('etag', false);
   if (deps.config.http.trustProxy) app.set('trust proxy', deps.config.http.trustProxy);
   if (deps.config.http.publicUrl) app.set(PUBLIC_URL_SETTING, deps.config.http.publicUrl);
 
@@ -119,6 +123,11 @@ export function createApp(deps: AppDeps): Express {
       https: deps.config.http.publicUrl?.startsWith('https:') === true,
     }),
   );
+  // Token and rate checks are shared by the stored answers' lane and every other API route.
+  const authenticated = authenticate(deps.verifier);
+  const limited = rateLimit(deps.config.http.rateLimit.rps, deps.config.http.rateLimit.burst);
+  // Reference answers this release already made go out as stored bytes, before any routing.
+  app.use(API_BASE, storedAnswers(deps.cache, deps.authorizer, authenticated, limited));
   app.use(headAndOptions(spec.paths));
 
   // The contract and its browser need no token. Swagger UI's assets are files under docs/, so
@@ -156,8 +165,8 @@ export function createApp(deps: AppDeps): Express {
 
   // Every other API route needs a token, checked before any body is read; bodies are read only
   // for the methods that carry one, small except for bulk/ (and uploads, read by imports/ itself).
-  app.use(API_BASE, authenticate(deps.verifier));
-  app.use(API_BASE, rateLimit(deps.config.http.rateLimit.rps, deps.config.http.rateLimit.burst));
+  app.use(API_BASE, authenticated);
+  app.use(API_BASE, limited);
   const json = (limit: number) => express.json({ limit, type: 'application/json' });
   app.post(`${API_BASE}/:collection/bulk/`, json(deps.config.http.bulkBodyLimit));
   app.use(API_BASE, withBody(json(deps.config.http.jsonBodyLimit)));

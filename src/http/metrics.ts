@@ -15,6 +15,8 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [this.registry],
   });
+  /** Label sets are few (route templates): their series are looked up once, not hashed per request. */
+  private readonly children = new Map<string, { observe(seconds: number): void }>();
   private readonly queries = new Histogram({
     name: 'ttpgraph_neo4j_query_duration_seconds',
     help: 'Neo4j query duration by query name and access mode',
@@ -71,12 +73,20 @@ export class Metrics {
   /** Times each request under its OpenAPI route template, so label values stay few. */
   middleware() {
     return (req: Request, res: Response, next: NextFunction) => {
-      const end = this.http.startTimer();
+      const started = process.hrtime.bigint();
       res.on('finish', () => {
+        // Stored answers skip the validator: they carry the route they were made for.
         const route =
           (req as Request & { openapi?: { openApiRoute?: string } }).openapi?.openApiRoute ??
+          (res.locals.route as string | undefined) ??
           'unmatched';
-        end({ method: req.method, route, status: String(res.statusCode) });
+        const key = `${req.method} ${route} ${res.statusCode}`;
+        let child = this.children.get(key);
+        if (!child) {
+          child = this.http.labels(req.method, route, String(res.statusCode));
+          this.children.set(key, child);
+        }
+        child.observe(Number(process.hrtime.bigint() - started) / 1e9);
       });
       next();
     };

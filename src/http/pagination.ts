@@ -28,25 +28,37 @@ export function pageRequest(query: Record<string, unknown>): PageRequest {
 /** The app setting that holds TTPGRAPH_PUBLIC_URL (no trailing slash), when configured. */
 export const PUBLIC_URL_SETTING = 'public url';
 
+/** What a page's links are made of: the request's URL and where this service is reached. */
+export interface PageLinks {
+  url: string;
+  base: string;
+}
+
 /**
  * Links never come from the Host header (a client could point them anywhere): they are built on
  * the configured public URL, or relative to this server.
  */
-function linkTo(req: Request, offset: number, limit: number): string {
-  const url = new URL(req.originalUrl, 'http://link.invalid');
+export function pageLinks(req: Request): PageLinks {
+  return {
+    url: req.originalUrl,
+    base: (req.app.get(PUBLIC_URL_SETTING) as string | undefined) ?? '',
+  };
+}
+
+function linkTo(links: PageLinks, offset: number, limit: number): string {
+  const url = new URL(links.url, 'http://link.invalid');
   url.searchParams.set('limit', String(limit));
   if (offset > 0) url.searchParams.set('offset', String(offset));
   else url.searchParams.delete('offset');
-  const base = (req.app.get(PUBLIC_URL_SETTING) as string | undefined) ?? '';
-  return `${base}${url.pathname}${url.search}`;
+  return `${links.base}${url.pathname}${url.search}`;
 }
 
 /** The seed platform's (Django REST Framework) page shape: count, next, previous, results. */
-export function toPage<T>(req: Request, p: PageRequest, count: number, results: T[]): Page<T> {
+export function toPage<T>(links: PageLinks, p: PageRequest, count: number, results: T[]): Page<T> {
   return {
     count,
-    next: p.offset + p.limit < count ? linkTo(req, p.offset + p.limit, p.limit) : null,
-    previous: p.offset > 0 ? linkTo(req, Math.max(0, p.offset - p.limit), p.limit) : null,
+    next: p.offset + p.limit < count ? linkTo(links, p.offset + p.limit, p.limit) : null,
+    previous: p.offset > 0 ? linkTo(links, Math.max(0, p.offset - p.limit), p.limit) : null,
     results,
   };
 }

@@ -15,8 +15,11 @@ interface Bucket {
  */
 export function rateLimit(rate: number, burst: number, now = () => Date.now()): RequestHandler {
   const buckets = new Map<string, Bucket>();
+  // A request that passes this middleware twice (the stored answers' lane, then the routes) pays once.
+  const counted = new WeakSet<Request>();
   return (req: Request, res: Response, next: NextFunction) => {
-    if (rate <= 0 || !req.auth) return next();
+    if (rate <= 0 || !req.auth || counted.has(req)) return next();
+    counted.add(req);
     const key = req.auth.identity.userId;
     const t = now();
     const b = buckets.get(key) ?? { tokens: burst, at: t };

@@ -27,6 +27,9 @@ export function requestContext(log: Logger) {
     res.setHeader('x-request-id', requestId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      const failed = res.statusCode >= 500;
+      // Under load at warn or above, the line is not even built.
+      if (!log.isLevelEnabled(failed ? 'error' : 'info')) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = {
         requestId,
@@ -35,7 +38,7 @@ export function requestContext(log: Logger) {
         status: res.statusCode,
         ms: Math.round(ms * 10) / 10,
       };
-      if (res.statusCode >= 500) log.error(line, 'request failed');
+      if (failed) log.error(line, 'request failed');
       else log.info(line, 'request');
     });
     storage.run({ requestId }, () => next());

@@ -14,11 +14,7 @@ const DOCS_CSP =
  */
 export function securityHeaders(opts: { docsPath: string; https: boolean }): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    for (const [name, value] of FIXED) res.setHeader(name, value);
     res.setHeader(
       'Content-Security-Policy',
       req.path.startsWith(opts.docsPath) ? DOCS_CSP : API_CSP,
@@ -28,3 +24,18 @@ export function securityHeaders(opts: { docsPath: string; https: boolean }): Req
     next();
   };
 }
+
+const FIXED = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+] as const;
+
+/** The headers above that describe a document, not its caching (a 304 leaves them out). */
+export const SECURITY_HEADER_NAMES = [
+  ...FIXED.map(([name]) => name),
+  'Content-Security-Policy',
+  'Strict-Transport-Security',
+];

@@ -9,6 +9,7 @@ import {
   optionalList,
   optionalString,
   pageRequest,
+  pageLinks,
   toPage,
 } from '../http/pagination';
 import { BadRequestError } from '../shared/errors';
@@ -107,7 +108,7 @@ export function mappingRouter(
         },
         page,
       );
-      res.json(toPage(req, page, count, results));
+      res.json(toPage(pageLinks(req), page, count, results));
     });
 
     router.post(`${base}/`, ...create, async (req, res) => {
@@ -195,7 +196,7 @@ export function mappingRouter(
     const page = pageRequest(q);
     const kind = optionalString(q.kind) as Kind | null;
     const { count, results } = await service.changes(reader(req), kind, page);
-    res.json(toPage(req, page, count, results));
+    res.json(toPage(pageLinks(req), page, count, results));
   });
 
   return router;

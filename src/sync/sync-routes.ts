@@ -1,7 +1,14 @@
 import { Router } from 'express';
 import type { Authorizer } from '../auth/authorization';
 import { authorize } from '../auth/middleware';
-import { flag, optionalList, optionalString, pageRequest, toPage } from '../http/pagination';
+import {
+  flag,
+  optionalList,
+  optionalString,
+  pageRequest,
+  pageLinks,
+  toPage,
+} from '../http/pagination';
 import { NotFoundError, NotSupportedError } from '../shared/errors';
 import { toWire } from '../shared/wire';
 import type { ReleaseService } from './release-service';
@@ -29,7 +36,7 @@ export function syncRouter(
       domains: optionalList(req.query.domain),
       ...page,
     });
-    res.json(toWire(toPage(req, page, count, results)));
+    res.json(toWire(toPage(pageLinks(req), page, count, results)));
   });
 
   router.get('/releases/:id/', readAttack, async (req, res) => {
@@ -43,7 +50,7 @@ export function syncRouter(
       type: optionalString(req.query.type),
       ...page,
     });
-    res.json(toWire(toPage(req, page, count, results)));
+    res.json(toWire(toPage(pageLinks(req), page, count, results)));
   });
 
   router.post('/sync/', authorize(authorizer, 'sync', 'create'), async (req, res) => {
@@ -70,7 +77,7 @@ export function syncRouter(
     const state = deps.scheduler?.state();
     res.json(
       toWire({
-        ...toPage(req, page, count, runs),
+        ...toPage(pageLinks(req), page, count, runs),
         ...(state
           ? {
               scheduler: present({

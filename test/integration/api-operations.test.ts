@@ -246,3 +246,148 @@ describe('the ATT&CK answer cache', () => {
     expect(fresh.body.count).toBe(0);
   });
 });
+
+describe('reference answers as stored bytes', () => {
+  const URL = '/api/v1/mitre/techniques/?limit=50';
+  /** Neo4j queries the app ran so far, as its own metrics count them (but the scrape's own). */
+  const queriesRun = async () => {
+    const text = (await request(api.app).get('/metrics').expect(200)).text;
+    return [...text.matchAll(/^ttpgraph_neo4j_query_duration_seconds_count\{([^}]*)\} (\d+)$/gm)]
+      .filter((m) => !/query="attack\/status-/.test(m[1] as string))
+      .map((m) => Number(m[2]))
+      .reduce((a, b) => a + b, 0);
+  };
+  // supertest decodes gzip and brotli by Content-Encoding (failing on bytes that are neither):
+  // the body as bytes, to compare with the uncompressed answer.
+  const raw = (r: request.Test) =>
+    r.buffer(true).parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+
+  it('answers each encoding with its own strong tag, and a 304 when the copy is current, without Neo4j', async () => {
+    await fixtureLoaded();
+    const auth = await as(viewer);
+    const plain = await request(api.app)
+      .get(URL)
+      .set('Authorization', auth)
+      .set('Accept-Encoding', 'identity')
+      .expect(200);
+    expect(plain.headers.etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+    expect(plain.headers['cache-control']).toBe('public, no-cache');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const br = await raw(
+      request(api.app).get(URL).set('Authorization', auth).set('Accept-Encoding', 'gzip, br'),
+    ).expect(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.etag).toBe((plain.headers.etag as string).replace(/"$/, '-br"'));
+    expect(JSON.parse((br.body as Buffer).toString())).toEqual(plain.body);
+    expect(Number(br.headers['content-length'])).toBeLessThan(
+      Number(plain.headers['content-length']) / 3,
+    );
+    const gz = await raw(
+      request(api.app).get(URL).set('Authorization', auth).set('Accept-Encoding', 'gzip'),
+    ).expect(200);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse((gz.body as Buffer).toString())).toEqual(plain.body);
+    expect(Number(gz.headers['content-length'])).toBeGreaterThan(
+      Number(br.headers['content-length']),
+    );
+    // The security headers are on the stored answer as on any other.
+    expect(br.headers['content-security-policy']).toMatch(/default-src 'none'/);
+
+    const before = await queriesRun();
+    for (const [encoding, tag] of [
+      ['identity', plain.headers.etag],
+      ['br', br.headers.etag],
+      ['gzip', gz.headers.etag],
+    ]) {
+      const r = await request(api.app)
+        .get(URL)
+        .set('Authorization', auth)
+        .set('Accept-Encoding', encoding as string)
+        .set('If-None-Match', `"other", W/${tag}`)
+        .expect(304);
+      expect(r.headers.etag).toBe(tag);
+      expect(r.headers.vary).toBe('Accept-Encoding');
+      expect(r.headers['cache-control']).toBe('public, no-cache');
+      expect(r.headers['content-security-policy']).toBeUndefined();
+      expect(r.text ?? '').toBe('');
+    }
+    // A copy in another encoding is another representation: the full answer, from bytes.
+    await request(api.app)
+      .get(URL)
+      .set('Authorization', auth)
+      .set('Accept-Encoding', 'gzip')
+      .set('If-None-Match', br.headers.etag as string)
+      .expect(200);
+    const head = await request(api.app)
+      .head(URL)
+      .set('Authorization', auth)
+      .set('Accept-Encoding', 'identity')
+      .expect(200);
+    expect(head.headers.etag).toBe(plain.headers.etag);
+    expect(await queriesRun()).toBe(before);
+  });
+
+  it('still asks for the token and the permission before a stored answer or a 304', async () => {
+    await fixtureLoaded();
+    const stored = await request(api.app)
+      .get(URL)
+      .set('Authorization', await as(viewer));
+    const tag = stored.headers.etag as string;
+    await request(api.app).get(URL).set('If-None-Match', tag).expect(401);
+    await request(api.app)
+      .get(URL)
+      .set('Authorization', 'Bearer not.a.token')
+      .set('If-None-Match', tag)
+      .expect(401);
+    const roleless = await as(() => token({ sub: 'nobody', tenant: 'acme', roles: [] }));
+    await request(api.app).get(URL).set('Authorization', roleless).expect(403);
+    await request(api.app)
+      .get(URL)
+      .set('Authorization', roleless)
+      .set('If-None-Match', tag)
+      .expect(403);
+  });
+
+  it('keeps tenant answers out of every cache', async () => {
+    const r = await request(api.app)
+      .get('/api/v1/mitre/alert-mappings/')
+      .set('Authorization', await as(analyst))
+      .expect(200);
+    expect(r.headers['cache-control']).toBe('no-store');
+    expect(r.headers.etag).toBeUndefined();
+  });
+
+  it('gives a new tag after a release, and has the hot answers ready again', async () => {
+    await fixtureLoaded();
+    const auth = await as(viewer);
+    const old = await request(api.app)
+      .get('/api/v1/mitre/campaigns/')
+      .set('Authorization', auth)
+      .expect(200);
+    for (let i = 0; i < 3; i++)
+      await request(api.app).get('/api/v1/mitre/campaigns/').set('Authorization', auth);
+    const bundle = fixtureBundle();
+    const campaign = bundle.objects.find((o) => o.type === 'campaign')!;
+    bundle.objects = bundle.objects.filter(
+      (o) => o.id !== campaign.id && o.source_ref !== campaign.id && o.target_ref !== campaign.id,
+    );
+    await new ImportService(graph, silentLogger).importBytes(asFetched(bundle));
+    await api.cache.refresh();
+    await api.cache.warming;
+    const before = await queriesRun();
+    const fresh = await request(api.app)
+      .get('/api/v1/mitre/campaigns/')
+      .set('Authorization', auth)
+      .set('If-None-Match', old.headers.etag as string)
+      .expect(200);
+    expect(fresh.body.count).toBe(0);
+    expect(fresh.headers.etag).not.toBe(old.headers.etag);
+    // Warmed after the release: answered from bytes.
+    expect(await queriesRun()).toBe(before);
+  });
+});

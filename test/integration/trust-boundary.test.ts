@@ -622,20 +622,31 @@ describe('links and headers', () => {
   });
 
   it('sends the headers a JSON API needs, on answers and on errors', async () => {
-    for (const r of [
-      await request(api.app)
-        .get('/api/v1/mitre/tactics/')
-        .set('Authorization', await bearer({ sub: 'v', tenant: 'acme', roles: ['viewer'] })),
-      await request(api.app).get('/api/v1/mitre/tactics/'),
-      await request(api.app).get('/nowhere'),
-    ]) {
+    const viewer = await bearer({ sub: 'v', tenant: 'acme', roles: ['viewer'] });
+    const reference = await request(api.app)
+      .get('/api/v1/mitre/tactics/')
+      .set('Authorization', viewer);
+    for (const [r, caching] of [
+      // Reference data: any cache may keep it, revalidating (with the caller's token) each time.
+      [reference, 'public, no-cache'],
+      // Tenant data and errors: stored nowhere.
+      [
+        await request(api.app).get('/api/v1/mitre/alert-mappings/').set('Authorization', viewer),
+        'no-store',
+      ],
+      [await request(api.app).get('/api/v1/mitre/tactics/'), 'no-store'],
+      [await request(api.app).get('/nowhere'), 'no-store'],
+    ] as const) {
       expect(r.headers['x-content-type-options']).toBe('nosniff');
       expect(r.headers['x-frame-options']).toBe('DENY');
       expect(r.headers['content-security-policy']).toMatch(/default-src 'none'/);
       expect(r.headers['referrer-policy']).toBe('no-referrer');
-      expect(r.headers['cache-control']).toBe('no-store');
+      expect(r.headers['cache-control']).toBe(caching);
       expect(r.headers['x-powered-by']).toBeUndefined();
     }
+    expect(reference.status).toBe(200);
+    // supertest asks for gzip: that representation's tag.
+    expect(reference.headers.etag).toMatch(/^"[A-Za-z0-9_-]{27}-gzip"$/);
   });
 
   it("serves Swagger UI's assets as what they are, with or without the slash", async () => {

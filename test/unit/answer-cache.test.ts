@@ -1,62 +1,169 @@
+import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { AnswerCache } from '../../src/attack/answer-cache';
+import { notModified, preferredCoding } from '../../src/http/conditional';
 import { createLogger } from '../../src/shared/logger';
 import type { Graph } from '../../src/shared/neo4j';
 
-// json() needs no database: the graph is only read by start()/refresh().
-const cache = (maxBytes: number) =>
-  new AnswerCache({} as Graph, createLogger('silent'), maxBytes, 60_000);
+/** A graph that answers only the data-version query, with a version the test sets. */
+function versioned(initial: string) {
+  const graph = {
+    version: initial,
+    read: async () => [{ version: [graph.version] }],
+  };
+  return graph;
+}
+
+async function cache(maxBytes: number, graph = versioned('enterprise-attack@1')) {
+  const c = new AnswerCache(graph as unknown as Graph, createLogger('silent'), maxBytes, 60_000);
+  await c.refresh();
+  return c;
+}
 const answer = (bytes: number) => async () => ({ text: 'x'.repeat(bytes) });
+const ROUTE = '/api/v1/mitre/techniques/{id}/';
 
 describe('the answer cache', () => {
   it('stays within its byte budget, dropping the least recently used', async () => {
-    const c = cache(100_000);
+    const c = await cache(100_000);
     let computed = 0;
     const counted = (bytes: number) => async () => {
       computed++;
       return answer(bytes)();
     };
-    for (let i = 0; i < 200; i++) await c.json(`/k${i}`, counted(2_000));
+    for (let i = 0; i < 200; i++) await c.answer(`/k${i}`, ROUTE, counted(2_000));
     expect(c.size).toBeLessThanOrEqual(100_000);
     expect(c.size).toBeGreaterThan(80_000);
     computed = 0;
-    await c.json('/k199', counted(2_000));
+    await c.answer('/k199', ROUTE, counted(2_000));
     expect(computed).toBe(0);
-    await c.json('/k0', counted(2_000));
+    await c.answer('/k0', ROUTE, counted(2_000));
     expect(computed).toBe(1);
   });
 
-  it('does not keep an answer over a sixteenth of the budget', async () => {
-    const c = cache(160_000);
-    const body = await c.json('/big', answer(20_000));
-    expect(JSON.parse(body.toString()).text).toHaveLength(20_000);
+  it('counts compressed forms in the budget and makes each once', async () => {
+    const c = await cache(10_000_000);
+    const a = await c.answer('/big', ROUTE, answer(50_000));
+    const before = c.size;
+    const [br1, br2] = await Promise.all([a.encoded('br'), a.encoded('br')]);
+    expect(br1).toBe(br2);
+    const gz = await a.encoded('gzip');
+    expect(JSON.parse(brotliDecompressSync(br1).toString()).text).toHaveLength(50_000);
+    expect(JSON.parse(gunzipSync(gz).toString()).text).toHaveLength(50_000);
+    expect(c.size).toBe(before + br1.length + gz.length);
+  });
+
+  it('does not keep an answer over a sixteenth of the budget, but remembers its tag', async () => {
+    const c = await cache(160_000);
+    const body = await c.answer('/big', ROUTE, answer(20_000));
+    expect(JSON.parse(body.body.toString()).text).toHaveLength(20_000);
     expect(c.size).toBe(0);
-    await c.json('/small', answer(1_000));
+    const known = c.known('/big');
+    expect(known).toMatchObject({ tag: body.tag, route: ROUTE, size: body.body.length });
+    expect(known?.stored).toBeUndefined();
+    await c.answer('/small', ROUTE, answer(1_000));
     expect(c.size).toBeGreaterThan(1_000);
+    expect(c.known('/small')?.stored?.body.length).toBeGreaterThan(1_000);
+  });
+
+  it('tags an answer by build, data version and URL: stable within a release, new after it', async () => {
+    const graph = versioned('enterprise-attack@1');
+    const c = await cache(1_000_000, graph);
+    const other = await cache(1_000_000, versioned('enterprise-attack@1'));
+    const a = await c.answer('/a', ROUTE, answer(10));
+    expect(a.tag).toMatch(/^[A-Za-z0-9_-]{27}$/);
+    // Another replica of the same build on the same data gives the same tag.
+    expect((await other.answer('/a', ROUTE, answer(10))).tag).toBe(a.tag);
+    expect((await c.answer('/b', ROUTE, answer(10))).tag).not.toBe(a.tag);
+    graph.version = 'enterprise-attack@2';
+    await c.refresh();
+    expect(c.known('/a')).toBeUndefined();
+    expect((await c.answer('/a', ROUTE, answer(10))).tag).not.toBe(a.tag);
   });
 
   it('shares one computation between concurrent requests and forgets failures', async () => {
-    const c = cache(1_000_000);
+    const c = await cache(1_000_000);
     let calls = 0;
     const slow = async () => {
       calls++;
       await new Promise((r) => setTimeout(r, 20));
       return { ok: true };
     };
-    await Promise.all([c.json('/same', slow), c.json('/same', slow), c.json('/same', slow)]);
+    await Promise.all([
+      c.answer('/same', ROUTE, slow),
+      c.answer('/same', ROUTE, slow),
+      c.answer('/same', ROUTE, slow),
+    ]);
     expect(calls).toBe(1);
-    await expect(c.json('/fails', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    await expect(c.json('/fails', async () => ({ ok: 1 }))).resolves.toBeInstanceOf(Buffer);
+    await expect(
+      c.answer('/fails', ROUTE, () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
+    expect(c.known('/fails')).toBeUndefined();
+    await expect(c.answer('/fails', ROUTE, async () => ({ ok: 1 }))).resolves.toMatchObject({
+      route: ROUTE,
+    });
   });
 
-  it('is empty after invalidate, and a computation that outlived it is not kept', async () => {
-    const c = cache(1_000_000);
+  it('tags nothing between a local import and reading the new version, then warms the hot answers', async () => {
+    const graph = versioned('enterprise-attack@1');
+    const c = await cache(1_000_000, graph);
     let release: () => void = () => undefined;
-    const pending = c.json('/late', () => new Promise((r) => (release = () => r({ late: 1 }))));
-    await c.json('/a', answer(100));
+    const pending = c.answer(
+      '/late',
+      ROUTE,
+      () => new Promise((r) => (release = () => r({ l: 1 }))),
+    );
+    let computed = 0;
+    const hot = async () => ({ n: ++computed, pad: 'y'.repeat(2_000) });
+    await c.answer('/hot', ROUTE, hot);
+    for (let i = 0; i < 5; i++) c.known('/hot');
+    await c.answer('/cold', ROUTE, answer(100));
+    graph.version = 'enterprise-attack@2';
     c.invalidate();
     expect(c.size).toBe(0);
+    // Made before the new version is read: answered, but neither tagged nor kept.
+    const meanwhile = await c.answer('/x', ROUTE, answer(10));
+    expect(meanwhile.tag).toBeNull();
     release();
     await pending;
-    expect(c.size).toBe(0);
+    await c.warming;
+    expect(computed).toBe(2);
+    const warmed = c.known('/hot');
+    expect(warmed?.stored).toBeDefined();
+    // Warming made its encodings too: serving them computes nothing more.
+    const size = c.size;
+    await warmed?.stored?.encoded('br');
+    expect(c.size).toBe(size);
+    expect(c.known('/late')).toBeUndefined();
+  });
+});
+
+describe('content negotiation and revalidation', () => {
+  it.each([
+    [undefined, 'identity'],
+    ['', 'identity'],
+    ['gzip, deflate, br', 'br'],
+    ['gzip, deflate', 'gzip'],
+    ['br;q=0.5, gzip', 'gzip'],
+    ['br;q=0, gzip;q=0', 'identity'],
+    ['identity', 'identity'],
+    ['*', 'br'],
+    ['*;q=0', 'identity'],
+    ['x-gzip', 'gzip'],
+    ['BR', 'br'],
+    ['identity;q=1, gzip;q=0.5', 'identity'],
+    ['gzip;q=bogus', 'gzip'],
+  ])('Accept-Encoding %p → %s', (header, expected) => {
+    expect(preferredCoding(header)).toBe(expected);
+  });
+
+  it.each([
+    [undefined, false],
+    ['"abc"', true],
+    ['W/"abc"', true],
+    ['"x", "abc"', true],
+    ['"abc-br"', false],
+    ['*', true],
+    ['"ab"', false],
+  ])('If-None-Match %p matches "abc": %p', (header, expected) => {
+    expect(notModified(header, '"abc"')).toBe(expected);
   });
 });
