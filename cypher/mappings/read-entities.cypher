@@ -1,19 +1,25 @@
-// The entities of one kind that already exist in the tenant, with their fields and parent links,
-// so that a mapping request changes them only deliberately. One branch per static label (index).
-CALL () {
-  UNWIND CASE WHEN $label = 'Alert' THEN $ids ELSE [] END AS id
-  MATCH (e:Alert {tenant: $tenant, id: id})
-  RETURN e
+// The named entities of the tenant that exist (a request's own and the incidents and alerts it
+// names as parents): their fields, creator and parent links, so that a request changes them only
+// deliberately, and their access chain (itself first, then every incident and alert it is part
+// of), what auth/policy.csv's entity rules decide on. Entities that do not exist return no row.
+// One branch per static label (index).
+UNWIND $entities AS ref
+CALL (ref) {
+  WITH ref WHERE ref.label = 'Alert'
+  MATCH (x:Alert {tenant: $tenant, id: ref.id}) RETURN x
   UNION
-  UNWIND CASE WHEN $label = 'Incident' THEN $ids ELSE [] END AS id
-  MATCH (e:Incident {tenant: $tenant, id: id})
-  RETURN e
+  WITH ref WHERE ref.label = 'Incident'
+  MATCH (x:Incident {tenant: $tenant, id: ref.id}) RETURN x
   UNION
-  UNWIND CASE WHEN $label = 'Observable' THEN $ids ELSE [] END AS id
-  MATCH (e:Observable {tenant: $tenant, id: id})
-  RETURN e
+  WITH ref WHERE ref.label = 'Observable'
+  MATCH (x:Observable {tenant: $tenant, id: ref.id}) RETURN x
 }
-RETURN e.id AS id, e {.title, .severity, .status, .type, .value} AS props,
-       e.created_by AS createdBy,
-       head(COLLECT { MATCH (e)-[:PART_OF]->(i:Incident) RETURN i.id AS id ORDER BY id }) AS incidentId,
-       head(COLLECT { MATCH (e)-[:PART_OF]->(a:Alert) RETURN a.id AS id ORDER BY id }) AS alertId
+RETURN ref.label AS label, ref.id AS id, x {.title, .severity, .status, .type, .value} AS props,
+       x.created_by AS createdBy,
+       head(COLLECT { MATCH (x)-[:PART_OF]->(i:Incident) RETURN i.id AS id ORDER BY id }) AS incidentId,
+       head(COLLECT { MATCH (x)-[:PART_OF]->(a:Alert) RETURN a.id AS id ORDER BY id }) AS alertId,
+       [a IN [x] + COLLECT { MATCH (x)-[:PART_OF]->{1,2}(p) RETURN DISTINCT p } | {
+         visibility: coalesce(a.visibility, 'tenant'), owner: a.owner,
+         read_groups: coalesce(a.read_groups, []), edit_groups: coalesce(a.edit_groups, []),
+         created_by: a.created_by
+       }] AS chain

@@ -26,8 +26,10 @@ const QUERIES = [
   'mappings/flag-stale',
   'mappings/remap-done',
   'mappings/refresh-guards',
-  'mappings/entity-access',
   'mappings/set-access',
+  'mappings/create-parents',
+  'mappings/create-entities',
+  'mappings/create-new',
 ] as const;
 
 /** The three things a SOC platform maps to techniques, with the field that names each. */
@@ -40,6 +42,14 @@ export type Kind = keyof typeof KINDS;
 
 export const SOURCES = ['manual', 'rule', 'enrichment', 'auto'] as const;
 export const MAX_BULK = 10_000;
+const CONSTRAINT_FAILED = 'Neo.ClientError.Schema.ConstraintValidationFailed';
+
+/** What a create answers for one item. */
+interface Written {
+  index: number;
+  id: string;
+  created: boolean;
+}
 
 /** Who reads, in which tenant: what they see follows the entities' access (see auth/access). */
 export interface Reader extends Viewer {
@@ -147,7 +157,8 @@ interface PageFilters {
   offset: number;
 }
 
-const NO_FILTERS: PageFilters = {
+/** A page request with no filter (what the benchmark's Cypher-alone runs start from too). */
+export const NO_FILTERS: PageFilters = {
   ids: null,
   kind: null,
   entityId: null,
@@ -182,9 +193,9 @@ export function fullAccess(a: Partial<EntityAccess>): EntityAccess {
   };
 }
 
-interface AccessRow {
+/** One row of cypher/mappings/read-entities.cypher: an existing entity and its access chain. */
+interface AccessRow extends ExistingEntity {
   label: string;
-  id: string;
   chain: EntityAccess[];
 }
 
@@ -207,15 +218,24 @@ export class MappingService {
     return this.authorizer.entity({ ...viewer, scope: viewer.entityScope ?? null }, action, chain);
   }
 
-  /** The access chains of the named entities that exist (see cypher/mappings/entity-access). */
+  /** The named entities that exist, by `label:id`, with their access chains (read-entities). */
+  private async found(
+    run: (q: string, p: Record<string, unknown>) => Promise<AccessRow[]>,
+    tenant: string,
+    refs: Array<{ label: string; id: string }>,
+  ): Promise<Map<string, AccessRow>> {
+    if (refs.length === 0) return new Map();
+    const rows = await run(this.q['mappings/read-entities'], { tenant, entities: refs });
+    return new Map(rows.map((r) => [`${r.label}:${r.id}`, r]));
+  }
+
   private async chains(
     run: (q: string, p: Record<string, unknown>) => Promise<AccessRow[]>,
     tenant: string,
     refs: Array<{ label: string; id: string }>,
   ): Promise<Map<string, EntityAccess[]>> {
-    if (refs.length === 0) return new Map();
-    const rows = await run(this.q['mappings/entity-access'], { tenant, entities: refs });
-    return new Map(rows.map((r) => [`${r.label}:${r.id}`, r.chain]));
+    const found = await this.found(run, tenant, refs);
+    return new Map([...found].map(([k, r]) => [k, r.chain]));
   }
 
   /**
@@ -228,7 +248,7 @@ export class MappingService {
     actor: Creator,
     kind: Kind,
     entities: Map<string, Entity>,
-  ): Promise<Map<string, EntityAccess[]>> {
+  ): Promise<Map<string, AccessRow>> {
     const label = KINDS[kind].label;
     const refs = new Map<string, { label: string; id: string; items: number[] }>();
     const add = (l: string, id: string, items: number[]) => {
@@ -241,7 +261,7 @@ export class MappingService {
       if (e.incidentId !== null && kind !== 'incident') add('Incident', e.incidentId, e.items);
       if (e.alertId !== null && kind === 'observable') add('Alert', e.alertId, e.items);
     }
-    const chains = await this.chains(
+    const found = await this.found(
       (q, p) => tx.run<AccessRow>(q, p),
       actor.tenant,
       [...refs.values()].map(({ label: l, id }) => ({ label: l, id })),
@@ -249,7 +269,7 @@ export class MappingService {
     const missing: ItemProblem[] = [];
     const denied: ItemProblem[] = [];
     for (const [key, ref] of refs) {
-      const chain = chains.get(key);
+      const chain = found.get(key)?.chain;
       if (!chain) continue; // created by this request
       const self = ref.label === label;
       const problem = (list: ItemProblem[], message: string) => {
@@ -274,7 +294,7 @@ export class MappingService {
         `${denied.length} item(s) map entities you may not change; none was created`,
         { errors: denied },
       );
-    return chains;
+    return found;
   }
 
   /** Writes an entity's new access settings with their audit event; null when nothing changed. */
@@ -398,63 +418,55 @@ export class MappingService {
         { errors },
       );
     }
-    // Entities first, then mappings on them: two statements without Eager barriers, one transaction.
-    const written = await this.graph.writeTransaction(async (tx) => {
-      const chains = await this.checkEntities(tx, actor, kind, entities);
-      const existing = await tx.run<ExistingEntity>(this.q['mappings/read-entities'], {
-        tenant: actor.tenant,
-        label: KINDS[kind].label,
-        ids: [...entities.keys()],
+    // Without errors every item has its row.
+    const valid = rows as MappingRow[];
+    // One transaction: the entities read once (fields, parents and access chains); new ones with no
+    // restriction involved created outright with their mappings, as a bare CREATE would; the rest
+    // merged. A concurrent request creating the same entity first fails the outright creation on a
+    // uniqueness constraint: the request then runs again, finding the entity.
+    const write = () =>
+      this.graph.writeTransaction(async (tx) => {
+        const found = await this.checkEntities(tx, actor, kind, entities);
+        const label = KINDS[kind].label;
+        const existing = new Map<string, ExistingEntity>();
+        for (const r of found.values()) if (r.label === label) existing.set(r.id, r);
+        const plan = planEntities(actor, kind, entities, existing);
+        if (plan.denied.length > 0) {
+          throw new ForbiddenError(
+            `you may change only the ${kind}s you created: ${plan.denied.length} item(s) ask to change another's (update_entity)`,
+            { errors: plan.denied },
+          );
+        }
+        // Guards change only where a restriction is involved: an entity given access settings, or
+        // one linked (newly, or moved) where it or its new parent's chain holds a restricted entity.
+        const restrictedAt = (l: string, id: string | null) =>
+          id !== null &&
+          (found.get(`${l}:${id}`)?.chain ?? []).some((a) => a.visibility === 'restricted');
+        const guarded = (w: EntityWrite) =>
+          Boolean(entities.get(w.id)?.access) ||
+          ((w.incidentId !== null || w.alertId !== null) &&
+            (restrictedAt(label, w.id) ||
+              restrictedAt('Incident', w.incidentId) ||
+              restrictedAt('Alert', w.alertId)));
+        const fresh = plan.writes.filter((w) => w.create && !guarded(w));
+        const freshIds = new Set(fresh.map((w) => w.id));
+        const created =
+          fresh.length > 0 ? await this.createFresh(tx, actor, fresh, valid, now) : [];
+        const rest = plan.writes.filter((w) => !freshIds.has(w.id));
+        if (rest.length > 0) {
+          created.push(
+            ...(await this.upsert(tx, actor, kind, rest, found, guarded, entities, now, valid)),
+          );
+        }
+        return { created, warnings: plan.warnings };
       });
-      const plan = planEntities(actor, kind, entities, new Map(existing.map((e) => [e.id, e])));
-      if (plan.denied.length > 0) {
-        throw new ForbiddenError(
-          `you may change only the ${kind}s you created: ${plan.denied.length} item(s) ask to change another's (update_entity)`,
-          { errors: plan.denied },
-        );
-      }
-      const upserted = await tx.run<{ id: string; element: string }>(
-        this.q['mappings/upsert-entities'],
-        { tenant: actor.tenant, actor: actor.userId, now, entities: plan.writes },
-      );
-      const elementOf = new Map(upserted.map((u) => [u.id, u.element]));
-      // Access given for existing entities (new ones got theirs with their fields), audited.
-      for (const e of entities.values()) {
-        const chain = chains.get(`${KINDS[kind].label}:${e.id}`);
-        if (e.access && chain)
-          await this.writeAccess(tx, actor, kind, e.id, chain[0] as EntityAccess, e.access, now);
-      }
-      // Guards change only where a restriction is involved: an entity given access settings, or
-      // one linked (newly, or moved) where it or its new parent's chain holds a restricted entity.
-      const restrictedAt = (label: string, id: string | null) =>
-        id !== null &&
-        (chains.get(`${label}:${id}`) ?? []).some((a) => a.visibility === 'restricted');
-      const refreshed = plan.writes
-        .filter(
-          (w) =>
-            entities.get(w.id)?.access ||
-            ((w.incidentId !== null || w.alertId !== null) &&
-              (restrictedAt(KINDS[kind].label, w.id) ||
-                restrictedAt('Incident', w.incidentId) ||
-                restrictedAt('Alert', w.alertId))),
-        )
-        .map((w) => elementOf.get(w.id));
-      if (refreshed.length > 0)
-        await tx.run(this.q['mappings/refresh-guards'], {
-          ...accessParams(actor),
-          entities: refreshed,
-        });
-      const created = await tx.run<{ index: number; id: string; created: boolean }>(
-        this.q['mappings/create'],
-        {
-          tenant: actor.tenant,
-          actor: actor.userId,
-          now,
-          rows: rows.map((r) => (r ? { ...r, entity: elementOf.get(r.entityId) } : r)),
-        },
-      );
-      return { created, warnings: plan.warnings };
-    });
+    let written: Awaited<ReturnType<typeof write>>;
+    try {
+      written = await write();
+    } catch (err) {
+      if ((err as { code?: string }).code !== CONSTRAINT_FAILED) throw err;
+      written = await write();
+    }
     const byIndex = new Map(written.created.map((w) => [w.index, w]));
     const warningsOf = new Map<number, string[]>();
     for (const w of [...warnings, ...written.warnings])
@@ -462,6 +474,92 @@ export class MappingService {
     return items.map((_, index) => {
       const w = byIndex.get(index) as { id: string; created: boolean };
       return { index, id: w.id, created: w.created, warnings: warningsOf.get(index) ?? [] };
+    });
+  }
+
+  /**
+   * New entities with no restriction involved, their missing parents and their mappings, created
+   * outright (create-parents, create-entities, create-new): the first item of each mapping key
+   * creates it, later ones answer its id.
+   */
+  private async createFresh(
+    tx: { run<T>(q: string, p?: Record<string, unknown>): Promise<T[]> },
+    actor: Creator,
+    fresh: EntityWrite[],
+    rows: MappingRow[],
+    now: string,
+  ): Promise<Written[]> {
+    const params = { tenant: actor.tenant, actor: actor.userId, now };
+    const ids = new Set(fresh.map((w) => w.id));
+    const parents = new Map<string, { label: string; id: string }>();
+    for (const w of fresh) {
+      if (w.incidentId !== null)
+        parents.set(`Incident:${w.incidentId}`, { label: 'Incident', id: w.incidentId });
+      if (w.alertId !== null) parents.set(`Alert:${w.alertId}`, { label: 'Alert', id: w.alertId });
+    }
+    if (parents.size > 0)
+      await tx.run(this.q['mappings/create-parents'], {
+        ...params,
+        parents: [...parents.values()],
+      });
+    await tx.run(this.q['mappings/create-entities'], { ...params, entities: fresh });
+    const first = new Map<string, MappingRow>();
+    const created: Written[] = [];
+    for (const r of rows) {
+      if (!ids.has(r.entityId)) continue;
+      const earlier = first.get(r.key);
+      if (earlier)
+        created.push({ index: r.index, id: earlier.mapping.id as string, created: false });
+      else {
+        first.set(r.key, r);
+        created.push({ index: r.index, id: r.mapping.id as string, created: true });
+      }
+    }
+    const label = fresh[0]?.label;
+    await tx.run(this.q['mappings/create-new'], {
+      ...params,
+      rows: [...first.values()].map((r) => ({ ...r, label })),
+    });
+    return created;
+  }
+
+  /** Existing entities and restricted new ones: merged, access written, guards refreshed, mappings merged. */
+  private async upsert(
+    tx: { run<T>(q: string, p?: Record<string, unknown>): Promise<T[]> },
+    actor: Creator,
+    kind: Kind,
+    writes: EntityWrite[],
+    found: Map<string, AccessRow>,
+    guarded: (w: EntityWrite) => boolean,
+    entities: Map<string, Entity>,
+    now: string,
+    rows: MappingRow[],
+  ): Promise<Written[]> {
+    const label = KINDS[kind].label;
+    const upserted = await tx.run<{ id: string; element: string }>(
+      this.q['mappings/upsert-entities'],
+      { tenant: actor.tenant, actor: actor.userId, now, entities: writes },
+    );
+    const elementOf = new Map(upserted.map((u) => [u.id, u.element]));
+    // Access given for existing entities (new ones got theirs with their fields), audited.
+    for (const e of entities.values()) {
+      const chain = found.get(`${label}:${e.id}`)?.chain;
+      if (e.access && chain && elementOf.has(e.id))
+        await this.writeAccess(tx, actor, kind, e.id, chain[0] as EntityAccess, e.access, now);
+    }
+    const refreshed = writes.filter(guarded).map((w) => elementOf.get(w.id));
+    if (refreshed.length > 0)
+      await tx.run(this.q['mappings/refresh-guards'], {
+        ...accessParams(actor),
+        entities: refreshed,
+      });
+    return tx.run<Written>(this.q['mappings/create'], {
+      tenant: actor.tenant,
+      actor: actor.userId,
+      now,
+      rows: rows
+        .filter((r) => elementOf.has(r.entityId))
+        .map((r) => ({ ...r, entity: elementOf.get(r.entityId) })),
     });
   }
 

@@ -193,6 +193,79 @@ describe('creating mappings', () => {
     });
   });
 
+  it('creates new and existing entities alike in one bulk, with their parents and audit', async () => {
+    const { id, as } = tenant();
+    expect(
+      (await as('alice', 'post', '/alert-mappings/', { alert_id: 'M-1', technique: 'T1059' }))
+        .status,
+    ).toBe(201);
+    const r = await as('alice', 'post', '/alert-mappings/bulk/', {
+      items: [
+        { alert_id: 'M-1', technique: 'T1059.001', incident_id: 'I-9' },
+        { alert_id: 'M-2', technique: 'T1059', incident_id: 'I-9', title: 'new one' },
+        { alert_id: 'M-2', technique: 'T1059.003', occurred_at: '2026-01-02T03:04:05Z' },
+      ],
+    });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ count: 3, created: 3 });
+    // M-1 existed: its parent is left as it was (no update_entity), with a warning.
+    expect(r.body.results[0].warnings).toEqual([expect.stringMatching(/M-1 exists: incident_id/)]);
+    const [row] = await graph.read<{ alerts: number; incidents: string[]; events: number }>(
+      `MATCH (a:Alert {tenant: $t})
+       RETURN count(a) AS alerts,
+              [(x:Alert {tenant: $t, id: 'M-2'})-[:PART_OF]->(i:Incident) | i.id] AS incidents,
+              COUNT { MATCH (e:EntityEvent {tenant: $t, action: 'created'}) } AS events`,
+      { t: id },
+    );
+    expect(row).toEqual({ alerts: 2, incidents: ['I-9'], events: 2 });
+    const m2 = await as('alice', 'get', '/alert-mappings/?alert_id=M-2');
+    expect(m2.body.count).toBe(2);
+    expect(m2.body.results.map((m: { incident_id: string }) => m.incident_id)).toEqual([
+      'I-9',
+      'I-9',
+    ]);
+    expect(
+      m2.body.results.find((m: { technique: { id: string } }) => m.technique.id === 'T1059.003'),
+    ).toMatchObject({ occurred_at: '2026-01-02T03:04:05Z', created_by: 'alice' });
+    const events = await as('alice', 'get', `/alert-mappings/${r.body.results[1].id}/events/`);
+    expect(events.body.results).toEqual([
+      expect.objectContaining({ action: 'created', actor: 'alice' }),
+    ]);
+  });
+
+  it('loses and duplicates nothing when bulks race to create the same new entities', async () => {
+    const { id, as } = tenant();
+    const items = Array.from({ length: 200 }, (_, i) => ({
+      alert_id: `R-${i}`,
+      incident_id: `RI-${i % 7}`,
+      technique: i % 2 ? 'T1059' : 'T1059.001',
+    }));
+    const answers = await Promise.all(
+      [0, 1, 2].map((n) =>
+        as(n === 1 ? 'bob' : 'alice', 'post', '/alert-mappings/bulk/', {
+          items: n === 2 ? [...items].reverse() : items,
+        }),
+      ),
+    );
+    for (const a of answers) expect(a.status).toBe(201);
+    // Each mapping was created by exactly one of them, and all three answer its id.
+    const created = answers.reduce((n, a) => n + (a.body.created as number), 0);
+    expect(created).toBe(200);
+    const idOf = (a: (typeof answers)[number], alert: string) =>
+      a.body.results[
+        (a === answers[2] ? [...items].reverse() : items).findIndex((x) => x.alert_id === alert)
+      ].id;
+    for (const alert of ['R-0', 'R-101', 'R-199'])
+      expect(new Set(answers.map((a) => idOf(a, alert))).size).toBe(1);
+    const [row] = await graph.read<{ alerts: number; incidents: number; mappings: number }>(
+      `RETURN COUNT { MATCH (a:Alert {tenant: $t}) } AS alerts,
+              COUNT { MATCH (i:Incident {tenant: $t}) } AS incidents,
+              COUNT { MATCH (m:Mapping {tenant: $t}) } AS mappings`,
+      { t: id },
+    );
+    expect(row).toEqual({ alerts: 200, incidents: 7, mappings: 200 });
+  });
+
   it('lets viewers read but not create', async () => {
     const { as } = tenant();
     expect(
