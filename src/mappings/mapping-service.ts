@@ -28,8 +28,7 @@ const QUERIES = [
   'mappings/refresh-guards',
   'mappings/set-access',
   'mappings/create-parents',
-  'mappings/create-entities',
-  'mappings/create-new',
+  'mappings/create-fresh',
 ] as const;
 
 /** The three things a SOC platform maps to techniques, with the field that names each. */
@@ -479,8 +478,8 @@ export class MappingService {
 
   /**
    * New entities with no restriction involved, their missing parents and their mappings, created
-   * outright (create-parents, create-entities, create-new): the first item of each mapping key
-   * creates it, later ones answer its id.
+   * outright (create-parents, create-fresh): the first item of each mapping key creates it, later
+   * ones answer its id.
    */
   private async createFresh(
     tx: { run<T>(q: string, p?: Record<string, unknown>): Promise<T[]> },
@@ -490,7 +489,6 @@ export class MappingService {
     now: string,
   ): Promise<Written[]> {
     const params = { tenant: actor.tenant, actor: actor.userId, now };
-    const ids = new Set(fresh.map((w) => w.id));
     const parents = new Map<string, { label: string; id: string }>();
     for (const w of fresh) {
       if (w.incidentId !== null)
@@ -502,23 +500,24 @@ export class MappingService {
         ...params,
         parents: [...parents.values()],
       });
-    await tx.run(this.q['mappings/create-entities'], { ...params, entities: fresh });
+    const mappingsOf = new Map<string, MappingRow[]>(fresh.map((w) => [w.id, []]));
     const first = new Map<string, MappingRow>();
     const created: Written[] = [];
     for (const r of rows) {
-      if (!ids.has(r.entityId)) continue;
+      const own = mappingsOf.get(r.entityId);
+      if (!own) continue;
       const earlier = first.get(r.key);
-      if (earlier)
+      if (earlier) {
         created.push({ index: r.index, id: earlier.mapping.id as string, created: false });
-      else {
+      } else {
         first.set(r.key, r);
+        own.push(r);
         created.push({ index: r.index, id: r.mapping.id as string, created: true });
       }
     }
-    const label = fresh[0]?.label;
-    await tx.run(this.q['mappings/create-new'], {
+    await tx.run(this.q['mappings/create-fresh'], {
       ...params,
-      rows: [...first.values()].map((r) => ({ ...r, label })),
+      entities: fresh.map((w) => ({ ...w, mappings: mappingsOf.get(w.id) })),
     });
     return created;
   }
