@@ -47,6 +47,7 @@ import { problemHandler } from './problem';
 import { rateLimit } from './rate-limit';
 import { securityHeaders } from './security-headers';
 import { requestContext } from './request-context';
+import { compileRoutePatternsOnce } from './route-patterns';
 
 export const API_BASE = '/api/v1/mitre';
 
@@ -176,6 +177,7 @@ export function createApp(deps: AppDeps): Express {
     authorize(deps.authorizer, 'imports', 'create'),
     express.raw({ type: UPLOAD_TYPES, limit: deps.config.http.uploadLimit }),
   );
+  compileRoutePatternsOnce();
   app.use(
     OpenApiValidator.middleware({
       apiSpec: specFile,

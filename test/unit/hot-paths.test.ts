@@ -167,3 +167,19 @@ describe('content negotiation and revalidation', () => {
     expect(notModified(header, '"abc"')).toBe(expected);
   });
 });
+
+describe('route patterns for the contract validator', () => {
+  it('compiles each route once and still matches as path-to-regexp does', async () => {
+    const { compileRoutePatternsOnce } = await import('../../src/http/route-patterns');
+    const ptr = await import('path-to-regexp');
+    const fresh = ptr.pathToRegexp('/api/v1/mitre/techniques/:id/', { sensitive: false });
+    compileRoutePatternsOnce();
+    compileRoutePatternsOnce();
+    const a = ptr.pathToRegexp('/api/v1/mitre/techniques/:id/', { sensitive: false });
+    expect(ptr.pathToRegexp('/api/v1/mitre/techniques/:id/', { sensitive: false })).toBe(a);
+    expect(ptr.pathToRegexp('/api/v1/mitre/techniques/:id/', { sensitive: true })).not.toBe(a);
+    expect(a.regexp.source).toBe(fresh.regexp.source);
+    for (let i = 0; i < 2; i++)
+      expect(a.regexp.exec('/api/v1/mitre/techniques/T1059.001/')?.[1]).toBe('T1059.001');
+  });
+});
