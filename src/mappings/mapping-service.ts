@@ -224,7 +224,13 @@ export class MappingService {
     refs: Array<{ label: string; id: string }>,
   ): Promise<Map<string, AccessRow>> {
     if (refs.length === 0) return new Map();
-    const rows = await run(this.q['mappings/read-entities'], { tenant, entities: refs });
+    const ids = (label: string) => refs.filter((r) => r.label === label).map((r) => r.id);
+    const rows = await run(this.q['mappings/read-entities'], {
+      tenant,
+      alerts: ids('Alert'),
+      incidents: ids('Incident'),
+      observables: ids('Observable'),
+    });
     return new Map(rows.map((r) => [`${r.label}:${r.id}`, r]));
   }
 

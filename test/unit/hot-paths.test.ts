@@ -1,6 +1,8 @@
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { AnswerCache } from '../../src/attack/answer-cache';
+import * as ptr from 'path-to-regexp';
 import { notModified, preferredCoding } from '../../src/http/conditional';
+import { compileRoutePatternsOnce } from '../../src/http/route-patterns';
 import { createLogger } from '../../src/shared/logger';
 import type { Graph } from '../../src/shared/neo4j';
 
@@ -169,9 +171,7 @@ describe('content negotiation and revalidation', () => {
 });
 
 describe('route patterns for the contract validator', () => {
-  it('compiles each route once and still matches as path-to-regexp does', async () => {
-    const { compileRoutePatternsOnce } = await import('../../src/http/route-patterns');
-    const ptr = await import('path-to-regexp');
+  it('compiles each route once and still matches as path-to-regexp does', () => {
     const fresh = ptr.pathToRegexp('/api/v1/mitre/techniques/:id/', { sensitive: false });
     compileRoutePatternsOnce();
     compileRoutePatternsOnce();
