@@ -28,7 +28,9 @@ const QUERIES = [
   'mappings/refresh-guards',
   'mappings/set-access',
   'mappings/create-parents',
-  'mappings/create-fresh',
+  'mappings/create-fresh-alert',
+  'mappings/create-fresh-incident',
+  'mappings/create-fresh-observable',
 ] as const;
 
 /** The three things a SOC platform maps to techniques, with the field that names each. */
@@ -456,7 +458,7 @@ export class MappingService {
         const fresh = plan.writes.filter((w) => w.create && !guarded(w));
         const freshIds = new Set(fresh.map((w) => w.id));
         const created =
-          fresh.length > 0 ? await this.createFresh(tx, actor, fresh, valid, now) : [];
+          fresh.length > 0 ? await this.createFresh(tx, actor, kind, fresh, valid, now) : [];
         const rest = plan.writes.filter((w) => !freshIds.has(w.id));
         if (rest.length > 0) {
           created.push(
@@ -484,12 +486,13 @@ export class MappingService {
 
   /**
    * New entities with no restriction involved, their missing parents and their mappings, created
-   * outright (create-parents, create-fresh): the first item of each mapping key creates it, later
-   * ones answer its id.
+   * outright (create-parents, create-fresh-<kind>): the first item of each mapping key creates it,
+   * later ones answer its id.
    */
   private async createFresh(
     tx: { run<T>(q: string, p?: Record<string, unknown>): Promise<T[]> },
     actor: Creator,
+    kind: Kind,
     fresh: EntityWrite[],
     rows: MappingRow[],
     now: string,
@@ -521,7 +524,7 @@ export class MappingService {
         created.push({ index: r.index, id: r.mapping.id as string, created: true });
       }
     }
-    await tx.run(this.q['mappings/create-fresh'], {
+    await tx.run(this.q[`mappings/create-fresh-${kind}`], {
       ...params,
       entities: fresh.map((w) => ({ ...w, mappings: mappingsOf.get(w.id) })),
     });
