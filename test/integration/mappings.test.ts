@@ -233,6 +233,43 @@ describe('creating mappings', () => {
     ]);
   });
 
+  it('creates new observables under their alert and incident, and new incidents, in bulk', async () => {
+    const { id, as } = tenant();
+    const obs = await as('alice', 'post', '/observable-mappings/bulk/', {
+      items: [
+        {
+          observable_id: 'O-1',
+          alert_id: 'OA-1',
+          incident_id: 'OI-1',
+          observable_type: 'process',
+          observable_value: 'powershell.exe -enc ...',
+          technique: 'T1059.001',
+        },
+        { observable_id: 'O-2', alert_id: 'OA-1', technique: 'T1564.003' },
+      ],
+    });
+    expect(obs.status).toBe(201);
+    const inc = await as('alice', 'post', '/incident-mappings/bulk/', {
+      items: [{ incident_id: 'OI-2', technique: 'T1564', title: 'phish' }],
+    });
+    expect(inc.status).toBe(201);
+    const rows = await graph.read<{ id: string; parents: string[]; props: object }>(
+      `MATCH (o) WHERE (o:Observable OR o:Incident) AND o.tenant = $t AND o.id IN ['O-1', 'O-2', 'OI-2']
+       RETURN o.id AS id, o {.type, .value, .title} AS props,
+              [(o)-[:PART_OF]->(p) | labels(p)[0] + ':' + p.id] AS parents ORDER BY id`,
+      { t: id },
+    );
+    expect(rows.map((r) => ({ ...r, parents: [...r.parents].sort() }))).toEqual([
+      {
+        id: 'O-1',
+        props: { type: 'process', value: 'powershell.exe -enc ...', title: null },
+        parents: ['Alert:OA-1', 'Incident:OI-1'],
+      },
+      { id: 'O-2', props: { type: null, value: null, title: null }, parents: ['Alert:OA-1'] },
+      { id: 'OI-2', props: { type: null, value: null, title: 'phish' }, parents: [] },
+    ]);
+  });
+
   it('loses and duplicates nothing when bulks race to create the same new entities', async () => {
     const { id, as } = tenant();
     const items = Array.from({ length: 200 }, (_, i) => ({
