@@ -141,10 +141,13 @@ async function main(): Promise<void> {
     const spreadMs = performance.now() - t0;
 
     const { 'mappings/page': page } = loadQueries(['mappings/page']);
-    /** The list's own statement, run alone through the driver as often: what the API adds to it. */
-    const cypherAlone = async (params: Record<string, unknown>, groups: string[]) => {
-      const times: number[] = [];
-      const all = {
+    /**
+     * A list through the API and its own statement run alone through the driver, alternately
+     * (one of each per iteration), so that the machine's noise falls on both alike.
+     */
+    const list = async (url: string, params: Record<string, unknown>, groups: string[] = []) => {
+      const auth = `Bearer ${await tokenFor('t5', groups)}`;
+      const alone = {
         ...NO_FILTERS,
         ...params,
         tenant: 't5',
@@ -152,27 +155,27 @@ async function main(): Promise<void> {
         principals: ['user:bench', ...groups.map((g) => `group:${g}`)],
         sep: GUARD_SEPARATOR,
       };
-      for (let i = 0; i < LIST_WARMUP + LIST_RUNS; i++) {
-        const s = performance.now();
-        await graph.read(page, all);
-        if (i >= LIST_WARMUP) times.push(performance.now() - s);
-      }
-      return { p50: median(times), p99: percentile(times, 99) };
-    };
-    const list = async (url: string, tenant: string, groups: string[] = []) => {
-      const auth = `Bearer ${await tokenFor(tenant, groups)}`;
-      const times: number[] = [];
+      const api: number[] = [];
+      const cypher: number[] = [];
       let count = 0;
-      // The first LIST_WARMUP requests (plans compiled, pages cached) are not counted.
+      // The first LIST_WARMUP iterations (plans compiled, pages cached) are not counted.
       for (let i = 0; i < LIST_WARMUP + LIST_RUNS; i++) {
-        const s = performance.now();
+        let s = performance.now();
         const res = await fetch(`${server.url}${url}`, { headers: { authorization: auth } });
         const body = (await res.json()) as { count: number };
-        if (i >= LIST_WARMUP) times.push(performance.now() - s);
+        if (i >= LIST_WARMUP) api.push(performance.now() - s);
         if (res.status !== 200) throw new Error(`list answered ${res.status}`);
         count = body.count;
+        s = performance.now();
+        await graph.read(page, alone);
+        if (i >= LIST_WARMUP) cypher.push(performance.now() - s);
       }
-      return { p50: median(times), p99: percentile(times, 99), count };
+      return {
+        p50: median(api),
+        p99: percentile(api, 99),
+        count,
+        alone: { p50: median(cypher), p99: percentile(cypher, 99) },
+      };
     };
     const LISTS = [
       [
@@ -195,8 +198,8 @@ async function main(): Promise<void> {
       const out: string[] = [];
       const p99s: number[] = [];
       for (const [i, [name, path, params]] of LISTS.entries()) {
-        const r = await list(`/api/v1/mitre${path}`, 't5', groups);
-        const alone = await cypherAlone(params, groups);
+        const r = await list(`/api/v1/mitre${path}`, params, groups);
+        const alone = r.alone;
         p99s.push(r.p99);
         const ratio = before ? `  ${(r.p99 / (before[i] as number)).toFixed(2)}× unrestricted` : '';
         const vs = r.p99 / alone.p99;
