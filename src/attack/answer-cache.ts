@@ -14,8 +14,12 @@ const ENTRY_OVERHEAD = 256;
 export const COMPRESS_MIN_BYTES = 1024;
 /** The most used answers of a release, computed again (with their encodings) after the next one. */
 const WARM_COUNT = 64;
-/** Keys whose tag is remembered after their bytes were evicted (so a 304 needs no recompute). */
-const MAX_TAGS = 100_000;
+/**
+ * Tags are remembered after their answer's bytes were evicted (so a 304 needs no recompute), within
+ * this share of the byte budget: URLs are the caller's to choose, and may be long.
+ */
+const TAG_SHARE = 1 / 8;
+const TAG_OVERHEAD = 96;
 
 export type Coding = 'br' | 'gzip';
 
@@ -111,6 +115,7 @@ export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
   private readonly tags = new Map<string, { tag: string; route: string; size: number }>();
   private bytes = 0;
+  private tagBytes = 0;
   /** undefined until read, and from a local import until read again: nothing is tagged then. */
   private version: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -132,6 +137,11 @@ export class AnswerCache {
   /** Bytes held by the answers kept now. */
   get size(): number {
     return this.bytes;
+  }
+
+  /** Bytes held by remembered tags (their URLs). */
+  get tagSize(): number {
+    return this.tagBytes;
   }
 
   /** Reads the current data version and starts polling it. */
@@ -184,12 +194,7 @@ export class AnswerCache {
     const t = this.tags.get(key);
     if (!t) return undefined;
     const entry = this.entries.get(key);
-    if (entry?.settled) {
-      // Map order is recency order: a hit moves to the back.
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-      entry.hits++;
-    }
+    if (entry?.settled) this.touch(entry);
     return { ...t, stored: entry?.settled };
   }
 
@@ -200,9 +205,7 @@ export class AnswerCache {
       return serialise(compute).then((body) => new StoredAnswer(body, null, route));
     const hit = this.entries.get(key);
     if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      hit.hits++;
+      this.touch(hit);
       return hit.value;
     }
     const entry: Entry = { key, value: undefined as never, cost: 0, hits: 1, route, compute };
@@ -219,6 +222,13 @@ export class AnswerCache {
     return entry.value;
   }
 
+  /** Map order is recency order: a hit moves to the back. */
+  private touch(entry: Entry): void {
+    this.entries.delete(entry.key);
+    this.entries.set(entry.key, entry);
+    entry.hits++;
+  }
+
   private tagOf(version: string, key: string): string {
     return createHash('sha256')
       .update(`${this.build}\0${version}\0${key}`)
@@ -230,8 +240,11 @@ export class AnswerCache {
     const key = entry.key;
     // Cleared (new data version) or replaced while it was computed: not ours to account.
     if (this.entries.get(key) !== entry) return;
-    if (this.tags.size < MAX_TAGS && answer.tag)
+    const tagCost = key.length * 2 + TAG_OVERHEAD;
+    if (answer.tag && this.tagBytes + tagCost <= this.maxBytes * TAG_SHARE) {
       this.tags.set(key, { tag: answer.tag, route: answer.route, size: answer.body.length });
+      this.tagBytes += tagCost;
+    }
     const cost = answer.body.length + key.length * 2 + ENTRY_OVERHEAD;
     if (cost > this.maxBytes / 16) {
       this.entries.delete(key);
@@ -260,6 +273,7 @@ export class AnswerCache {
     this.entries.clear();
     this.tags.clear();
     this.bytes = 0;
+    this.tagBytes = 0;
   }
 
   private hottest(): Entry[] {

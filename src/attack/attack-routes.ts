@@ -30,6 +30,9 @@ function onlyFields(o: Record<string, unknown>, fields: string[]): Record<string
   return Object.fromEntries(fields.map((f) => [f, o[f]]));
 }
 
+/** The permission every ATT&CK read needs, routed or served from stored bytes. */
+export const readAttack = (authorizer: Authorizer) => authorize(authorizer, 'attack', 'read');
+
 // Related objects listed on a technique page (their counts are always complete).
 const RELATED_LIMIT = 100;
 
@@ -45,7 +48,7 @@ export function attackRouter(
   loaded: RequestHandler,
 ): Router {
   const router = Router();
-  const read = [authorize(authorizer, 'attack', 'read'), loaded];
+  const read = [readAttack(authorizer), loaded];
   const answer = async (req: Request, res: Response, compute: () => Promise<unknown>) => {
     const route = (req as Request & { openapi?: { openApiRoute?: string } }).openapi?.openApiRoute;
     await sendStored(req, res, await cache.answer(req.originalUrl, route ?? req.path, compute));

@@ -5,8 +5,6 @@ import {
   type RequestHandler,
   type Response,
 } from 'express';
-import type { Authorizer } from '../auth/authorization';
-import type { AuthContext } from '../auth/middleware';
 import { notModified, preferredCoding } from '../http/conditional';
 import { SECURITY_HEADER_NAMES } from '../http/security-headers';
 import {
@@ -14,6 +12,7 @@ import {
   type AnswerCache,
   type Coding,
   type KnownAnswer,
+  type StoredAnswer,
 } from './answer-cache';
 
 /**
@@ -55,11 +54,7 @@ function notModifiedAnswer(res: Response): void {
 }
 
 /** Sends a stored answer: 304 when the caller's copy is current, else its bytes in the best coding. */
-export async function sendStored(
-  req: Request,
-  res: Response,
-  answer: { body: Buffer; tag: string | null; encoded(c: Coding): Promise<Buffer> },
-): Promise<void> {
+export async function sendStored(req: Request, res: Response, answer: StoredAnswer): Promise<void> {
   const { coding, current } = conditional(req, res, answer.tag, answer.body.length);
   if (current) return notModifiedAnswer(res);
   const body = coding === 'identity' ? answer.body : await answer.encoded(coding);
@@ -73,13 +68,14 @@ export async function sendStored(
  * Answers a GET whose answer this release already made, first thing after the headers every answer
  * carries: its URL (path and query, all a reference answer depends on) passed the contract's
  * validator when the answer was made, so only the token (`authenticate`, and the caller's rate)
- * and Casbin's permission are asked again. Any other request leaves this router at once.
+ * and Casbin's permission (the routes' own `readAttack`) are asked again. Any other request leaves
+ * this router at once.
  */
 export function storedAnswers(
   cache: AnswerCache,
-  authorizer: Authorizer,
   authenticate: RequestHandler,
   limit: RequestHandler,
+  permit: RequestHandler,
 ): Router {
   const lane = Router();
   lane.use(
@@ -92,11 +88,9 @@ export function storedAnswers(
     },
     authenticate,
     limit,
+    permit,
     async (req: Request, res: Response, next: NextFunction) => {
       const known = res.locals.known as KnownAnswer;
-      const auth = req.auth as AuthContext;
-      if (!(await authorizer.can(auth.identity, auth.tenant, 'attack', 'read')))
-        return next('router');
       res.locals.route = known.route;
       const { current } = conditional(req, res, known.tag, known.size);
       if (current) return notModifiedAnswer(res);

@@ -10,7 +10,7 @@ import express, {
 import * as OpenApiValidator from 'express-openapi-validator';
 import swaggerUi from 'swagger-ui-express';
 import { parse as parseYaml } from 'yaml';
-import { attackRouter } from '../attack/attack-routes';
+import { attackRouter, readAttack } from '../attack/attack-routes';
 import { AttackService } from '../attack/attack-service';
 import { requireLoaded } from '../attack/loaded';
 import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps): Express {
   const authenticated = authenticate(deps.verifier);
   const limited = rateLimit(deps.config.http.rateLimit.rps, deps.config.http.rateLimit.burst);
   // Reference answers this release already made go out as stored bytes, before any routing.
-  app.use(API_BASE, storedAnswers(deps.cache, deps.authorizer, authenticated, limited));
+  app.use(API_BASE, storedAnswers(deps.cache, authenticated, limited, readAttack(deps.authorizer)));
   app.use(headAndOptions(spec.paths));
 
   // The contract and its browser need no token. Swagger UI's assets are files under docs/, so

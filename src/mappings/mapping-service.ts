@@ -45,6 +45,17 @@ export const SOURCES = ['manual', 'rule', 'enrichment', 'auto'] as const;
 export const MAX_BULK = 10_000;
 const CONSTRAINT_FAILED = 'Neo.ClientError.Schema.ConstraintValidationFailed';
 
+/** One create's request as planned, and the entities it found: what its write steps share. */
+interface Batch {
+  kind: Kind;
+  now: string;
+  rows: MappingRow[];
+  entities: Map<string, Entity>;
+  found: Map<string, AccessRow>;
+  /** Whether an entity's write involves a restriction (its guards must be recomputed). */
+  guarded: (w: EntityWrite) => boolean;
+}
+
 /** What a create answers for one item. */
 interface Written {
   index: number;
@@ -455,15 +466,13 @@ export class MappingService {
             (restrictedAt(label, w.id) ||
               restrictedAt('Incident', w.incidentId) ||
               restrictedAt('Alert', w.alertId)));
+        const batch: Batch = { kind, now, rows: valid, entities, found, guarded };
         const fresh = plan.writes.filter((w) => w.create && !guarded(w));
         const freshIds = new Set(fresh.map((w) => w.id));
-        const created =
-          fresh.length > 0 ? await this.createFresh(tx, actor, kind, fresh, valid, now) : [];
+        const created = fresh.length > 0 ? await this.createFresh(tx, actor, batch, fresh) : [];
         const rest = plan.writes.filter((w) => !freshIds.has(w.id));
         if (rest.length > 0) {
-          created.push(
-            ...(await this.upsert(tx, actor, kind, rest, found, guarded, entities, now, valid)),
-          );
+          created.push(...(await this.upsert(tx, actor, batch, rest)));
         }
         return { created, warnings: plan.warnings };
       });
@@ -492,10 +501,8 @@ export class MappingService {
   private async createFresh(
     tx: { run<T>(q: string, p?: Record<string, unknown>): Promise<T[]> },
     actor: Creator,
-    kind: Kind,
+    { kind, now, rows }: Batch,
     fresh: EntityWrite[],
-    rows: MappingRow[],
-    now: string,
   ): Promise<Written[]> {
     const params = { tenant: actor.tenant, actor: actor.userId, now };
     const parents = new Map<string, { label: string; id: string }>();
@@ -535,13 +542,8 @@ export class MappingService {
   private async upsert(
     tx: { run<T>(q: string, p?: Record<string, unknown>): Promise<T[]> },
     actor: Creator,
-    kind: Kind,
+    { kind, now, rows, entities, found, guarded }: Batch,
     writes: EntityWrite[],
-    found: Map<string, AccessRow>,
-    guarded: (w: EntityWrite) => boolean,
-    entities: Map<string, Entity>,
-    now: string,
-    rows: MappingRow[],
   ): Promise<Written[]> {
     const label = KINDS[kind].label;
     const upserted = await tx.run<{ id: string; element: string }>(

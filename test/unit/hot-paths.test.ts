@@ -66,6 +66,17 @@ describe('the answer cache', () => {
     expect(c.known('/small')?.stored?.body.length).toBeGreaterThan(1_000);
   });
 
+  it('remembers tags within an eighth of its budget, however long the URLs callers choose', async () => {
+    const c = await cache(160_000);
+    const long = (i: number) => `/api/v1/mitre/techniques/?search=${'a'.repeat(4_000)}${i}`;
+    for (let i = 0; i < 20; i++) await c.answer(long(i), ROUTE, answer(10));
+    expect(c.tagSize).toBeLessThanOrEqual(160_000 / 8);
+    expect(c.known(long(0))).toBeDefined();
+    expect(c.known(long(19))).toBeUndefined();
+    // Not remembered means computed again, not wrong: the answer is still given.
+    await expect(c.answer(long(19), ROUTE, answer(10))).resolves.toMatchObject({ route: ROUTE });
+  });
+
   it('tags an answer by build, data version and URL: stable within a release, new after it', async () => {
     const graph = versioned('enterprise-attack@1');
     const c = await cache(1_000_000, graph);
