@@ -43,7 +43,9 @@ export type Kind = keyof typeof KINDS;
 
 export const SOURCES = ['manual', 'rule', 'enrichment', 'auto'] as const;
 export const MAX_BULK = 10_000;
-const CONSTRAINT_FAILED = 'Neo.ClientError.Schema.ConstraintValidationFailed';
+/** A write hit a uniqueness constraint: another request created the same thing first. */
+const constraintFailed = (err: unknown) =>
+  (err as { code?: string } | null)?.code === 'Neo.ClientError.Schema.ConstraintValidationFailed';
 
 /** One create's request as planned, and the entities it found: what its write steps share. */
 interface Batch {
@@ -480,8 +482,16 @@ export class MappingService {
     try {
       written = await write();
     } catch (err) {
-      if ((err as { code?: string }).code !== CONSTRAINT_FAILED) throw err;
-      written = await write();
+      if (!constraintFailed(err)) throw err;
+      try {
+        written = await write();
+      } catch (again) {
+        // A second race in a row: the caller retries, as after any conflict.
+        if (!constraintFailed(again)) throw again;
+        throw new ConflictError(
+          'other requests kept creating the same entities meanwhile; nothing was created, try again',
+        );
+      }
     }
     const byIndex = new Map(written.created.map((w) => [w.index, w]));
     const warningsOf = new Map<number, string[]>();
@@ -686,7 +696,7 @@ export class MappingService {
         diff: JSON.stringify(diff),
       });
     } catch (err) {
-      if ((err as { code?: string }).code === 'Neo.ClientError.Schema.ConstraintValidationFailed') {
+      if (constraintFailed(err)) {
         throw new ConflictError(
           'an identical mapping (same entity, technique and tactic) already exists',
         );
