@@ -30,3 +30,4 @@ CREATE CONSTRAINT sync_source_key IF NOT EXISTS FOR (s:SyncSource) REQUIRE s.key
 CREATE CONSTRAINT sync_schedule_name IF NOT EXISTS FOR (s:SyncSchedule) REQUIRE s.name IS UNIQUE;
 CREATE CONSTRAINT entity_event_id IF NOT EXISTS FOR (e:EntityEvent) REQUIRE e.id IS UNIQUE;
 CREATE INDEX entity_event_tenant_entity IF NOT EXISTS FOR (e:EntityEvent) ON (e.tenant, e.kind, e.entity_id);
+CREATE CONSTRAINT tenant_gate IF NOT EXISTS FOR (g:TenantGate) REQUIRE g.tenant IS UNIQUE;

@@ -6,7 +6,7 @@ import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 import { loadQueries } from '../shared/cypher';
 import type { Logger } from '../shared/logger';
 import type { Graph } from '../shared/neo4j';
-import { packageRoot } from '../shared/paths';
+import { packageRoot, packageVersion } from '../shared/paths';
 
 // Rough per-entry overhead beyond the body and key (Map slots, Buffer header, promise).
 const ENTRY_OVERHEAD = 256;
@@ -44,12 +44,8 @@ const ENCODE: Record<Coding, (b: Buffer) => Promise<Buffer>> = {
  * client's revalidation succeeds whichever replica it reaches.
  */
 function buildId(): string {
-  const root = packageRoot();
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  const spec = readFileSync(path.join(root, 'openapi.yaml'));
-  return `${pkg.version}:${createHash('sha256').update(spec).digest('hex').slice(0, 16)}`;
+  const spec = readFileSync(path.join(packageRoot(), 'openapi.yaml'));
+  return `${packageVersion()}:${createHash('sha256').update(spec).digest('hex').slice(0, 16)}`;
 }
 
 /** One answer as stored: JSON bytes, their strong tag, and compressed forms made once if asked. */

@@ -30,6 +30,7 @@ import { API_BASE } from '../http/app';
 import { startServer } from '../http/server';
 import { SyncService, type SyncRun } from '../sync/sync-service';
 import { progressReporter } from './progress';
+import { BackupService, type BackupCounts } from '../operations/backup-service';
 import { table } from './table';
 import { toWire } from '../shared/wire';
 import type { EnrichItem } from '../enrichment/engine';
@@ -486,6 +487,40 @@ async function mitreStatus(argv: {
   else printStatus(status);
 }
 
+function printCounts(verb: string, file: string, c: BackupCounts, seconds: number): void {
+  console.log(
+    `${verb} ${file}: ${c.tenants} tenant(s), ${c.entities} entities, ${c.mappings} mappings, ${c.events} audit events in ${seconds.toFixed(1)} s`,
+  );
+}
+
+async function backup(argv: { out: string; json: boolean; verbose?: boolean }): Promise<void> {
+  const ctx = context(argv);
+  const bar = progressReporter();
+  const started = performance.now();
+  const counts = await withGraph(ctx, ({ graph }) =>
+    new BackupService(graph).backup(argv.out, (phase, done, total) =>
+      bar.update({ phase, done, total }),
+    ),
+  );
+  bar.done();
+  if (argv.json) console.log(JSON.stringify({ file: argv.out, ...counts }));
+  else printCounts('backed up to', argv.out, counts, (performance.now() - started) / 1000);
+}
+
+async function restore(argv: { file: string; json: boolean; verbose?: boolean }): Promise<void> {
+  const ctx = context(argv);
+  const bar = progressReporter();
+  const started = performance.now();
+  const counts = await withGraph(ctx, ({ graph }) =>
+    new BackupService(graph).restore(argv.file, (phase, done, total) =>
+      bar.update({ phase, done, total }),
+    ),
+  );
+  bar.done();
+  if (argv.json) console.log(JSON.stringify({ file: argv.file, ...counts }));
+  else printCounts('restored from', argv.file, counts, (performance.now() - started) / 1000);
+}
+
 async function db(argv: { action: string; json?: boolean; verbose?: boolean }): Promise<void> {
   const ctx = context(argv);
   const local = ctx.config.localNeo4j;
@@ -761,6 +796,31 @@ export function cli(args: string[]): Argv {
             'Environment: TTPGRAPH_DATA_DIR (data in <dir>/neo4j, default .data), TTPGRAPH_NEO4J_PORT (Bolt, default 7687), TTPGRAPH_NEO4J_HEAP, TTPGRAPH_NEO4J_PAGE_CACHE_MB, TTPGRAPH_NEO4J_PASSWORD, JAVA_HOME. A running `ttpgraph serve` shares its Neo4j: status shows it, commands use it.',
           ),
       (argv) => db(argv as never),
+    )
+    .command(
+      'backup',
+      "Write every tenant's entities, mappings, access settings and audit events to a JSON-lines file",
+      (y) =>
+        verbose(y)
+          .option('out', { type: 'string', demandOption: true, describe: 'The backup file' })
+          .option('json', { type: 'boolean', default: false, describe: 'Print the counts as JSON' })
+          .epilogue(
+            'ATT&CK is not in a backup: import it again before a restore. Writes of tenant data wait while the backup reads (it is one consistent state).',
+          ),
+      (argv) => backup(argv as never),
+    )
+    .command(
+      'restore <file>',
+      'Load a backup into a database that holds ATT&CK and no tenant data',
+      (y) =>
+        verbose(y)
+          .positional('file', { type: 'string', demandOption: true, describe: 'A ttpgraph backup' })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print the counts as JSON',
+          }),
+      (argv) => restore(argv as never),
     )
     .command(
       'sync',

@@ -121,10 +121,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       address,
       connection,
       close: async () => {
-        await services.stop(config.http.shutdownGraceMs);
+        // New connections are refused at once; requests in flight finish (within the grace).
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), config.http.shutdownGraceMs);
+        await services.stop(config.http.shutdownGraceMs);
         await closed;
         clearTimeout(timer);
         await connection.close();

@@ -47,15 +47,16 @@ export async function composeServices(
   await scheduler?.start();
   return {
     status,
-    mappings: new MappingService(graph, authorizer),
+    // Tenant data is read where it was written: another replica's write is seen at once.
+    mappings: new MappingService(graph.latest, authorizer),
     importer: sync.importer,
     cache,
     runs,
     sync,
     releases: new ReleaseService(graph),
     enrichment,
-    reporting: new ReportingService(graph, new NextSteps(graph, log)),
-    dashboard: new DashboardService(graph),
+    reporting: new ReportingService(graph.latest, new NextSteps(graph, log)),
+    dashboard: new DashboardService(graph.latest),
     scheduler,
     /** Cancels a running sync (up to `graceMs`) and stops the cache's polling. */
     async stop(graceMs: number): Promise<void> {

@@ -7,7 +7,7 @@ import {
   NotFoundError,
   UnprocessableError,
 } from '../shared/errors';
-import type { Graph } from '../shared/neo4j';
+import type { Graph, Tx } from '../shared/neo4j';
 import { accessParams, type Viewer } from '../auth/access';
 import type { Authorizer, EntityAccess, EntityAction } from '../auth/authorization';
 
@@ -31,6 +31,8 @@ const QUERIES = [
   'mappings/create-fresh-alert',
   'mappings/create-fresh-incident',
   'mappings/create-fresh-observable',
+  'mappings/gate',
+  'mappings/gate-all',
 ] as const;
 
 /** The three things a SOC platform maps to techniques, with the field that names each. */
@@ -223,6 +225,14 @@ export class MappingService {
     private readonly authorizer: Authorizer | null = null,
   ) {}
 
+  /** A write transaction on one tenant's data, behind the tenant's gate (see gate.cypher). */
+  private tenantWrite<R>(tenant: string, work: (tx: Tx) => Promise<R>): Promise<R> {
+    return this.graph.writeTransaction(async (tx) => {
+      await tx.run(this.q['mappings/gate'], { tenant });
+      return work(tx);
+    });
+  }
+
   private async decide(
     viewer: Viewer & { entityScope?: 'own' | 'any' | null },
     action: EntityAction,
@@ -376,7 +386,7 @@ export class MappingService {
   ): Promise<EntityAccess> {
     const access = fullAccess(given);
     const label = KINDS[kind].label;
-    await this.graph.writeTransaction(async (tx) => {
+    await this.tenantWrite(actor.tenant, async (tx) => {
       const chain = (
         await this.chains((q, p) => tx.run<AccessRow>(q, p), actor.tenant, [{ label, id }])
       ).get(`${label}:${id}`);
@@ -445,7 +455,7 @@ export class MappingService {
     // merged. A concurrent request creating the same entity first fails the outright creation on a
     // uniqueness constraint: the request then runs again, finding the entity.
     const write = () =>
-      this.graph.writeTransaction(async (tx) => {
+      this.tenantWrite(actor.tenant, async (tx) => {
         const found = await this.checkEntities(tx, actor, kind, entities);
         const label = KINDS[kind].label;
         const existing = new Map<string, ExistingEntity>();
@@ -684,17 +694,19 @@ export class MappingService {
       diff.occurred_at = { from: current.occurred_at, to: patch.occurred_at };
     if (Object.keys(diff).length === 0) return current;
     try {
-      await this.graph.write(this.q['mappings/update'], {
-        id,
-        tenant: actor.tenant,
-        changes,
-        occurredAt: patch.occurred_at ?? null,
-        techniqueStixId,
-        eventId: randomUUID(),
-        actor: actor.userId,
-        now: new Date().toISOString(),
-        diff: JSON.stringify(diff),
-      });
+      await this.tenantWrite(actor.tenant, (tx) =>
+        tx.run(this.q['mappings/update'], {
+          id,
+          tenant: actor.tenant,
+          changes,
+          occurredAt: patch.occurred_at ?? null,
+          techniqueStixId,
+          eventId: randomUUID(),
+          actor: actor.userId,
+          now: new Date().toISOString(),
+          diff: JSON.stringify(diff),
+        }),
+      );
     } catch (err) {
       if (constraintFailed(err)) {
         throw new ConflictError(
@@ -708,16 +720,18 @@ export class MappingService {
 
   async remove(actor: Actor, kind: Kind, id: string): Promise<void> {
     const current = await this.editable(actor, kind, id);
-    await this.graph.write(this.q['mappings/delete'], {
-      id,
-      tenant: actor.tenant,
-      eventId: randomUUID(),
-      actor: actor.userId,
-      now: new Date().toISOString(),
-      diff: JSON.stringify({
-        deleted: { technique: (current.technique as { id: string }).id, tactic: current.tactic },
+    await this.tenantWrite(actor.tenant, (tx) =>
+      tx.run(this.q['mappings/delete'], {
+        id,
+        tenant: actor.tenant,
+        eventId: randomUUID(),
+        actor: actor.userId,
+        now: new Date().toISOString(),
+        diff: JSON.stringify({
+          deleted: { technique: (current.technique as { id: string }).id, tactic: current.tactic },
+        }),
       }),
-    });
+    );
   }
 
   /** The audit trail of an entity of the tenant: its creation and each deliberate change. */
@@ -753,6 +767,7 @@ export class MappingService {
   async applyRelease(): Promise<{ remapped: number; staleChanged: number }> {
     const now = new Date().toISOString();
     return this.graph.writeTransaction(async (tx) => {
+      await tx.run(this.q['mappings/gate-all']);
       const [r] = await tx.run<{ remapped: number }>(this.q['mappings/remap-revoked'], { now });
       const [s] = await tx.run<{ changed: number }>(this.q['mappings/flag-stale'], { now });
       await tx.run(this.q['mappings/remap-done']);

@@ -21,3 +21,9 @@ export function packageRoot(): string {
     dir = parent;
   }
 }
+
+/** This build's version (package.json), as the CLI, backups and answer tags name it. */
+export function packageVersion(): string {
+  const manifest = path.join(packageRoot(), 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}

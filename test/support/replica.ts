@@ -85,3 +85,81 @@ export async function startReplica(
     terminate: () => signal('SIGTERM'),
   };
 }
+
+export interface Answer {
+  status: number;
+  /** 0 when the connection was refused or cut: the request got no answer. */
+  body: Record<string, unknown>;
+  contentType: string;
+  ms: number;
+}
+
+/** One API request as an outside client makes it (a new connection when `fresh`). */
+export async function call(
+  base: string,
+  method: string,
+  route: string,
+  bearer: string,
+  body?: unknown,
+): Promise<Answer> {
+  const started = performance.now();
+  try {
+    const res = await fetch(`${base}/api/v1/mitre${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${bearer}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      contentType: res.headers.get('content-type') ?? '',
+      ms: performance.now() - started,
+    };
+  } catch {
+    return { status: 0, body: {}, contentType: '', ms: performance.now() - started };
+  }
+}
+
+/** `n` alert mappings of new alerts `<prefix>-<i>` to T1059, as one bulk body. */
+export function bulkOf(prefix: string, n: number): { items: Array<Record<string, string>> } {
+  return {
+    items: Array.from({ length: n }, (_, i) => ({
+      alert_id: `${prefix}-${i}`,
+      technique: 'T1059',
+    })),
+  };
+}
+
+/** A round-robin HTTP proxy over `targets`: each request goes to the next one, as a balancer's. */
+export async function roundRobin(
+  targets: string[],
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer, request } = await import('node:http');
+  let next = 0;
+  const server = createServer((req, res) => {
+    const target = new URL(req.url ?? '/', targets[next++ % targets.length]);
+    const upstream = request(
+      target,
+      { method: req.method, headers: { ...req.headers, host: target.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
