@@ -8,9 +8,12 @@ import { packageVersion } from '../shared/paths';
 
 const QUERIES = [
   'operations/backup-lock',
-  'operations/backup-entities',
+  'operations/backup-incidents',
+  'operations/backup-alerts',
+  'operations/backup-observables',
   'operations/backup-mappings',
-  'operations/backup-events',
+  'operations/backup-mapping-events',
+  'operations/backup-entity-events',
   'operations/restore-entities',
   'operations/restore-parents',
   'operations/restore-mappings',
@@ -27,6 +30,11 @@ export const BACKUP_VERSION = 1;
 const BATCH = 2_000;
 /** Parents before children: an alert is part of an incident, an observable of an alert. */
 const ENTITY_LABELS = ['Incident', 'Alert', 'Observable'] as const;
+const ENTITY_QUERIES = {
+  Incident: 'operations/backup-incidents',
+  Alert: 'operations/backup-alerts',
+  Observable: 'operations/backup-observables',
+} as const;
 const EVENT_LABELS = ['MappingEvent', 'EntityEvent'] as const;
 
 /** A property as typed-props.cypher reads it: key, Cypher type, value (exact string forms). */
@@ -157,7 +165,7 @@ export class BackupService {
           id: string;
           props: TypedProp[];
           parents: Array<{ label: string; id: string }>;
-        }>(this.q['operations/backup-entities'], { label }, (r) =>
+        }>(this.q[ENTITY_QUERIES[label]], {}, (r) =>
           write({
             type: 'entity',
             label,
@@ -185,8 +193,12 @@ export class BackupService {
       progress('mappings', counts.mappings, 0);
       for (const label of EVENT_LABELS) {
         counts.events += await tx.each<{ id: string; props: TypedProp[]; mapping: string | null }>(
-          this.q['operations/backup-events'],
-          { label },
+          this.q[
+            label === 'MappingEvent'
+              ? 'operations/backup-mapping-events'
+              : 'operations/backup-entity-events'
+          ],
+          {},
           (r) =>
             write({
               type: 'event',

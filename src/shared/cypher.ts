@@ -12,14 +12,21 @@ const FRAGMENTS = 'fragments/';
 
 /**
  * `@name(var)` in a query stands for `cypher/fragments/name.cypher` with `<x>` replaced by `var`:
- * a predicate several queries share (who may read what) is written once. A query naming a
- * fragment that does not exist fails to load.
+ * a predicate several queries share (who may read what) is written once; fragments may use
+ * fragments. A query naming a fragment that does not exist fails to load.
  */
-function expandFragments(text: string, fragments: Map<string, string>, name: string): string {
+function expandFragments(
+  text: string,
+  fragments: Map<string, string>,
+  name: string,
+  depth = 0,
+): string {
+  // A fragment may use others; a cycle would never end.
+  if (depth > 4) throw new Error(`${name}.cypher: fragments nested too deep (a cycle?)`);
   return text.replace(/@([a-z][a-z-]*)\((\w+)\)/g, (_all, fragment: string, variable: string) => {
     const body = fragments.get(fragment);
     if (body === undefined) throw new Error(`${name}.cypher names a missing fragment @${fragment}`);
-    return body.replace(/<x>/g, variable);
+    return expandFragments(body.replace(/<x>/g, variable), fragments, name, depth + 1);
   });
 }
 
