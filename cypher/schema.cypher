@@ -31,3 +31,4 @@ CREATE CONSTRAINT sync_schedule_name IF NOT EXISTS FOR (s:SyncSchedule) REQUIRE 
 CREATE CONSTRAINT entity_event_id IF NOT EXISTS FOR (e:EntityEvent) REQUIRE e.id IS UNIQUE;
 CREATE INDEX entity_event_tenant_entity IF NOT EXISTS FOR (e:EntityEvent) ON (e.tenant, e.kind, e.entity_id);
 CREATE CONSTRAINT tenant_gate IF NOT EXISTS FOR (g:TenantGate) REQUIRE g.tenant IS UNIQUE;
+CREATE CONSTRAINT tenant_registry IF NOT EXISTS FOR (r:TenantRegistry) REQUIRE r.name IS UNIQUE;

@@ -1,6 +1,9 @@
-// A backup's first statement: every tenant's gate (see mappings/gate), created for tenants whose
-// data predates gates, write-locked in tenant order until the backup's transaction ends. Writers
-// of tenant data wait meanwhile, so the backup reads one consistent state.
+// A backup's first statement: the tenant registry, then every tenant's gate (see mappings/gate),
+// created for tenants whose data predates gates, write-locked in tenant order until the backup's
+// transaction ends. Writers of tenant data wait meanwhile, so the backup reads one consistent state.
+MERGE (r:TenantRegistry {name: 'tenants'})
+SET r.backup_at = datetime($now)
+WITH r
 CALL () {
   MATCH (n:Alert) RETURN DISTINCT n.tenant AS tenant
   UNION

@@ -225,11 +225,16 @@ export class MappingService {
     private readonly authorizer: Authorizer | null = null,
   ) {}
 
-  /** A write transaction on one tenant's data, behind the tenant's gate (see gate.cypher). */
+  /**
+   * A write transaction on one tenant's data, through the tenant's gate (see gate.cypher). The
+   * gate is taken last, so that writers of a tenant queue only for each other's commit, not for
+   * each other's work; a backup holding the gate still sees each write whole or not at all.
+   */
   private tenantWrite<R>(tenant: string, work: (tx: Tx) => Promise<R>): Promise<R> {
     return this.graph.writeTransaction(async (tx) => {
+      const out = await work(tx);
       await tx.run(this.q['mappings/gate'], { tenant });
-      return work(tx);
+      return out;
     });
   }
 
@@ -767,10 +772,10 @@ export class MappingService {
   async applyRelease(): Promise<{ remapped: number; staleChanged: number }> {
     const now = new Date().toISOString();
     return this.graph.writeTransaction(async (tx) => {
-      await tx.run(this.q['mappings/gate-all']);
       const [r] = await tx.run<{ remapped: number }>(this.q['mappings/remap-revoked'], { now });
       const [s] = await tx.run<{ changed: number }>(this.q['mappings/flag-stale'], { now });
       await tx.run(this.q['mappings/remap-done']);
+      await tx.run(this.q['mappings/gate-all']);
       return { remapped: r?.remapped ?? 0, staleChanged: s?.changed ?? 0 };
     });
   }
