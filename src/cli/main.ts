@@ -30,7 +30,11 @@ import { API_BASE } from '../http/app';
 import { startServer } from '../http/server';
 import { SyncService, type SyncRun } from '../sync/sync-service';
 import { progressReporter } from './progress';
-import { BackupService, type BackupCounts } from '../operations/backup-service';
+import {
+  BackupService,
+  type BackupCounts,
+  type BackupProgress,
+} from '../operations/backup-service';
 import { table } from './table';
 import { toWire } from '../shared/wire';
 import type { EnrichItem } from '../enrichment/engine';
@@ -493,32 +497,22 @@ function printCounts(verb: string, file: string, c: BackupCounts, seconds: numbe
   );
 }
 
-async function backup(argv: { out: string; json: boolean; verbose?: boolean }): Promise<void> {
+/** `backup` and `restore`: the work on the graph with a progress bar, then what it counted. */
+async function backupCommand(
+  argv: { json: boolean; verbose?: boolean },
+  file: string,
+  verb: string,
+  work: (backups: BackupService, progress: BackupProgress) => Promise<BackupCounts>,
+): Promise<void> {
   const ctx = context(argv);
   const bar = progressReporter();
   const started = performance.now();
   const counts = await withGraph(ctx, ({ graph }) =>
-    new BackupService(graph).backup(argv.out, (phase, done, total) =>
-      bar.update({ phase, done, total }),
-    ),
+    work(new BackupService(graph), (phase, done, total) => bar.update({ phase, done, total })),
   );
   bar.done();
-  if (argv.json) console.log(JSON.stringify({ file: argv.out, ...counts }));
-  else printCounts('backed up to', argv.out, counts, (performance.now() - started) / 1000);
-}
-
-async function restore(argv: { file: string; json: boolean; verbose?: boolean }): Promise<void> {
-  const ctx = context(argv);
-  const bar = progressReporter();
-  const started = performance.now();
-  const counts = await withGraph(ctx, ({ graph }) =>
-    new BackupService(graph).restore(argv.file, (phase, done, total) =>
-      bar.update({ phase, done, total }),
-    ),
-  );
-  bar.done();
-  if (argv.json) console.log(JSON.stringify({ file: argv.file, ...counts }));
-  else printCounts('restored from', argv.file, counts, (performance.now() - started) / 1000);
+  if (argv.json) console.log(JSON.stringify({ file, ...counts }));
+  else printCounts(verb, file, counts, (performance.now() - started) / 1000);
 }
 
 async function db(argv: { action: string; json?: boolean; verbose?: boolean }): Promise<void> {
@@ -807,7 +801,10 @@ export function cli(args: string[]): Argv {
           .epilogue(
             'ATT&CK is not in a backup: import it again before a restore. Writes of tenant data wait while the backup reads (it is one consistent state).',
           ),
-      (argv) => backup(argv as never),
+      (argv) =>
+        backupCommand(argv, argv.out, 'backed up to', (b, progress) =>
+          b.backup(argv.out, progress),
+        ),
     )
     .command(
       'restore <file>',
@@ -820,7 +817,10 @@ export function cli(args: string[]): Argv {
             default: false,
             describe: 'Print the counts as JSON',
           }),
-      (argv) => restore(argv as never),
+      (argv) =>
+        backupCommand(argv, argv.file as string, 'restored from', (b, progress) =>
+          b.restore(argv.file as string, progress),
+        ),
     )
     .command(
       'sync',

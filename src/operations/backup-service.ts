@@ -311,17 +311,13 @@ export class BackupService {
     return total;
   }
 
-  private async write(file: string, total: BackupCounts, progress: BackupProgress): Promise<void> {
-    let entities: BackupRecord[] = [];
-    let mappings: BackupRecord[] = [];
-    let events: BackupRecord[] = [];
-    const done = { entities: 0, mappings: 0, events: 0 };
-    const flushEntities = async () => {
-      const rows = (entities as Array<Extract<BackupRecord, { type: 'entity' }>>).map((r) => ({
-        label: r.label,
-        ...decodeProps(r.props),
-      }));
-      const links = (entities as Array<Extract<BackupRecord, { type: 'entity' }>>).flatMap((r) =>
+  /** One batch of records of one type, written in one transaction. */
+  private async writeBatch(batch: BackupRecord[]): Promise<void> {
+    const first = batch[0] as BackupRecord;
+    if (first.type === 'entity') {
+      const entities = batch as Array<Extract<BackupRecord, { type: 'entity' }>>;
+      const rows = entities.map((r) => ({ label: r.label, ...decodeProps(r.props) }));
+      const links = entities.flatMap((r) =>
         r.parents.map((parent) => ({
           label: r.label,
           tenant: r.props.tenant,
@@ -333,52 +329,49 @@ export class BackupService {
         await tx.run(this.q['operations/restore-entities'], { rows });
         if (links.length > 0) await tx.run(this.q['operations/restore-parents'], { rows: links });
       });
-      done.entities += rows.length;
-      progress('entities', done.entities, total.entities);
-      entities = [];
-    };
-    const flushMappings = async () => {
-      const rows = (mappings as Array<Extract<BackupRecord, { type: 'mapping' }>>).map((r) => ({
+    } else if (first.type === 'mapping') {
+      const rows = (batch as Array<Extract<BackupRecord, { type: 'mapping' }>>).map((r) => ({
         entity: r.entity,
         technique: r.technique,
         ...decodeProps(r.props),
       }));
       await this.graph.write(this.q['operations/restore-mappings'], { rows });
-      done.mappings += rows.length;
-      progress('mappings', done.mappings, total.mappings);
-      mappings = [];
-    };
-    const flushEvents = async () => {
-      const rows = (events as Array<Extract<BackupRecord, { type: 'event' }>>).map((r) => ({
+    } else {
+      const rows = (batch as Array<Extract<BackupRecord, { type: 'event' }>>).map((r) => ({
         label: r.label,
         mapping: r.mapping,
         ...decodeProps(r.props),
       }));
       await this.graph.write(this.q['operations/restore-events'], { rows });
-      done.events += rows.length;
-      progress('audit events', done.events, total.events);
-      events = [];
+    }
+  }
+
+  private async write(file: string, total: BackupCounts, progress: BackupProgress): Promise<void> {
+    // The file's order (entities, mappings, events) is the order of their dependencies: a batch
+    // of one type is written before any record of a later type.
+    const order = ['entity', 'mapping', 'event'] as const;
+    const counted = { entity: 'entities', mapping: 'mappings', event: 'events' } as const;
+    const phase = { entity: 'entities', mapping: 'mappings', event: 'audit events' } as const;
+    const batches = { entity: [], mapping: [], event: [] } as Record<
+      BackupRecord['type'],
+      BackupRecord[]
+    >;
+    const done = { entity: 0, mapping: 0, event: 0 };
+    const flush = async (type: BackupRecord['type']) => {
+      const batch = batches[type];
+      if (batch.length === 0) return;
+      await this.writeBatch(batch);
+      done[type] += batch.length;
+      progress(phase[type], done[type], total[counted[type]]);
+      batches[type] = [];
     };
-    // The file's order (entities, mappings, events) is the order of their dependencies.
     for await (const r of this.records(file)) {
       if ('format' in r) continue;
-      if (r.type === 'entity') {
-        entities.push(r);
-        if (entities.length >= BATCH) await flushEntities();
-      } else if (r.type === 'mapping') {
-        if (entities.length > 0) await flushEntities();
-        mappings.push(r);
-        if (mappings.length >= BATCH) await flushMappings();
-      } else {
-        if (entities.length > 0) await flushEntities();
-        if (mappings.length > 0) await flushMappings();
-        events.push(r);
-        if (events.length >= BATCH) await flushEvents();
-      }
+      for (const earlier of order.slice(0, order.indexOf(r.type))) await flush(earlier);
+      batches[r.type].push(r);
+      if (batches[r.type].length >= BATCH) await flush(r.type);
     }
-    if (entities.length > 0) await flushEntities();
-    if (mappings.length > 0) await flushMappings();
-    if (events.length > 0) await flushEvents();
+    for (const type of order) await flush(type);
   }
 
   /** Removes every tenant's data (a failed restore's partial work), batch by batch. */

@@ -47,6 +47,15 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 const mappingIds: string[] = [];
+const KINDS = ['incident', 'alert', 'observable', 'observable'];
+/** The varied mappings as the API answers them. */
+const readMappings = () =>
+  Promise.all(
+    mappingIds.map(
+      async (id, i) =>
+        (await call(as('acme', 'alice'), 'get', `/${KINDS[i]}-mappings/${id}/`)).body,
+    ),
+  );
 
 beforeAll(async () => {
   // Varied data in two tenants: parents, a restricted incident, changes and a deletion (audit).
@@ -129,18 +138,7 @@ it(`restores ${MAPPINGS.toLocaleString('en')} mappings into an empty database ex
   const counts = await timed('backup', () => backups.backup(first));
   expect(counts.mappings).toBe(MAPPINGS + 5);
   expect(counts.tenants).toBe(3);
-  const before = await Promise.all(
-    mappingIds.map(
-      async (id, i) =>
-        (
-          await call(
-            as('acme', 'alice'),
-            'get',
-            `/${['incident', 'alert', 'observable', 'observable'][i]}-mappings/${id}/`,
-          )
-        ).body,
-    ),
-  );
+  const before = await readMappings();
   const trail = (await call(as('acme'), 'get', `/alerts/A-1/events/`)).body;
 
   await timed('wipe', () => backups.wipe());
@@ -150,18 +148,7 @@ it(`restores ${MAPPINGS.toLocaleString('en')} mappings into an empty database ex
   await backups.backup(second);
   expect(records(second)).toEqual(records(first));
   // And it reads as it did through the API: the same mappings, audit trail and access.
-  const after = await Promise.all(
-    mappingIds.map(
-      async (id, i) =>
-        (
-          await call(
-            as('acme', 'alice'),
-            'get',
-            `/${['incident', 'alert', 'observable', 'observable'][i]}-mappings/${id}/`,
-          )
-        ).body,
-    ),
-  );
+  const after = await readMappings();
   expect(after).toEqual(before);
   expect((await call(as('acme'), 'get', `/alerts/A-1/events/`)).body).toEqual(trail);
   expect(
