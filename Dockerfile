@@ -13,6 +13,8 @@ COPY src ./src
 COPY jobs ./jobs
 COPY bench ./bench
 COPY test/support/sync-sources.ts ./test/support/sync-sources.ts
+COPY console ./console
+COPY scripts/build-console.mjs ./scripts/build-console.mjs
 RUN npm run -s build && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
@@ -24,6 +26,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/jobs ./dist/jobs
+COPY --from=build /app/dist/console ./dist/console
 COPY package.json openapi.yaml ./
 COPY cypher ./cypher
 COPY auth ./auth

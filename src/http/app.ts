@@ -9,6 +9,7 @@ import express, {
 } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import swaggerUi from 'swagger-ui-express';
+import { CONSOLE_PATH, consoleRouter } from './console';
 import { parse as parseYaml } from 'yaml';
 import { attackRouter, readAttack } from '../attack/attack-routes';
 import { AttackService } from '../attack/attack-service';
@@ -121,7 +122,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     securityHeaders({
       docsPath: DOCS,
+      consolePath: CONSOLE_PATH,
       https: deps.config.http.publicUrl?.startsWith('https:') === true,
+      consoleFrameAncestors: deps.config.http.consoleFrameAncestors,
     }),
   );
   // Token and rate checks are shared by the stored answers' lane and every other API route.
@@ -149,6 +152,7 @@ export function createApp(deps: AppDeps): Express {
       swaggerOptions: { persistAuthorization: false },
     }),
   );
+  app.use(CONSOLE_PATH, consoleRouter());
   app.use(trailingSlash);
   app.use(booleanQuery(spec));
 

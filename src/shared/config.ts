@@ -126,6 +126,14 @@ const schema = z.object({
   // Where clients reach this service (https://soc.example): the base of next/previous links.
   TTPGRAPH_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   TTPGRAPH_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  // Origins (https://soc.example) that may show the web console in a frame; unset: none.
+  TTPGRAPH_CONSOLE_FRAME_ANCESTORS: z
+    .string()
+    .regex(
+      /^(https?:\/\/[^\s,]+)([\s,]+https?:\/\/[^\s,]+)*$/,
+      'origins such as https://soc.example, comma-separated',
+    )
+    .optional(),
   JWT_SECRET: z.string().min(32, 'use 32 characters or more').optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   JWT_ISSUER: z.string().min(1).optional(),
@@ -184,6 +192,8 @@ export interface HttpConfig {
   /** Without a trailing slash; unset: links are relative. */
   publicUrl?: string;
   shutdownGraceMs: number;
+  /** Origins allowed to frame the web console (its CSP frame-ancestors); empty: none. */
+  consoleFrameAncestors: string[];
 }
 
 export interface Config {
@@ -258,6 +268,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       trustProxy: e.TTPGRAPH_TRUST_PROXY,
       publicUrl: e.TTPGRAPH_PUBLIC_URL?.replace(/\/+$/, ''),
       shutdownGraceMs: e.TTPGRAPH_SHUTDOWN_GRACE_MS,
+      consoleFrameAncestors: (e.TTPGRAPH_CONSOLE_FRAME_ANCESTORS ?? '')
+        .split(/[\s,]+/)
+        .filter(Boolean),
     },
     auth: {
       secret: e.JWT_SECRET,

@@ -118,16 +118,16 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(201);
+});
+
+it(`restores ${MAPPINGS.toLocaleString('en')} mappings into an empty database exactly as they were backed up`, async () => {
+  const backups = new BackupService(suite.graph);
   // The bulk of it: MAPPINGS mappings of new alerts, through the API in bulks of 10,000.
   for (let done = 0; done < MAPPINGS; done += 10_000) {
     const n = Math.min(10_000, MAPPINGS - done);
     const r = await call(as('bulk'), 'post', '/alert-mappings/bulk/', bulkOf(`B${done}`, n));
     expect(r.status).toBe(201);
   }
-});
-
-it(`restores ${MAPPINGS.toLocaleString('en')} mappings into an empty database exactly as they were backed up`, async () => {
-  const backups = new BackupService(suite.graph);
   const first = path.join(dir, 'first.jsonl');
   const timed = async <T>(what: string, work: () => Promise<T>) => {
     const t = performance.now();
@@ -153,7 +153,8 @@ it(`restores ${MAPPINGS.toLocaleString('en')} mappings into an empty database ex
   expect((await call(as('acme'), 'get', `/alerts/A-1/events/`)).body).toEqual(trail);
   expect(
     (await call(as('acme', 'victor', ['viewer']), 'get', '/incidents/I-1/access/')).status,
-  ).toBe(404);
+  ).toBe(404); // The tests below make their own, smaller data.
+  await backups.wipe();
 });
 
 it('takes one consistent state while bulks are written: each is in the backup whole or not at all', async () => {
@@ -211,7 +212,7 @@ it('backs up and restores from the command line', async () => {
   const out = await cli(['backup', '--out', file, '--json']);
   expect(out.code).toBe(0);
   const counts = JSON.parse(out.stdout) as { mappings: number };
-  expect(counts.mappings).toBeGreaterThan(MAPPINGS);
+  expect(counts.mappings).toBeGreaterThan(4);
   await new BackupService(suite.graph).wipe();
   const back = await cli(['restore', file, '--json']);
   expect(back.code).toBe(0);

@@ -164,6 +164,10 @@ describe('the image layout', () => {
       });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { id: string }).id).toBe('T1059');
+      const consolePage = await fetch(`${server.url}/console/`);
+      expect(consolePage.status).toBe(200);
+      const script = /src="(assets\/[^"]+\.js)"/.exec(await consolePage.text())?.[1];
+      expect((await fetch(`${server.url}/console/${script}`)).status).toBe(200);
     } finally {
       expect(await server.terminate()).toBe(0);
     }

@@ -24,7 +24,13 @@ export async function freshGraph(observe?: QueryObserver): Promise<Graph> {
   const cfg = loadConfig();
   if (!cfg.neo4j.uri) throw new Error('NEO4J_URI is not set: global-setup did not run');
   const graph = await openGraph({ ...cfg.neo4j, uri: cfg.neo4j.uri }, observe);
-  await graph.write('MATCH (n) DETACH DELETE n');
+  // In batches: a suite may leave more than one transaction may delete within Neo4j's memory.
+  for (;;) {
+    const [row] = await graph.write<{ n: number }>(
+      'MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n',
+    );
+    if ((row?.n ?? 0) === 0) break;
+  }
   await applySchema(graph);
   return graph;
 }

@@ -1,0 +1,301 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import request from 'supertest';
+import type { Graph } from '../../src/shared/neo4j';
+import { testApp, token, type TestApi } from '../support/api';
+import { attackData, freshGraph } from '../support/graph';
+
+// The web console as an analyst uses it, in Debian's headless Chromium, on Enterprise 18.1: sign
+// in with a token, the matrix with its 14 tactics coloured by the tenant's mappings (each cell's
+// count is the API's), a technique's detail; and an accessibility check. Screenshots of each view
+// go to test-artifacts/ (README links them).
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
+const ROOT = path.resolve(__dirname, '../..');
+
+let graph: Graph;
+let api: TestApi;
+let server: http.Server;
+let base: string;
+let browser: Browser;
+let analyst: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium`);
+  if (!existsSync(path.join(ROOT, 'dist/console/index.html')))
+    throw new Error('the console is not built: npm run build');
+  graph = await freshGraph();
+  api = await testApp();
+  await api.importer.importBytes(attackData('enterprise-attack-18.1.json.gz'));
+  analyst = await token({ sub: 'alice', tenant: 'acme', roles: ['analyst'] });
+  const now = new Date().toISOString();
+  const items = [
+    ...Array.from({ length: 6 }, (_, i) => ({ alert_id: `C-${i}`, technique: 'T1059.001' })),
+    ...Array.from({ length: 3 }, (_, i) => ({ alert_id: `C-${i}`, technique: 'T1566.001' })),
+    { alert_id: 'C-9', technique: 'T1486' },
+  ].map((x) => ({ ...x, occurred_at: now }));
+  // An incident along a kill chain: phishing, PowerShell, credential dumping, encryption.
+  const incident = [
+    ['T1566.001', '2026-11-02T08:00:00Z'],
+    ['T1059.001', '2026-11-02T08:05:00Z'],
+    ['T1003.001', '2026-11-02T09:00:00Z'],
+    ['T1486', '2026-11-02T11:00:00Z'],
+  ].map(([technique, at], i) => ({
+    alert_id: `INC-A${i}`,
+    incident_id: 'INC-1',
+    technique,
+    occurred_at: at,
+  }));
+  await request(api.app)
+    .post('/api/v1/mitre/alert-mappings/bulk/')
+    .set('authorization', `Bearer ${analyst}`)
+    .send({ items: incident })
+    .expect(201);
+  const made = await request(api.app)
+    .post('/api/v1/mitre/alert-mappings/bulk/')
+    .set('authorization', `Bearer ${analyst}`)
+    .send({ items });
+  expect(made.status).toBe(201);
+  // Another tenant's mappings must not colour acme's matrix.
+  await request(api.app)
+    .post('/api/v1/mitre/alert-mappings/')
+    .set(
+      'authorization',
+      `Bearer ${await token({ sub: 'bob', tenant: 'globex', roles: ['analyst'] })}`,
+    )
+    .send({ alert_id: 'G-1', technique: 'T1003.001' })
+    .expect(201);
+  server = http.createServer(api.app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.close(r));
+  await api?.close();
+  await graph?.close();
+});
+
+async function signedIn(): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1600, height: 1000 });
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+  });
+  // axe-core is injected as an inline script, which the console's CSP refuses.
+  await page.setBypassCSP(true);
+  await page.goto(`${base}/console`, { waitUntil: 'networkidle0' });
+  expect(page.url()).toBe(`${base}/console/`);
+  await page.waitForSelector('textarea#token');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'console-sign-in.png') });
+  await page.type('textarea#token', analyst);
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('section.tactic', { timeout: 30_000 });
+  return { page, problems };
+}
+
+it('serves hashed assets for a year and the page for revalidation, under its own CSP', async () => {
+  const page = await request(api.app).get('/console/').expect(200);
+  expect(page.headers['cache-control']).toBe('no-cache');
+  expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
+  const script = /src="assets\/(main-[A-Z0-9]+\.js)"/.exec(page.text)?.[1];
+  expect(script).toBeDefined();
+  const asset = await request(api.app).get(`/console/assets/${script}`).expect(200);
+  expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  expect(asset.text).toBe(
+    readFileSync(path.join(ROOT, 'dist/console/assets', script as string), 'utf8'),
+  );
+  await request(api.app).get('/console/assets/nothing-here.js').expect(404);
+  // No CDN: nothing the page loads comes from elsewhere.
+  expect(page.text).not.toMatch(/https?:\/\//);
+});
+
+it("signs in and draws the 14 Enterprise tactics coloured by the tenant's mappings, as the API counts them", async () => {
+  const { page, problems } = await signedIn();
+  const tactics = await page.$$eval('section.tactic', (s) =>
+    s.map((e) => e.getAttribute('data-tactic')),
+  );
+  expect(tactics).toHaveLength(14);
+  expect(tactics[0]).toBe('TA0043');
+  const from = await page.$eval('#from', (e) => (e as unknown as { value: string }).value);
+  const to = await page.$eval('#to', (e) => (e as unknown as { value: string }).value);
+  const breakdown = await request(api.app)
+    .get(
+      `/api/v1/mitre/dashboard/breakdown/?by=sub-technique&entity=alert&top=1000&from=${encodeURIComponent(`${from}T00:00:00Z`)}&to=${encodeURIComponent(`${to}T00:00:00Z`)}`,
+    )
+    .set('authorization', `Bearer ${analyst}`)
+    .expect(200);
+  const expected = Object.fromEntries(
+    (breakdown.body.top as Array<{ key: string; mappings: number }>).map((t) => [
+      t.key,
+      t.mappings,
+    ]),
+  );
+  expect(expected).toEqual({ 'T1059.001': 6, 'T1566.001': 3, T1486: 1 });
+  const shown = await page.$$eval('.cell[data-count]:not([data-count="0"])', (cells) =>
+    cells.map((c) => [c.getAttribute('data-technique'), Number(c.getAttribute('data-count'))]),
+  );
+  expect(Object.fromEntries(shown)).toEqual(expected);
+  // The hottest cell has the darkest colour; a sub-technique opens under its parent.
+  expect(await page.$eval('.cell[data-technique="T1059.001"]', (c) => c.className)).toMatch(/h5/);
+  await page.click('section[data-tactic="TA0002"] button.toggle[aria-controls$="T1059"]');
+  expect(
+    await page.$eval(
+      'section[data-tactic="TA0002"] .cell[data-technique="T1059.001"]',
+      (c) => (c as unknown as { offsetParent: unknown }).offsetParent !== null,
+    ),
+  ).toBe(true);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'console-matrix.png'), fullPage: false });
+  // Search dims what does not match.
+  await page.type('#search', 'powershell');
+  const lit = await page.$$eval('.cell:not(.dim)', (c) =>
+    c.map((e) => e.getAttribute('data-technique')),
+  );
+  expect(lit).toContain('T1059.001');
+  expect(lit.length).toBeLessThan(5);
+  expect(problems).toEqual([]);
+  await page.close();
+});
+
+it("opens a technique with its detail and the tenant's own mappings of it", async () => {
+  const { page, problems } = await signedIn();
+  await page.click('section[data-tactic="TA0040"] .cell[data-technique="T1486"]');
+  await page.waitForSelector('dialog#technique[open] h2', { timeout: 5_000 }).catch(() => {
+    throw new Error(problems.join('\n'));
+  });
+  expect(await page.$eval('dialog#technique h2', (e) => e.textContent)).toBe(
+    'T1486 Data Encrypted for Impact',
+  );
+  const text = await page.$eval('dialog#technique', (e) => e.textContent ?? '');
+  expect(text).toMatch(/Mitigations \(\d+\)/);
+  expect(text).toMatch(/Your alert mappings \(2\)/);
+  expect(text).toContain('C-9');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'console-technique.png') });
+  // Escape closes it and the keyboard is back on the matrix.
+  await page.keyboard.press('Escape');
+  expect(
+    await page.$eval('dialog#technique', (e) => (e as unknown as { open: boolean }).open),
+  ).toBe(false);
+  await page.close();
+});
+
+it('has no serious or critical accessibility violations (axe-core)', async () => {
+  const { page } = await signedIn();
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }>;
+        };
+      }
+    ).axe;
+    const r = await axe.run();
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: (v.nodes as Array<{ target: string[] }>).map((n) => n.target.join(' ')),
+    }));
+  });
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+  await page.close();
+});
+
+it('signs a refused token out with the reason', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/console/`, { waitUntil: 'networkidle0' });
+  await page.type('textarea#token', 'not-a-token');
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('form.signin [role=alert]');
+  expect(await page.$eval('form.signin [role=alert]', (e) => e.textContent)).toMatch(/refused/);
+  await page.close();
+});
+
+it("shows an incident's kill chain, next steps and paths, and downloads its Navigator layer", async () => {
+  const { page, problems } = await signedIn();
+  const downloads = mkdtempSync(path.join(tmpdir(), 'ttpgraph-console-dl-'));
+  const cdp = await page.createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  await page.click('nav a[href="#incident"]');
+  await page.waitForSelector('#incident-id');
+  await page.type('#incident-id', 'INC-1');
+  await page.click('form.controls button[type=submit]');
+  await page.waitForSelector('#kill-chain', { timeout: 10_000 }).catch(() => {
+    throw new Error(problems.join('\n'));
+  });
+  const seen = await page.$$eval('#kill-chain li.seen', (l) =>
+    l.map((e) => e.getAttribute('data-tactic')),
+  );
+  expect(seen).toEqual(['TA0001', 'TA0002', 'TA0006', 'TA0040']);
+  expect(await page.$$eval('#kill-chain li.gap', (l) => l.length)).toBeGreaterThan(0);
+  expect(await page.$$eval('#next-steps tbody tr', (r) => r.length)).toBeGreaterThan(0);
+  expect(await page.$$eval('#paths table', (t) => t.length)).toBeGreaterThan(0);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'console-incident.png'), fullPage: true });
+  await page.click('#download-layer');
+  const file = path.join(downloads, 'INC-1-layer.json');
+  for (const until = Date.now() + 10_000; !existsSync(file) && Date.now() < until;)
+    await new Promise((r) => setTimeout(r, 100));
+  const layer = JSON.parse(readFileSync(file, 'utf8')) as {
+    versions: { layer: string };
+    domain: string;
+    techniques: Array<{ techniqueID: string }>;
+  };
+  expect(layer.versions.layer).toBe('4.5');
+  expect(layer.domain).toBe('enterprise-attack');
+  expect(layer.techniques.map((t) => t.techniqueID)).toEqual(
+    expect.arrayContaining(['T1566.001', 'T1059.001', 'T1003.001', 'T1486']),
+  );
+  expect(problems).toEqual([]);
+  await page.close();
+});
+
+it("draws the tenant's dashboard as the API counts it", async () => {
+  const { page, problems } = await signedIn();
+  await page.click('nav a[href="#dashboard"]');
+  await page.waitForSelector('#by-tactic tbody tr', { timeout: 10_000 }).catch(() => {
+    throw new Error(problems.join('\n'));
+  });
+  const counted = await request(api.app)
+    .get('/api/v1/mitre/dashboard/breakdown/?by=tactic&entity=alert&bucket=week&top=20')
+    .set('authorization', `Bearer ${analyst}`)
+    .expect(200);
+  const rows = await page.$$eval('#by-tactic tbody tr', (r) =>
+    r.map((e) => [e.getAttribute('data-key'), Number(e.querySelector('.bar')?.textContent)]),
+  );
+  expect(rows).toEqual(
+    (counted.body.top as Array<{ key: string; entities: number }>).map((t) => [t.key, t.entities]),
+  );
+  expect(rows.length).toBeGreaterThan(0);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'console-dashboard.png'), fullPage: true });
+  expect(problems).toEqual([]);
+  await page.close();
+});
+
+it("shows another tenant's incident as not found", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/console/`, { waitUntil: 'networkidle0' });
+  await page.type(
+    'textarea#token',
+    await token({ sub: 'bob', tenant: 'globex', roles: ['viewer'] }),
+  );
+  await page.click('form.signin button[type=submit]');
+  await page.waitForSelector('section.tactic');
+  await page.goto(`${base}/console/#incident/INC-1`);
+  await page.waitForSelector('main [role=alert]');
+  expect(await page.$eval('main [role=alert]', (e) => e.textContent)).toMatch(/INC-1/);
+  await page.close();
+});
