@@ -1,32 +1,27 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import request from 'supertest';
 import type { Graph } from '../../src/shared/neo4j';
 import { testApp, token, type TestApi } from '../support/api';
+import { ARTIFACTS, browse, type Browsing } from '../support/browser';
 import { attackData, freshGraph } from '../support/graph';
 
 // The web console as an analyst uses it, in Debian's headless Chromium, on Enterprise 18.1: sign
 // in with a token, the matrix with its 14 tactics coloured by the tenant's mappings (each cell's
 // count is the API's), a technique's detail; and an accessibility check. Screenshots of each view
 // go to test-artifacts/ (README links them).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
 const ROOT = path.resolve(__dirname, '../..');
 
 let graph: Graph;
 let api: TestApi;
-let server: http.Server;
+let browsing: Browsing;
 let base: string;
 let browser: Browser;
 let analyst: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium`);
   if (!existsSync(path.join(ROOT, 'dist/console/index.html')))
     throw new Error('the console is not built: npm run build');
   graph = await freshGraph();
@@ -70,19 +65,11 @@ beforeAll(async () => {
     )
     .send({ alert_id: 'G-1', technique: 'T1003.001' })
     .expect(201);
-  server = http.createServer(api.app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  browsing = await browse(api.app);
+  ({ base, browser } = browsing);
 });
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((r) => server?.close(r));
+  await browsing?.close();
   await api?.close();
   await graph?.close();
 });

@@ -1,47 +1,28 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
 import type { Graph } from '../../src/shared/neo4j';
 import { fixtureApp, token, type TestApi } from '../support/api';
+import { ARTIFACTS, browse, type Browsing } from '../support/browser';
 
 // Swagger UI as a person uses it, in Debian's headless Chromium: the page renders under the
 // service's Content-Security-Policy, takes a bearer token and runs a request with it.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
 
 let graph: Graph;
 let api: TestApi;
-let server: http.Server;
-let base: string;
-let browser: Browser;
+let browsing: Browsing;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
-    );
-  }
   ({ graph, api } = await fixtureApp());
-  server = http.createServer(api.app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  browsing = await browse(api.app);
 });
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((r) => server?.close(r));
+  await browsing?.close();
   await api?.close();
   await graph?.close();
 });
 
 describe('Swagger UI', () => {
   it('renders, authorizes with a bearer token and runs a request', async () => {
+    const { base, browser } = browsing;
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('console', (m) => {
@@ -78,7 +59,6 @@ describe('Swagger UI', () => {
     const body = await page.$eval(`${op} .live-responses-table .microlight`, (e) => e.textContent);
     expect(JSON.parse(body ?? '{}').count).toBe(3);
 
-    mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'swagger-ui.png'), fullPage: false });
     expect(problems).toEqual([]);
   });

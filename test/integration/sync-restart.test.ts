@@ -144,7 +144,14 @@ it('keeps the previous release and the mappings when Neo4j stops mid-release', a
   expect(failed.recorded).toBe(false);
 
   neo4j = await start();
-  // What a scheduler does with a run it could not record, once the database is back.
+  // Once this process's breaker has seen the database back (it answers 503 at once until a probe
+  // succeeds), what a scheduler does with a run it could not record.
+  await until(() =>
+    graph.read('RETURN 1 AS one').then(
+      () => true,
+      () => false,
+    ),
+  );
   expect(await new SyncRunStore(graph, silentLogger).record(failed, [], [])).toBe(true);
   const after = await held();
   expect({ ...after, error: null }).toEqual({ ...before, error: null });
