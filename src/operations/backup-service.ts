@@ -311,8 +311,16 @@ export class BackupService {
     return total;
   }
 
-  /** One batch of records of one type, written in one transaction. */
+  /**
+   * One batch of records of one type, written in one transaction. A row whose entity, parent or
+   * technique is missing would be dropped by its MATCH: the counts written are checked instead.
+   */
   private async writeBatch(batch: BackupRecord[]): Promise<void> {
+    const wrote = (what: string, rows: unknown[], written: Array<{ restored: number }>) => {
+      const n = written[0]?.restored ?? 0;
+      if (n !== rows.length)
+        throw new InvalidBundleError(`${n} of ${rows.length} ${what} in a batch could be restored`);
+    };
     const first = batch[0] as BackupRecord;
     if (first.type === 'entity') {
       const entities = batch as Array<Extract<BackupRecord, { type: 'entity' }>>;
@@ -326,8 +334,13 @@ export class BackupService {
         })),
       );
       await this.graph.writeTransaction(async (tx) => {
-        await tx.run(this.q['operations/restore-entities'], { rows });
-        if (links.length > 0) await tx.run(this.q['operations/restore-parents'], { rows: links });
+        wrote('entities', rows, await tx.run(this.q['operations/restore-entities'], { rows }));
+        if (links.length > 0)
+          wrote(
+            'parent links',
+            links,
+            await tx.run(this.q['operations/restore-parents'], { rows: links }),
+          );
       });
     } else if (first.type === 'mapping') {
       const rows = (batch as Array<Extract<BackupRecord, { type: 'mapping' }>>).map((r) => ({
@@ -335,14 +348,18 @@ export class BackupService {
         technique: r.technique,
         ...decodeProps(r.props),
       }));
-      await this.graph.write(this.q['operations/restore-mappings'], { rows });
+      wrote(
+        'mappings',
+        rows,
+        await this.graph.write(this.q['operations/restore-mappings'], { rows }),
+      );
     } else {
       const rows = (batch as Array<Extract<BackupRecord, { type: 'event' }>>).map((r) => ({
         label: r.label,
         mapping: r.mapping,
         ...decodeProps(r.props),
       }));
-      await this.graph.write(this.q['operations/restore-events'], { rows });
+      wrote('events', rows, await this.graph.write(this.q['operations/restore-events'], { rows }));
     }
   }
 

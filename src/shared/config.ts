@@ -130,7 +130,7 @@ const schema = z.object({
   TTPGRAPH_CONSOLE_FRAME_ANCESTORS: z
     .string()
     .regex(
-      /^(https?:\/\/[^\s,]+)([\s,]+https?:\/\/[^\s,]+)*$/,
+      /^(https?:\/\/[^\s,;'"]+)([\s,]+https?:\/\/[^\s,;'"]+)*$/,
       'origins such as https://soc.example, comma-separated',
     )
     .optional(),
