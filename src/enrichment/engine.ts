@@ -159,6 +159,8 @@ export class EnrichmentEngine {
     private readonly tactics: Map<string, string>,
     private readonly names: Map<string, string[]>,
     private readonly actors: Map<string, Actor[]>,
+    /** Every leading part (in terms) of a longer name: a scan stops where no name goes on. */
+    private readonly namePrefixes: Set<string>,
     private readonly patterns: PatternLibrary,
     private readonly model: TextModel,
     private combiner: Combiner,
@@ -220,12 +222,18 @@ export class EnrichmentEngine {
       const actor: Actor = { name: a.name, kind: a.kind, techniques: a.techniques };
       for (const n of new Set([a.name, ...a.aliases])) addName(actors, n, actor);
     }
+    const namePrefixes = new Set<string>();
+    for (const key of [...names.keys(), ...actors.keys()]) {
+      const parts = key.split(' ');
+      for (let n = 1; n < parts.length; n++) namePrefixes.add(parts.slice(0, n).join(' '));
+    }
     return new EnrichmentEngine(
       techniques,
       resolveRevocations(corpus.revoked, techniques),
       tactics,
       names,
       actors,
+      namePrefixes,
       patterns,
       TextModel.train(trainingDocs(corpus.techniques, (s) => !exclude.has(s))),
       new Combiner(FEATURES.map(() => 0)),
@@ -544,6 +552,7 @@ export class EnrichmentEngine {
             c.evidence.push({ signal: actor.kind, field, match: key, detail: actor.name });
           }
         }
+        if (!this.namePrefixes.has(key)) break;
       }
     }
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { packageRoot } from '../shared/paths';
+import { LiteralIndex, requiredLiterals } from './literals';
 
 export const STRENGTHS = { strong: 1, medium: 0.6, weak: 0.3 } as const;
 export type Strength = keyof typeof STRENGTHS;
@@ -26,11 +27,15 @@ export type PatternSpec = z.infer<typeof patternSchema>;
 
 export interface Pattern extends PatternSpec {
   re: RegExp;
+  /** A match contains one of these (lower-cased); null when nothing is required. */
+  literals: string[] | null;
 }
 
 export interface PatternLibrary {
   version: number;
   patterns: Pattern[];
+  /** Which patterns a field may match, from their literals: the others are not run. */
+  prefilter: LiteralIndex;
 }
 
 export const PATTERNS_FILE = path.join(packageRoot(), 'enrichment', 'patterns.yaml');
@@ -42,9 +47,15 @@ export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
   const patterns = parsed.patterns.map((p) => {
     if (ids.has(p.id)) throw new Error(`${file}: pattern id ${p.id} appears twice`);
     ids.add(p.id);
-    return { ...p, re: new RegExp(boundGaps(p.regex), p.case ? 'm' : 'im') };
+    const source = boundGaps(p.regex);
+    return {
+      ...p,
+      re: new RegExp(source, p.case ? 'm' : 'im'),
+      literals: requiredLiterals(source),
+    };
   });
-  return { version: parsed.version, patterns };
+  const prefilter = new LiteralIndex(patterns.length, (i) => patterns[i]?.literals ?? null);
+  return { version: parsed.version, patterns, prefilter };
 }
 
 /**
@@ -68,18 +79,22 @@ export interface PatternHit {
 
 /** Every pattern that matches a field of the item (each pattern once, at its first field). */
 export function matchPatterns(lib: PatternLibrary, fields: Array<[string, string]>): PatternHit[] {
-  const hits: PatternHit[] = [];
-  for (const p of lib.patterns) {
-    for (const [field, value] of fields) {
-      if (p.fields && !p.fields.includes(field)) continue;
-      // Long fields are cut: a pathological input must not make an expression crawl.
-      const cut = value.length > PATTERN_FIELD_CHARS ? value.slice(0, PATTERN_FIELD_CHARS) : value;
-      const m = p.re.exec(cut);
+  const hits: Array<PatternHit & { at: number }> = [];
+  const done = new Uint8Array(lib.patterns.length);
+  for (const [field, value] of fields) {
+    // Long fields are cut: a pathological input must not make an expression crawl.
+    const text = value.length > PATTERN_FIELD_CHARS ? value.slice(0, PATTERN_FIELD_CHARS) : value;
+    const seen = new Uint8Array(lib.patterns.length);
+    for (const i of lib.prefilter.candidates(text.toLowerCase(), seen)) {
+      const p = lib.patterns[i] as Pattern;
+      if (done[i] || (p.fields && !p.fields.includes(field))) continue;
+      const m = p.re.exec(text);
       if (m) {
-        hits.push({ pattern: p, field, match: m[0].slice(0, 120) });
-        break;
+        done[i] = 1;
+        hits.push({ pattern: p, field, match: m[0].slice(0, 120), at: i });
       }
     }
   }
-  return hits;
+  // In library order, as without the prefilter.
+  return hits.sort((a, b) => a.at - b.at).map(({ at: _at, ...hit }) => hit);
 }

@@ -61,8 +61,10 @@ export class TextModel {
     const vocab = counts.size;
     const postings = new Map<string, Posting>();
     for (const [f, row] of counts) {
-      const classes = Int32Array.from(row.keys());
-      const gains = Float64Array.from(row.values(), (n) => Math.log((n + alpha) / alpha));
+      // In class order: `explain` finds a class in a posting by binary search.
+      const sorted = [...row].sort((a, b) => a[0] - b[0]);
+      const classes = Int32Array.from(sorted, ([c]) => c);
+      const gains = Float64Array.from(sorted, ([, n]) => Math.log((n + alpha) / alpha));
       postings.set(f, { classes, gains });
     }
     const unseen = Float64Array.from(totals, (n) => Math.log(alpha / (n + alpha * vocab)));
@@ -109,7 +111,7 @@ export class TextModel {
     const out: Array<[string, number]> = [];
     for (const [f, w] of matched) {
       const list = this.postings.get(f);
-      const k = list ? list.classes.indexOf(c) : -1;
+      const k = list ? search(list.classes, c) : -1;
       if (list && k >= 0) out.push([f, w * (list.gains[k] as number)]);
     }
     return out
@@ -117,4 +119,18 @@ export class TextModel {
       .slice(0, n)
       .map(([f]) => f);
   }
+}
+
+/** The position of `c` in an ascending array, or -1. */
+function search(xs: Int32Array, c: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = xs[mid] as number;
+    if (v === c) return mid;
+    if (v < c) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
