@@ -1,22 +1,57 @@
 import { api } from './api';
-import { clear, h } from './dom';
+import { stackedColumns } from './chart';
+import { bar, clear, h, table } from './dom';
 
 interface Breakdown {
   top: Array<{ key: string; name: string; entities: number; mappings: number }>;
   tail: { keys: number; entities: number; mappings: number };
-  buckets: Array<{ start: string; counts: number[]; other: number }>;
+  buckets: Array<{
+    start: string;
+    counts: Array<{ key: string; entities: number }>;
+    other: number;
+  }>;
   incidents_by_phase: Array<{ matrix: string; tactic: string; name: string; incidents: number }>;
   totals: { entities: number; mappings: number };
 }
 
-/** A horizontal bar for a table cell: its width is the share of the largest, its text the count. */
-function bar(n: number, max: number): HTMLElement {
-  const pct = max > 0 ? Math.round((n / max) * 100) : 0;
+/** How many of the top keys get a series of their own in a chart (the rest: "other"). */
+const SERIES = 5;
+
+type Bucket = Breakdown['buckets'][number];
+type Key = Breakdown['top'][number];
+
+/** A breakdown's buckets as a stacked column chart and, below it, the same counts as a table. */
+function overTime(id: string, title: string, b: Breakdown, label: (k: Key) => string) {
+  const shown = b.top.slice(0, SERIES);
+  // A bucket lists only the top keys it saw; the chart's series are the first few of them.
+  const count = (x: Bucket, key: string) => x.counts.find((c) => c.key === key)?.entities ?? 0;
+  const other = (x: Bucket) =>
+    x.other +
+    x.counts.filter((c) => !shown.some((t) => t.key === c.key)).reduce((n, c) => n + c.entities, 0);
   return h(
-    'span',
-    { class: 'bar' },
-    h('span', { class: `fill w${Math.round(pct / 5) * 5}` }),
-    String(n),
+    'section',
+    { id, 'aria-labelledby': `${id}-title` },
+    h('h2', { id: `${id}-title` }, title),
+    stackedColumns(
+      `${id}-chart`,
+      title,
+      b.buckets.map((x) => x.start.slice(0, 10)),
+      [
+        ...shown.map((t) => ({ name: label(t), values: b.buckets.map((x) => count(x, t.key)) })),
+        { name: 'Other', values: b.buckets.map(other) },
+      ],
+    ),
+    table(
+      'The same counts',
+      ['From', ...shown.map((t) => t.key), 'Other'],
+      b.buckets.map((x) => [
+        x.start,
+        ...shown.map((t) => String(count(x, t.key))),
+        String(other(x)),
+      ]),
+      { id: `${id}-table` },
+      true,
+    ),
   );
 }
 
@@ -26,13 +61,13 @@ export async function dashboardView(main: HTMLElement): Promise<void> {
     'select',
     { id: 'dash-entity' },
     ...['alert', 'incident', 'observable'].map((v) => h('option', { value: v }, `${v}s`)),
-  );
+  ) as HTMLSelectElement;
   const bucket = h(
     'select',
     { id: 'dash-bucket' },
     h('option', { value: 'week' }, 'weeks'),
     h('option', { value: 'day' }, 'days'),
-  );
+  ) as HTMLSelectElement;
   const body = h('div', { id: 'dashboard' });
   clear(
     main,
@@ -46,7 +81,7 @@ export async function dashboardView(main: HTMLElement): Promise<void> {
     body,
   );
   const draw = async () => {
-    const q = `entity=${(entity as HTMLSelectElement).value}&bucket=${(bucket as HTMLSelectElement).value}`;
+    const q = `entity=${entity.value}&bucket=${bucket.value}`;
     const [tactics, techniques] = await Promise.all([
       api<Breakdown>(`/dashboard/breakdown/?by=tactic&${q}&top=20`),
       api<Breakdown>(`/dashboard/breakdown/?by=technique&${q}&top=15`),
@@ -59,92 +94,38 @@ export async function dashboardView(main: HTMLElement): Promise<void> {
       h(
         'p',
         {},
-        `${tactics.totals.entities} ${(entity as HTMLSelectElement).value}s, ${tactics.totals.mappings} mappings`,
+        `${tactics.totals.entities} ${entity.value}s, ${tactics.totals.mappings} mappings`,
       ),
-      h(
-        'table',
+      table(
+        'By tactic',
+        ['Tactic', 'Count'],
+        tactics.top.map((t) => ({
+          attrs: { 'data-key': t.key },
+          cells: [t.name, bar(t.entities, maxT)],
+        })),
         { id: 'by-tactic' },
-        h('caption', {}, 'By tactic'),
-        h(
-          'thead',
-          {},
-          h('tr', {}, h('th', { scope: 'col' }, 'Tactic'), h('th', { scope: 'col' }, 'Count')),
-        ),
-        h(
-          'tbody',
-          {},
-          ...tactics.top.map((t) =>
-            h('tr', { 'data-key': t.key }, h('td', {}, t.name), h('td', {}, bar(t.entities, maxT))),
-          ),
-        ),
       ),
-      h(
-        'table',
+      table(
+        `Top techniques (and ${techniques.tail.keys} more)`,
+        ['Technique', 'Count'],
+        techniques.top.map((t) => ({
+          attrs: { 'data-key': t.key },
+          cells: [`${t.key} ${t.name}`, bar(t.entities, maxK)],
+        })),
         { id: 'top-techniques' },
-        h('caption', {}, `Top techniques (and ${techniques.tail.keys} more)`),
-        h(
-          'thead',
-          {},
-          h('tr', {}, h('th', { scope: 'col' }, 'Technique'), h('th', { scope: 'col' }, 'Count')),
-        ),
-        h(
-          'tbody',
-          {},
-          ...techniques.top.map((t) =>
-            h(
-              'tr',
-              { 'data-key': t.key },
-              h('td', {}, `${t.key} ${t.name}`),
-              h('td', {}, bar(t.entities, maxK)),
-            ),
-          ),
-        ),
       ),
-      h(
-        'table',
-        { id: 'over-time' },
-        h('caption', {}, 'Top techniques over time'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, 'From'),
-            ...techniques.top.slice(0, 5).map((t) => h('th', { scope: 'col' }, t.key)),
-            h('th', { scope: 'col' }, 'Other'),
-          ),
-        ),
-        h(
-          'tbody',
-          {},
-          ...techniques.buckets.map((b) =>
-            h(
-              'tr',
-              {},
-              h('th', { scope: 'row' }, b.start),
-              ...b.counts.slice(0, 5).map((c) => h('td', {}, String(c))),
-              h('td', {}, String(b.other)),
-            ),
-          ),
-        ),
+      overTime('tactics-over-time', `Tactics per ${bucket.value}`, tactics, (t) => t.name),
+      overTime(
+        'over-time',
+        `Top techniques per ${bucket.value}`,
+        techniques,
+        (t) => `${t.key} ${t.name}`,
       ),
-      h(
-        'table',
+      table(
+        'Incidents by kill-chain phase reached',
+        ['Phase', 'Incidents'],
+        tactics.incidents_by_phase.map((p) => [p.name, bar(p.incidents, maxP)]),
         { id: 'by-phase' },
-        h('caption', {}, 'Incidents by kill-chain phase reached'),
-        h(
-          'thead',
-          {},
-          h('tr', {}, h('th', { scope: 'col' }, 'Phase'), h('th', { scope: 'col' }, 'Incidents')),
-        ),
-        h(
-          'tbody',
-          {},
-          ...tactics.incidents_by_phase.map((p) =>
-            h('tr', {}, h('td', {}, p.name), h('td', {}, bar(p.incidents, maxP))),
-          ),
-        ),
       ),
     );
   };

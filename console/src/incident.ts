@@ -1,5 +1,5 @@
 import { api, download } from './api';
-import { clear, h } from './dom';
+import { clear, h, table } from './dom';
 
 interface Source {
   kind: string;
@@ -54,16 +54,6 @@ export function evidenceLine(evidence: unknown): string {
       return `${k.replace(/_/g, ' ')}: ${names.join(', ')}${more > 0 ? ` +${more}` : ''}`;
     })
     .join('; ');
-}
-
-function table(caption: string, head: string[], rows: Array<Array<string | Node>>): HTMLElement {
-  return h(
-    'table',
-    {},
-    h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, ...head.map((x) => h('th', { scope: 'col' }, x)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))),
-  );
 }
 
 /** One incident: its kill chain, timeline, next steps, paths with detection gaps, groups, downloads. */

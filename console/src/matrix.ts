@@ -1,4 +1,5 @@
 import { api } from './api';
+import { attackText } from './attack-text';
 import { clear, h } from './dom';
 
 interface Item {
@@ -50,6 +51,17 @@ export async function matrixView(main: HTMLElement): Promise<void> {
   const search = h('input', { id: 'search', type: 'search', placeholder: 'T1059, PowerShell…' });
   const status = h('p', { role: 'status', 'aria-live': 'polite' });
   const grid = h('div', { class: 'matrix', id: 'matrix' });
+  grid.addEventListener('keydown', (e) => moveFocus(grid, e as KeyboardEvent));
+  // The matrix is one tab stop: the cell last focused keeps it.
+  grid.addEventListener('focusin', (e) => {
+    const cell = (e.target as HTMLElement).closest<HTMLElement>('.cell');
+    if (cell) rovingTo(grid, cell, false);
+  });
+  const help = h(
+    'p',
+    { id: 'matrix-help', class: 'hint' },
+    'In the matrix: arrow keys move between techniques, + and − show or hide sub-techniques, Enter opens one.',
+  );
   const legend = h('div', { class: 'legend', id: 'legend', 'aria-label': 'Legend' });
   const detail = h('dialog', {
     id: 'technique',
@@ -69,6 +81,7 @@ export async function matrixView(main: HTMLElement): Promise<void> {
     ),
     status,
     legend,
+    help,
     grid,
     detail,
   );
@@ -94,6 +107,8 @@ export async function matrixView(main: HTMLElement): Promise<void> {
           class: `cell h${heat(n, max)}`,
           'data-technique': t.id,
           'data-count': n,
+          tabindex: -1,
+          'aria-describedby': 'matrix-help',
           onclick: () => void openTechnique(detail, t.id).catch(fail),
         },
         h('span', { class: 'name' }, h('span', { class: 'sr' }, `${t.id} `), t.name),
@@ -133,6 +148,7 @@ export async function matrixView(main: HTMLElement): Promise<void> {
                       {
                         type: 'button',
                         class: 'toggle',
+                        tabindex: -1,
                         'aria-expanded': 'false',
                         'aria-controls': `subs-${c.tactic.id}-${t.id}`,
                         'aria-label': `${t.subtechniques.length} sub-techniques of ${t.id}`,
@@ -160,6 +176,8 @@ export async function matrixView(main: HTMLElement): Promise<void> {
       ),
     );
     filter();
+    const first = grid.querySelector<HTMLElement>('.cell');
+    if (first) rovingTo(grid, first, false);
     status.textContent = `${matrix.columns.length} tactics`;
   };
   const filter = () => {
@@ -178,6 +196,72 @@ export async function matrixView(main: HTMLElement): Promise<void> {
   };
   // The first drawing's failure is the caller's (a refused token signs out).
   await draw();
+}
+
+/** Makes `cell` the matrix's one tab stop (and focuses it when asked). */
+function rovingTo(grid: HTMLElement, cell: HTMLElement, focus: boolean): void {
+  for (const c of grid.querySelectorAll<HTMLElement>('.cell[tabindex="0"]')) c.tabIndex = -1;
+  cell.tabIndex = 0;
+  if (focus) cell.focus();
+}
+
+const visible = (scope: Element) =>
+  [...scope.querySelectorAll<HTMLElement>('.cell')].filter((c) => c.offsetParent !== null);
+
+/**
+ * Arrow keys within a tactic's column and across columns, Home/End in a column, + and − to show
+ * or hide a technique's sub-techniques (a sub-technique's − goes back to its parent).
+ */
+function moveFocus(grid: HTMLElement, e: KeyboardEvent): void {
+  const cell = (e.target as HTMLElement).closest<HTMLElement>('.cell');
+  const column = cell?.closest('section.tactic');
+  if (!cell || !column) return;
+  const cells = visible(column);
+  const at = cells.indexOf(cell);
+  let next: HTMLElement | undefined;
+  const row = cell.closest('li')?.querySelector(':scope > .row > .toggle') as HTMLElement | null;
+  switch (e.key) {
+    case 'ArrowDown':
+      next = cells[at + 1];
+      break;
+    case 'ArrowUp':
+      next = cells[at - 1];
+      break;
+    case 'Home':
+      next = cells[0];
+      break;
+    case 'End':
+      next = cells[cells.length - 1];
+      break;
+    case 'ArrowRight':
+    case 'ArrowLeft': {
+      const sibling =
+        e.key === 'ArrowRight' ? column.nextElementSibling : column.previousElementSibling;
+      const there = sibling ? visible(sibling) : [];
+      next = there[Math.min(at, there.length - 1)];
+      break;
+    }
+    case '+':
+    case '=':
+      if (row?.getAttribute('aria-expanded') === 'false') row.click();
+      break;
+    case '-':
+    case '−': {
+      const parentRow = cell.closest('ul.subs')?.parentElement;
+      const toggle = (row ??
+        parentRow?.querySelector(':scope > .row > .toggle')) as HTMLElement | null;
+      if (toggle?.getAttribute('aria-expanded') === 'true') {
+        toggle.click();
+        const parentCell = parentRow?.querySelector<HTMLElement>(':scope > .row > .cell');
+        if (!row && parentCell) next = parentCell;
+      }
+      break;
+    }
+    default:
+      return;
+  }
+  e.preventDefault();
+  if (next) rovingTo(grid, next, true);
 }
 
 const NAMED_LISTS: Array<[string, string]> = [
@@ -208,7 +292,7 @@ async function openTechnique(dialog: HTMLDialogElement, id: string): Promise<voi
   clear(
     dialog,
     h('h2', { id: 'technique-title' }, `${t.id} ${t.name}`),
-    h('p', {}, t.description ?? ''),
+    attackText(t.description ?? ''),
     ...NAMED_LISTS.map(([k, title]) => list(k, title)),
     h(
       'section',

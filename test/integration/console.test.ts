@@ -95,6 +95,44 @@ async function signedIn(): Promise<{ page: Page; problems: string[] }> {
   return { page, problems };
 }
 
+/** axe-core's serious and critical violations on what the page shows now. */
+async function accessibilityProblems(page: Page) {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }>;
+        };
+      }
+    ).axe;
+    const r = await axe.run();
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: (v.nodes as Array<{ target: string[] }>).map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** The element that has the keyboard's focus: its technique id, or its id. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const e = (
+      globalThis as unknown as {
+        document: {
+          activeElement: {
+            getAttribute(n: string): string | null;
+            id: string;
+            tagName: string;
+          } | null;
+        };
+      }
+    ).document.activeElement;
+    return e?.getAttribute('data-technique') ?? e?.id ?? e?.tagName ?? null;
+  });
+
 it('serves hashed assets for a year and the page for revalidation, under its own CSP', async () => {
   const page = await request(api.app).get('/console/').expect(200);
   expect(page.headers['cache-control']).toBe('no-cache');
@@ -171,6 +209,15 @@ it("opens a technique with its detail and the tenant's own mappings of it", asyn
   expect(text).toMatch(/Mitigations \(\d+\)/);
   expect(text).toMatch(/Your alert mappings \(2\)/);
   expect(text).toContain('C-9');
+  // ATT&CK's markdown is drawn: links to attack.mitre.org, no raw link or citation syntax.
+  const links = await page.$$eval('dialog#technique .attack-text a', (a) =>
+    a.map((e) => e.getAttribute('href')),
+  );
+  expect(links.length).toBeGreaterThan(0);
+  for (const href of links) expect(href).toMatch(/^https:\/\//);
+  const prose = await page.$eval('dialog#technique .attack-text', (e) => e.textContent ?? '');
+  expect(prose).not.toMatch(/\]\(https?:|\(Citation:/);
+  expect(await accessibilityProblems(page)).toEqual([]);
   await page.screenshot({ path: path.join(ARTIFACTS, 'console-technique.png') });
   // Escape closes it and the keyboard is back on the matrix.
   await page.keyboard.press('Escape');
@@ -180,25 +227,66 @@ it("opens a technique with its detail and the tenant's own mappings of it", asyn
   await page.close();
 });
 
-it('has no serious or critical accessibility violations (axe-core)', async () => {
-  const { page } = await signedIn();
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }>;
-        };
-      }
-    ).axe;
-    const r = await axe.run();
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      nodes: (v.nodes as Array<{ target: string[] }>).map((n) => n.target.join(' ')),
-    }));
-  });
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+it('has no serious or critical accessibility violations (axe-core) on the sign-in page and the matrix', async () => {
+  const page = await browser.newPage();
+  await page.setBypassCSP(true);
+  await page.goto(`${base}/console/`, { waitUntil: 'networkidle0' });
+  await page.waitForSelector('textarea#token');
+  expect(await accessibilityProblems(page)).toEqual([]);
+  await page.close();
+  const signed = await signedIn();
+  expect(await accessibilityProblems(signed.page)).toEqual([]);
+  await signed.page.close();
+});
+
+it('works from the keyboard: one tab stop for the matrix, arrows, + and −, Enter and Escape', async () => {
+  const { page, problems } = await signedIn();
+  // Tab from the search box lands on the matrix's first technique (one stop, not 600).
+  await page.focus('#search');
+  await page.keyboard.press('Tab');
+  const first = await page.$eval('section.tactic .cell', (c) => c.getAttribute('data-technique'));
+  expect(await focused(page)).toBe(first);
+  expect(await page.$$eval('#matrix [tabindex="0"]', (c) => c.length)).toBe(1);
+  // Right to Resource Development, Left back; Down moves within the column.
+  await page.keyboard.press('ArrowRight');
+  const second = await page.$eval('section.tactic:nth-of-type(2) .cell', (c) =>
+    c.getAttribute('data-technique'),
+  );
+  expect(await focused(page)).toBe(second);
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowDown');
+  const below = await page.$$eval('section.tactic:first-of-type .row > .cell', (c) =>
+    c.map((e) => e.getAttribute('data-technique')),
+  );
+  expect(await focused(page)).toBe(below[1]);
+  // To Execution's T1059, + shows its sub-techniques, Down reaches the first, − goes back.
+  await page.$eval('section[data-tactic="TA0002"] .row > .cell[data-technique="T1059"]', (c) =>
+    (c as unknown as { focus(): void }).focus(),
+  );
+  await page.keyboard.press('+');
+  expect(
+    await page.$eval('section[data-tactic="TA0002"] .toggle[aria-controls$="T1059"]', (b) =>
+      b.getAttribute('aria-expanded'),
+    ),
+  ).toBe('true');
+  await page.keyboard.press('ArrowDown');
+  expect(await focused(page)).toBe('T1059.001');
+  await page.keyboard.press('-');
+  expect(await focused(page)).toBe('T1059');
+  expect(
+    await page.$eval('section[data-tactic="TA0002"] .toggle[aria-controls$="T1059"]', (b) =>
+      b.getAttribute('aria-expanded'),
+    ),
+  ).toBe('false');
+  // Enter opens the technique; Escape closes it and gives the focus back to the cell.
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('dialog#technique[open] h2');
+  expect(await page.$eval('dialog#technique h2', (e) => e.textContent)).toBe(
+    'T1059 Command and Scripting Interpreter',
+  );
+  await page.keyboard.press('Escape');
+  expect(await focused(page)).toBe('T1059');
+  expect(problems).toEqual([]);
   await page.close();
 });
 
@@ -231,6 +319,7 @@ it("shows an incident's kill chain, next steps and paths, and downloads its Navi
   expect(await page.$$eval('#kill-chain li.gap', (l) => l.length)).toBeGreaterThan(0);
   expect(await page.$$eval('#next-steps tbody tr', (r) => r.length)).toBeGreaterThan(0);
   expect(await page.$$eval('#paths table', (t) => t.length)).toBeGreaterThan(0);
+  expect(await accessibilityProblems(page)).toEqual([]);
   await page.screenshot({ path: path.join(ARTIFACTS, 'console-incident.png'), fullPage: true });
   await page.click('#download-layer');
   const file = path.join(downloads, 'INC-1-layer.json');
@@ -267,6 +356,38 @@ it("draws the tenant's dashboard as the API counts it", async () => {
     (counted.body.top as Array<{ key: string; entities: number }>).map((t) => [t.key, t.entities]),
   );
   expect(rows.length).toBeGreaterThan(0);
+  // The chart draws the API's counts per week: the top technique's segment in each column.
+  const byTechnique = await request(api.app)
+    .get('/api/v1/mitre/dashboard/breakdown/?by=technique&entity=alert&bucket=week&top=15')
+    .set('authorization', `Bearer ${analyst}`)
+    .expect(200);
+  const buckets = byTechnique.body.buckets as Array<{
+    counts: Array<{ key: string; entities: number }>;
+  }>;
+  const topKey = (byTechnique.body.top as Array<{ key: string }>)[0]?.key;
+  const drawn = await page.$$eval('#over-time-chart rect.s0 title', (t) =>
+    t.map((e) => Number(/: (\d+) \(/.exec(e.textContent ?? '')?.[1])),
+  );
+  expect(drawn).toEqual(buckets.map((b) => b.counts.find((c) => c.key === topKey)?.entities ?? 0));
+  // Its table holds the same numbers (the over-time table used to print "[object Object]").
+  const tableText = await page.$eval('#over-time-table', (t) => t.textContent ?? '');
+  expect(tableText).not.toContain('object');
+  expect(drawn.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  expect(await page.$eval('#over-time-chart', (e) => e.getAttribute('role'))).toBe('img');
+  // Tactics over time: per bucket, the segments add up to the tactic's counts in that bucket.
+  const byTactic = (
+    counted.body.buckets as Array<{ counts: Array<{ entities: number }>; other: number }>
+  ).map((b) => b.counts.reduce((n, c) => n + c.entities, b.other));
+  const stacked = await page.$$eval('#tactics-over-time-chart g:has(rect)', (cols) =>
+    cols.map((g) =>
+      [...g.querySelectorAll('rect title')].reduce(
+        (n, t) => n + Number(/: (\d+) \(/.exec(t.textContent ?? '')?.[1]),
+        0,
+      ),
+    ),
+  );
+  expect(stacked).toEqual(byTactic);
+  expect(await accessibilityProblems(page)).toEqual([]);
   await page.screenshot({ path: path.join(ARTIFACTS, 'console-dashboard.png'), fullPage: true });
   expect(problems).toEqual([]);
   await page.close();
