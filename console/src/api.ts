@@ -12,15 +12,44 @@ export class ApiError extends Error {
   }
 }
 
+/** Who signed in and what the API's policy lets them do (`GET me/`). */
+export interface Caller {
+  subject: string;
+  tenant: string;
+  roles: string[];
+  permissions: string[];
+}
+
+let caller: Promise<Caller> | undefined;
+
 export const token = {
   get: (): string | null => sessionStorage.getItem(TOKEN),
-  set: (value: string) => sessionStorage.setItem(TOKEN, value.trim()),
-  clear: () => sessionStorage.removeItem(TOKEN),
+  set: (value: string) => {
+    caller = undefined;
+    sessionStorage.setItem(TOKEN, value.trim());
+  },
+  clear: () => {
+    caller = undefined;
+    sessionStorage.removeItem(TOKEN);
+  },
 };
 
-export async function api<T>(path: string): Promise<T> {
+/** The signed-in caller, asked once per token: the console shows only what it may do. */
+export function me(): Promise<Caller> {
+  caller ??= api<Caller>('/me/');
+  return caller;
+}
+
+export async function api<T>(path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token.get() ?? ''}`,
+    accept: 'application/json',
+  };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${BASE}${path}`, {
-    headers: { authorization: `Bearer ${token.get() ?? ''}`, accept: 'application/json' },
+    method: body === undefined ? 'GET' : 'POST',
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) {
     const problem = (await res.json().catch(() => ({}))) as { detail?: string; title?: string };

@@ -1,4 +1,4 @@
-import { api } from './api';
+import { api, me } from './api';
 import { attackText } from './attack-text';
 import { clear, h } from './dom';
 
@@ -273,11 +273,12 @@ const NAMED_LISTS: Array<[string, string]> = [
 
 /** A technique's detail in a modal dialog: ATT&CK's text, what relates to it, the tenant's mappings. */
 async function openTechnique(dialog: HTMLDialogElement, id: string): Promise<void> {
-  const [t, mine] = await Promise.all([
+  const [t, mine, caller] = await Promise.all([
     api<TechniqueDetail>(`/techniques/${id}/`),
     api<{ count: number; results: Array<{ id: string; alert_id?: string; confidence?: number }> }>(
       `/alert-mappings/?technique=${id}&limit=20`,
     ),
+    me(),
   ]);
   const list = (key: string, title: string) => {
     const related = t[key] as { count: number; results: Array<{ object: Item }> } | undefined;
@@ -312,7 +313,53 @@ async function openTechnique(dialog: HTMLDialogElement, id: string): Promise<voi
             ),
           ),
     ),
+    // Only for callers the policy lets create mappings: a viewer sees no write control.
+    caller.permissions.includes('mappings:create') ? mapForm(dialog, id) : null,
     h('form', { method: 'dialog' }, h('button', { type: 'submit', autofocus: true }, 'Close')),
   );
-  dialog.showModal();
+  if (!dialog.open) dialog.showModal();
+}
+
+/** Maps the technique to one of the tenant's alerts (a manual mapping, as the API records it). */
+function mapForm(dialog: HTMLDialogElement, technique: string): HTMLElement {
+  const alert = h('input', { id: 'map-alert', required: true, maxlength: 200 }) as HTMLInputElement;
+  const confidence = h('input', {
+    id: 'map-confidence',
+    type: 'number',
+    min: 0,
+    max: 100,
+    value: 80,
+  }) as HTMLInputElement;
+  const status = h('p', { role: 'status', 'aria-live': 'polite' });
+  return h(
+    'section',
+    { 'aria-labelledby': 'map-title' },
+    h('h3', { id: 'map-title' }, 'Map to an alert'),
+    h(
+      'form',
+      {
+        id: 'map-form',
+        class: 'controls',
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          status.textContent = 'Mapping…';
+          status.className = '';
+          api<{ id: string }>('/alert-mappings/', {
+            alert_id: alert.value.trim(),
+            technique,
+            confidence: Number(confidence.value),
+          })
+            .then(() => openTechnique(dialog, technique))
+            .catch((err: Error) => {
+              status.textContent = err.message;
+              status.className = 'error';
+            });
+        },
+      },
+      h('label', { for: 'map-alert' }, 'Alert id', alert),
+      h('label', { for: 'map-confidence' }, 'Confidence', confidence),
+      h('button', { type: 'submit' }, 'Map'),
+    ),
+    status,
+  );
 }

@@ -17,6 +17,10 @@ export interface Authorizer {
   can(identity: Identity, tenant: string, resource: string, action: string): Promise<boolean>;
   /** The role names the policy defines that a token may carry (superuser excluded). */
   readonly tokenRoles: ReadonlySet<string>;
+  /** Records a permission a route asks for (the middleware does, as routes are built). */
+  declare(resource: string, action: string): void;
+  /** Of the permissions the routes ask for, those Casbin grants the caller, as `resource:action`. */
+  permissions(identity: Identity, tenant: string): Promise<string[]>;
   /**
    * Entity access (the policy's p2 rules): `chain` is the entity then every incident and alert it
    * is part of. Read: each passes `read`; edit or share: that, and the entity itself passes the
@@ -89,13 +93,26 @@ export async function createAuthorizer(
     remembered([subject, tenant, resource, action], () =>
       enforcer.enforce(subject, tenant, resource, action),
     );
+  const declared = new Set<string>();
+  const can = async (identity: Identity, tenant: string, resource: string, action: string) => {
+    for (const subject of subjectsOf(identity, tokenRoles)) {
+      if (await decide(subject, tenant, resource, action)) return true;
+    }
+    return false;
+  };
   return {
     tokenRoles,
-    async can(identity, tenant, resource, action) {
-      for (const subject of subjectsOf(identity, tokenRoles)) {
-        if (await decide(subject, tenant, resource, action)) return true;
+    can,
+    declare(resource, action) {
+      declared.add(`${resource}:${action}`);
+    },
+    async permissions(identity, tenant) {
+      const out: string[] = [];
+      for (const p of [...declared].sort()) {
+        const [resource = '', action = ''] = p.split(':');
+        if (await can(identity, tenant, resource, action)) out.push(p);
       }
-      return false;
+      return out;
     },
     async entity(viewer, action, chain) {
       const sub = {

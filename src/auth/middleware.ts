@@ -54,6 +54,7 @@ export function authorize(
   resource: string,
   action: string,
 ): RequestHandler {
+  authorizer.declare(resource, action);
   return async (req: Request, _res: Response, next: NextFunction) => {
     const auth = req.auth;
     if (!auth) throw new UnauthorizedError('a Bearer token is required');
@@ -65,6 +66,7 @@ export function authorize(
 
 /** Records whether Casbin grants an extra permission (never denies): the handler reads req.auth.granted. */
 export function grants(authorizer: Authorizer, resource: string, action: string): RequestHandler {
+  authorizer.declare(resource, action);
   return async (req: Request, _res: Response, next: NextFunction) => {
     const auth = req.auth;
     if (auth && (await authorizer.can(auth.identity, auth.tenant, resource, action))) {
@@ -83,6 +85,7 @@ export function authorizeAny(
   resource: string,
   actions: string[],
 ): RequestHandler {
+  for (const action of actions) authorizer.declare(resource, action);
   return async (req: Request, _res: Response, next: NextFunction) => {
     const auth = req.auth;
     if (!auth) throw new UnauthorizedError('a Bearer token is required');
@@ -92,5 +95,26 @@ export function authorizeAny(
     }
     if (!actions.some((a) => auth.granted.has(`${resource}:${a}`))) throw new ForbiddenError();
     next();
+  };
+}
+
+/**
+ * `GET me/`: who the token says the caller is, and which of the routes' permissions Casbin grants
+ * it in the tenant it acts in — so a client (the console) shows only what the caller may do.
+ */
+export function callerHandler(authorizer: Authorizer): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const auth = req.auth;
+    if (!auth) throw new UnauthorizedError('a Bearer token is required');
+    const { identity, tenant } = auth;
+    res.set('cache-control', 'no-store').json({
+      subject: identity.userId,
+      tenant,
+      tenants: identity.tenants,
+      roles: identity.roles,
+      superuser: identity.superuser,
+      groups: identity.groups,
+      permissions: await authorizer.permissions(identity, tenant),
+    });
   };
 }

@@ -32,7 +32,7 @@ import type { SyncRunStore } from '../sync/run-store';
 import type { SyncService } from '../sync/sync-service';
 import type { Authorizer } from '../auth/authorization';
 import type { TokenVerifier } from '../auth/identity';
-import { authenticate, authorize } from '../auth/middleware';
+import { authenticate, authorize, callerHandler } from '../auth/middleware';
 import type { Config } from '../shared/config';
 import { loadQueries } from '../shared/cypher';
 import { NotFoundError, NotLoadedError } from '../shared/errors';
@@ -197,6 +197,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
+  app.get(`${API_BASE}/me/`, callerHandler(deps.authorizer));
   const loaded = requireLoaded(deps.graph);
   app.use(
     API_BASE,

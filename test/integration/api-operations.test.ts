@@ -217,6 +217,45 @@ describe('GET /status/', () => {
   });
 });
 
+describe('GET /me/', () => {
+  const me = async (auth: string, tenant?: string) => {
+    const r = request(api.app).get('/api/v1/mitre/me/').set('Authorization', auth);
+    return tenant ? r.set('X-Tenant', tenant) : r;
+  };
+
+  it("names the caller and what Casbin grants it, among the routes' permissions", async () => {
+    const v = await me(await as(viewer));
+    expect(v.status).toBe(200);
+    expect(v.headers['cache-control']).toBe('no-store');
+    expect(v.body).toMatchObject({
+      subject: 'victor',
+      tenant: 'acme',
+      tenants: ['acme'],
+      roles: ['viewer'],
+      superuser: false,
+    });
+    expect(v.body.permissions).toEqual(['attack:read', 'mappings:read', 'status:read']);
+    const a = await me(await as(analyst));
+    expect(a.body.permissions).toEqual(
+      expect.arrayContaining(['mappings:create', 'mappings:update-own', 'entities:update-own']),
+    );
+    expect(a.body.permissions).not.toContain('mappings:update-any');
+    expect(a.body.permissions).not.toContain('imports:create');
+    const root = await me(await as(superuser));
+    expect(root.body).toMatchObject({ subject: 'root', tenant: '*', superuser: true });
+    expect(root.body.permissions).toEqual(
+      expect.arrayContaining(['imports:create', 'sync:create', 'status-details:read']),
+    );
+  });
+
+  it('answers for the tenant X-Tenant names, and refuses one the token does not grant', async () => {
+    const both = await token({ sub: 'carol', tenants: ['acme', 'globex'], roles: ['viewer'] });
+    expect((await me(`Bearer ${both}`, 'globex')).body.tenant).toBe('globex');
+    expect((await me(await as(viewer), 'globex')).status).toBe(403);
+    expect((await request(api.app).get('/api/v1/mitre/me/')).status).toBe(401);
+  });
+});
+
 describe('the ATT&CK answer cache', () => {
   it('serves the new release once the data version changes, wherever the import ran', async () => {
     await fixtureLoaded();

@@ -74,7 +74,7 @@ afterAll(async () => {
   await graph?.close();
 });
 
-async function signedIn(): Promise<{ page: Page; problems: string[] }> {
+async function signedIn(as = analyst): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage();
   await page.setViewport({ width: 1600, height: 1000 });
   const problems: string[] = [];
@@ -89,7 +89,7 @@ async function signedIn(): Promise<{ page: Page; problems: string[] }> {
   expect(page.url()).toBe(`${base}/console/`);
   await page.waitForSelector('textarea#token');
   await page.screenshot({ path: path.join(ARTIFACTS, 'console-sign-in.png') });
-  await page.type('textarea#token', analyst);
+  await page.type('textarea#token', as);
   await page.click('form.signin button[type=submit]');
   await page.waitForSelector('section.tactic', { timeout: 30_000 });
   return { page, problems };
@@ -406,4 +406,55 @@ it("shows another tenant's incident as not found", async () => {
   await page.waitForSelector('main [role=alert]');
   expect(await page.$eval('main [role=alert]', (e) => e.textContent)).toMatch(/INC-1/);
   await page.close();
+});
+
+it('shows write controls only to those the API lets write: an analyst maps a technique, a viewer cannot', async () => {
+  // Another tenant than the one the other tests count, so that their counts stay as they are.
+  const initech = await token({ sub: 'ivan', tenant: 'initech', roles: ['analyst'] });
+  const { page, problems } = await signedIn(initech);
+  await page.click('section[data-tactic="TA0040"] .cell[data-technique="T1486"]');
+  await page.waitForSelector('dialog#technique[open] #map-form');
+  expect(await page.$eval('dialog#technique', (e) => e.textContent ?? '')).toMatch(
+    /Your alert mappings \(0\)/,
+  );
+  await page.type('#map-alert', 'IT-7');
+  await page.click('#map-form button[type=submit]');
+  await page.waitForFunction(
+    () =>
+      /Your alert mappings \(1\)/.test(
+        (
+          globalThis as unknown as {
+            document: { querySelector(s: string): { textContent: string } | null };
+          }
+        ).document.querySelector('dialog#technique')?.textContent ?? '',
+      ),
+    { timeout: 10_000 },
+  );
+  const stored = await request(api.app)
+    .get('/api/v1/mitre/alert-mappings/?technique=T1486')
+    .set('authorization', `Bearer ${initech}`)
+    .expect(200);
+  expect(stored.body.results).toEqual([
+    expect.objectContaining({
+      alert_id: 'IT-7',
+      technique: expect.objectContaining({ id: 'T1486' }),
+      confidence: 80,
+      source: 'manual',
+      created_by: 'ivan',
+    }),
+  ]);
+  expect(problems).toEqual([]);
+  await page.close();
+
+  const viewing = await signedIn(
+    await token({ sub: 'vera', tenant: 'initech', roles: ['viewer'] }),
+  );
+  await viewing.page.click('section[data-tactic="TA0040"] .cell[data-technique="T1486"]');
+  await viewing.page.waitForSelector('dialog#technique[open] h2');
+  expect(await viewing.page.$eval('dialog#technique', (e) => e.textContent ?? '')).toMatch(
+    /Your alert mappings \(1\)/,
+  );
+  expect(await viewing.page.$('#map-form')).toBeNull();
+  expect(viewing.problems).toEqual([]);
+  await viewing.page.close();
 });
