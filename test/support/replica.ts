@@ -125,7 +125,10 @@ export async function call(
 }
 
 /** `n` alert mappings of new alerts `<prefix>-<i>` to T1059, as one bulk body. */
-export function bulkOf(prefix: string, n: number): { items: Array<Record<string, string>> } {
+export function bulkOf(
+  prefix: string,
+  n: number,
+): { items: Array<{ alert_id: string; technique: string }> } {
   return {
     items: Array.from({ length: n }, (_, i) => ({
       alert_id: `${prefix}-${i}`,
