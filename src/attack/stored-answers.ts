@@ -1,11 +1,7 @@
-import {
-  Router,
-  type NextFunction,
-  type Request,
-  type RequestHandler,
-  type Response,
-} from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { notModified, preferredCoding } from '../http/conditional';
+import { header } from '../http/front-door';
 import { SECURITY_HEADER_NAMES } from '../http/security-headers';
 import {
   COMPRESS_MIN_BYTES,
@@ -33,13 +29,13 @@ function conditional(
   size: number,
 ): { coding: Coding | 'identity'; current: boolean } {
   const coding =
-    size >= COMPRESS_MIN_BYTES ? preferredCoding(req.get('accept-encoding')) : 'identity';
+    size >= COMPRESS_MIN_BYTES ? preferredCoding(header(req, 'accept-encoding')) : 'identity';
   res.setHeader('Vary', 'Accept-Encoding');
   res.setHeader('Cache-Control', REFERENCE_CACHE_CONTROL);
   if (tag === null) return { coding, current: false };
   const etag = quoted(tag, coding);
   res.setHeader('ETag', etag);
-  return { coding, current: notModified(req.get('if-none-match'), etag) };
+  return { coding, current: notModified(header(req, 'if-none-match'), etag) };
 }
 
 /**
@@ -65,38 +61,39 @@ export async function sendStored(req: Request, res: Response, answer: StoredAnsw
 }
 
 /**
- * Answers a GET whose answer this release already made, first thing after the headers every answer
- * carries: its URL (path and query, all a reference answer depends on) passed the contract's
- * validator when the answer was made, so only the token (`authenticate`, and the caller's rate)
- * and Casbin's permission (the routes' own `readAttack`) are asked again. Any other request leaves
- * this router at once.
+ * Answers a GET whose answer this release already made, at the server's front door (before
+ * Express's router): its URL (path and query, all a reference answer depends on) passed the
+ * contract's validator when the answer was made, so only the token (`authenticate`, and the
+ * caller's rate) and Casbin's permission (the routes' own `readAttack`) are asked again, by the
+ * same middleware the routes use. `takes` claims such a request; the last step answers it (a 304,
+ * or the stored bytes) or leaves it to the routes.
  */
-export function storedAnswers(
+export function storedAnswerLane(
   cache: AnswerCache,
   authenticate: RequestHandler,
   limit: RequestHandler,
   permit: RequestHandler,
-): Router {
-  const lane = Router();
-  lane.use(
-    (req: Request, res: Response, next: NextFunction) => {
-      if ((req.method !== 'GET' && req.method !== 'HEAD') || !cache.enabled) return next('router');
-      const known = cache.known(req.originalUrl);
-      if (!known) return next('router');
-      res.locals.known = known;
-      next();
-    },
-    authenticate,
-    limit,
-    permit,
-    async (req: Request, res: Response, next: NextFunction) => {
-      const known = res.locals.known as KnownAnswer;
-      res.locals.route = known.route;
-      const { current } = conditional(req, res, known.tag, known.size);
-      if (current) return notModifiedAnswer(res);
-      if (!known.stored) return next('router');
-      await sendStored(req, res, known.stored);
-    },
-  );
-  return lane;
+): { takes: (req: IncomingMessage) => boolean; steps: RequestHandler[] } {
+  const known = (req: IncomingMessage): KnownAnswer | undefined =>
+    (req.method === 'GET' || req.method === 'HEAD') && cache.enabled
+      ? cache.known(req.url ?? '')
+      : undefined;
+  return {
+    takes: (req) => known(req) !== undefined,
+    steps: [
+      authenticate,
+      limit,
+      permit,
+      async (req: Request, res: Response, next: NextFunction) => {
+        // Looked up again: the answer may have gone from the cache meanwhile.
+        const answer = known(req);
+        if (!answer) return next();
+        res.locals.route = answer.route;
+        const { current } = conditional(req, res, answer.tag, answer.size);
+        if (current) return notModifiedAnswer(res);
+        if (!answer.stored) return next();
+        await sendStored(req, res, answer.stored);
+      },
+    ],
+  };
 }

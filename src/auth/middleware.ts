@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { header as headerOf } from '../http/front-door';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors';
 import type { Authorizer } from './authorization';
 import type { Identity, TokenVerifier } from './identity';
@@ -25,7 +26,7 @@ const ANY_TENANT = '*';
 export function authenticate(verify: TokenVerifier): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     if (req.auth) return next();
-    const header = req.get('authorization');
+    const header = headerOf(req, 'authorization');
     const match = header ? /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header) : null;
     if (!match?.[1]) {
       throw new UnauthorizedError(
@@ -33,7 +34,7 @@ export function authenticate(verify: TokenVerifier): RequestHandler {
       );
     }
     const identity = await verify(match[1]);
-    const asked = req.get(TENANT_HEADER);
+    const asked = headerOf(req, TENANT_HEADER);
     let tenant: string;
     if (asked !== undefined && asked !== '') {
       if (!identity.superuser && !identity.tenants.includes(asked)) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import path from 'node:path';
 import express, {
-  type Express,
   type NextFunction,
   type Request,
   type RequestHandler,
@@ -10,13 +10,14 @@ import express, {
 import * as OpenApiValidator from 'express-openapi-validator';
 import swaggerUi from 'swagger-ui-express';
 import { CONSOLE_PATH, consoleRouter } from './console';
+import { frontDoor, frontDoorErrors, once } from './front-door';
 import { parse as parseYaml } from 'yaml';
 import { attackRouter, readAttack } from '../attack/attack-routes';
 import { AttackService } from '../attack/attack-service';
 import { requireLoaded } from '../attack/loaded';
 import { operationsRouter, UPLOAD_TYPES } from '../attack/operations-routes';
 import type { AnswerCache } from '../attack/answer-cache';
-import { storedAnswers } from '../attack/stored-answers';
+import { storedAnswerLane } from '../attack/stored-answers';
 import { enrichmentRouter } from '../enrichment/enrichment-routes';
 import type { EnrichmentService } from '../enrichment/enrichment-service';
 import { reportingRouter } from '../reporting/reporting-routes';
@@ -103,7 +104,7 @@ function withBody(parser: RequestHandler): RequestHandler {
 }
 
 /** Builds the Express app; listening is the caller's (tests use port 0). */
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps): RequestListener {
   const specFile = path.join(packageRoot(), 'openapi.yaml');
   const specText = readFileSync(specFile, 'utf8');
   const { 'attack/api-ready': readyQuery } = loadQueries(['attack/api-ready']);
@@ -115,23 +116,25 @@ export function createApp(deps: AppDeps): Express {
   if (deps.config.http.trustProxy) app.set('trust proxy', deps.config.http.trustProxy);
   if (deps.config.http.publicUrl) app.set(PUBLIC_URL_SETTING, deps.config.http.publicUrl);
 
-  app.use(requestContext(deps.log));
-  app.use(deps.metrics.middleware());
-  const spec = parseYaml(specText) as Parameters<typeof booleanQuery>[0];
-  // Headers first, so that OPTIONS answers carry them too.
-  app.use(
+  // What every answer gets, at the front door or in Express (once either way). Headers first, so
+  // that OPTIONS answers carry them too.
+  const everyRequest = [
+    requestContext(deps.log),
+    deps.metrics.middleware(),
     securityHeaders({
       docsPath: DOCS,
       consolePath: CONSOLE_PATH,
       https: deps.config.http.publicUrl?.startsWith('https:') === true,
       consoleFrameAncestors: deps.config.http.consoleFrameAncestors,
     }),
-  );
+  ].map(once);
+  app.use(...everyRequest, frontDoorErrors);
+  const spec = parseYaml(specText) as Parameters<typeof booleanQuery>[0];
   // Token and rate checks are shared by the stored answers' lane and every other API route.
   const authenticated = authenticate(deps.verifier);
   const limited = rateLimit(deps.config.http.rateLimit.rps, deps.config.http.rateLimit.burst);
-  // Reference answers this release already made go out as stored bytes, before any routing.
-  app.use(API_BASE, storedAnswers(deps.cache, authenticated, limited, readAttack(deps.authorizer)));
+  // Reference answers this release already made go out as stored bytes, before Express's router.
+  const stored = storedAnswerLane(deps.cache, authenticated, limited, readAttack(deps.authorizer));
   app.use(headAndOptions(spec.paths));
 
   // The contract and its browser need no token. Swagger UI's assets are files under docs/, so
@@ -230,5 +233,5 @@ export function createApp(deps: AppDeps): Express {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);
   });
   app.use(problemHandler(deps.log));
-  return app;
+  return frontDoor(app, stored.takes, [...everyRequest, ...stored.steps]);
 }

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../shared/logger';
+import { header, pathOf } from './front-door';
 
 interface RequestContext {
   requestId: string;
@@ -22,7 +23,7 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function requestContext(log: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.get('x-request-id');
+    const incoming = header(req, 'x-request-id');
     const requestId = incoming && INCOMING_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
     const started = process.hrtime.bigint();
@@ -34,7 +35,7 @@ export function requestContext(log: Logger) {
       const line = {
         requestId,
         method: req.method,
-        path: req.path,
+        path: pathOf(req),
         status: res.statusCode,
         ms: Math.round(ms * 10) / 10,
       };

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { pathOf } from './front-door';
 
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 // Swagger UI: its own scripts and styles (some inline styles), images as data: URIs, and calls to
@@ -31,13 +32,14 @@ export function securityHeaders(opts: {
   const embeddable = opts.consoleFrameAncestors.length > 0;
   const consoleCsp = consoleContentPolicy(opts.consoleFrameAncestors);
   return (req: Request, res: Response, next: NextFunction) => {
-    const inConsole = req.path === opts.consolePath || req.path.startsWith(`${opts.consolePath}/`);
+    const path = pathOf(req);
+    const inConsole = path === opts.consolePath || path.startsWith(`${opts.consolePath}/`);
     for (const [name, value] of FIXED) {
       if (!(inConsole && embeddable && name === 'X-Frame-Options')) res.setHeader(name, value);
     }
     res.setHeader(
       'Content-Security-Policy',
-      inConsole ? consoleCsp : req.path.startsWith(opts.docsPath) ? DOCS_CSP : API_CSP,
+      inConsole ? consoleCsp : path.startsWith(opts.docsPath) ? DOCS_CSP : API_CSP,
     );
     res.setHeader('Cache-Control', 'no-store');
     if (opts.https) res.setHeader('Strict-Transport-Security', 'max-age=31536000');

@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { SignJWT } from 'jose';
 import { ImportService } from '../../src/attack/import-service';
 import { AnswerCache } from '../../src/attack/answer-cache';
@@ -19,7 +19,7 @@ import type { SyncScheduler } from '../../src/sync/scheduler';
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-42';
 
 export interface TestApi {
-  app: Express;
+  app: RequestListener;
   config: Config;
   importer: ImportService;
   cache: AnswerCache;

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Express } from 'express';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
 /** Where the browser tests leave their screenshots (README links them). */
@@ -15,7 +14,7 @@ export interface Browsing {
 }
 
 /** The app listening on a free port and Debian's Chromium, headless, to drive it (no downloads). */
-export async function browse(app: Express): Promise<Browsing> {
+export async function browse(app: http.RequestListener): Promise<Browsing> {
   const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(chromium)) {
     throw new Error(
