@@ -124,12 +124,23 @@ function trainingDocs(techniques: TechniqueDoc[], keep: (source: string) => bool
   for (const t of techniques) {
     docs.push({ label: t.attackId, text: t.name, weight: 3 });
     docs.push({ label: t.attackId, text: stripMarkup(`${t.description} ${t.detection}`) });
-    for (const d of t.detections) docs.push({ label: t.attackId, text: d });
+    for (const d of t.detections) {
+      if (keep(detectionSource(d))) docs.push({ label: t.attackId, text: d });
+    }
     for (const p of t.procedures) {
       if (keep(p.source)) docs.push({ label: t.attackId, text: procedureText(p.text) });
     }
   }
   return docs;
+}
+
+/**
+ * A detection text's source, as `exclude` names it: its detection strategy (the text starts with
+ * the strategy's name), so that a benchmark can hold a strategy's analytics out of training.
+ */
+export function detectionSource(text: string): string {
+  const end = text.indexOf('. ');
+  return `detection:${end < 0 ? text : text.slice(0, end)}`;
 }
 
 /** A stable pseudo-random fraction in [0, 1) of a string: folds and samples without Math.random. */
@@ -138,7 +149,10 @@ export function fraction(key: string): number {
 }
 
 export interface BuildOptions {
-  /** Procedure sources (groups, software, campaigns) never learnt from: a benchmark's held-out half. */
+  /**
+   * Sources never learnt from (a benchmark's held-out part): procedure sources (groups, software,
+   * campaigns) by STIX id, detection strategies as `detectionSource` names them.
+   */
   exclude?: Set<string>;
   /** Items per fold the combiner is fitted on (cross-fitted on two folds of the actors). */
   combinerSample?: number;
