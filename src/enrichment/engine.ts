@@ -663,13 +663,31 @@ function fitCombiner(
         });
       }
     }
+    // Detection strategies of the fold too: their analytics read like detection rules, text the
+    // combiner must also learn to weigh (whole, and without the strategy's name half the time).
+    const analytics: typeof items = [];
+    for (const t of corpus.techniques) {
+      for (const d of t.detections) {
+        const source = detectionSource(d);
+        if (!inFold(source)) continue;
+        heldOut.add(source);
+        const key = `${source}|${t.attackId}|${d.length}`;
+        const text = fraction(`name:${key}`) < 0.5 ? d : d.slice(d.indexOf('. ') + 2);
+        analytics.push({ text, label: t.attackId, key });
+      }
+    }
     const foldEngine = EnrichmentEngine.assemble(corpus, patterns, heldOut);
-    const order = new Map(items.map((it) => [it.key, fraction(it.key)]));
-    items.sort(
-      (a, b) =>
-        (order.get(a.key) as number) - (order.get(b.key) as number) || a.key.localeCompare(b.key),
-    );
-    const sampled = items.slice(0, sample);
+    const bySample = (list: typeof items, n: number) => {
+      const order = new Map(list.map((it) => [it.key, fraction(it.key)]));
+      return [...list]
+        .sort(
+          (a, b) =>
+            (order.get(a.key) as number) - (order.get(b.key) as number) ||
+            a.key.localeCompare(b.key),
+        )
+        .slice(0, n);
+    };
+    const sampled = [...bySample(items, sample), ...bySample(analytics, Math.round(sample / 3))];
     held.push({ engine: foldEngine, items: [...sampled] });
     // Artefacts alone (the pattern library's own examples, half to each fold): procedure text
     // rarely holds a command line, and the combiner must learn what a pattern match is worth.
