@@ -103,7 +103,7 @@ function withBody(parser: RequestHandler): RequestHandler {
   };
 }
 
-/** Builds the Express app; listening is the caller's (tests use port 0). */
+/** Builds the app: Express behind its front door, as one request listener (listening is the caller's). */
 export function createApp(deps: AppDeps): RequestListener {
   const specFile = path.join(packageRoot(), 'openapi.yaml');
   const specText = readFileSync(specFile, 'utf8');
