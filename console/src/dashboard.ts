@@ -1,6 +1,6 @@
 import { api } from './api';
 import { stackedColumns } from './chart';
-import { bar, clear, h, table } from './dom';
+import { bar, clear, entitySelect, h, table } from './dom';
 
 interface Breakdown {
   top: Array<{ key: string; name: string; entities: number; mappings: number }>;
@@ -57,11 +57,7 @@ function overTime(id: string, title: string, b: Breakdown, label: (k: Key) => st
 
 /** The tenant's breakdown by tactic and by technique over time, and incidents by phase reached. */
 export async function dashboardView(main: HTMLElement): Promise<void> {
-  const entity = h(
-    'select',
-    { id: 'dash-entity' },
-    ...['alert', 'incident', 'observable'].map((v) => h('option', { value: v }, `${v}s`)),
-  ) as HTMLSelectElement;
+  const entity = entitySelect('dash-entity');
   const bucket = h(
     'select',
     { id: 'dash-bucket' },

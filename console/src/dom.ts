@@ -60,3 +60,12 @@ export function bar(n: number, max: number): HTMLElement {
     String(n),
   );
 }
+
+/** The select of which mapped entities to count: alerts, incidents or observables. */
+export function entitySelect(id: string): HTMLSelectElement {
+  return h(
+    'select',
+    { id },
+    ...['alert', 'incident', 'observable'].map((v) => h('option', { value: v }, `${v}s`)),
+  ) as HTMLSelectElement;
+}

@@ -1,6 +1,6 @@
 import { api, me } from './api';
 import { attackText } from './attack-text';
-import { clear, h } from './dom';
+import { clear, entitySelect, h } from './dom';
 
 interface Item {
   id: string;
@@ -41,11 +41,7 @@ export async function matrixView(main: HTMLElement): Promise<void> {
     { id: 'domain' },
     ...DOMAINS.map(([v, l]) => h('option', { value: v }, l)),
   );
-  const entity = h(
-    'select',
-    { id: 'entity' },
-    ...['alert', 'incident', 'observable'].map((v) => h('option', { value: v }, `${v}s`)),
-  );
+  const entity = entitySelect('entity');
   const from = h('input', { id: 'from', type: 'date', value: daysAgo(30) }) as HTMLInputElement;
   const to = h('input', { id: 'to', type: 'date', value: daysAgo(-1) }) as HTMLInputElement;
   const search = h('input', { id: 'search', type: 'search', placeholder: 'T1059, PowerShell…' });
@@ -92,7 +88,7 @@ export async function matrixView(main: HTMLElement): Promise<void> {
     const [matrix, counts] = await Promise.all([
       api<{ columns: Column[] }>(`/matrices/${d}/`),
       api<Breakdown>(
-        `/dashboard/breakdown/?by=sub-technique&entity=${(entity as HTMLSelectElement).value}&top=1000&${window}`,
+        `/dashboard/breakdown/?by=sub-technique&entity=${entity.value}&top=1000&${window}`,
       ),
     ]);
     const byId = new Map(counts.top.map((t) => [t.key, t.mappings]));
@@ -170,7 +166,7 @@ export async function matrixView(main: HTMLElement): Promise<void> {
     );
     clear(
       legend,
-      `Mappings (${(entity as HTMLSelectElement).value}s, ${from.value} to ${to.value}):`,
+      `Mappings (${entity.value}s, ${from.value} to ${to.value}):`,
       ...[0, 1, 2, 3, 4, 5].map((k) =>
         h('span', { class: `h${k}` }, k === 0 ? '0' : `≤ ${Math.ceil((max * k) / 5)}`),
       ),

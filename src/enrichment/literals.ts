@@ -21,10 +21,7 @@ export class LiteralIndex {
   /** Patterns that require nothing: always run. */
   private readonly always: number[] = [];
 
-  constructor(
-    readonly size: number,
-    literals: (i: number) => string[] | null,
-  ) {
+  constructor(size: number, literals: (i: number) => string[] | null) {
     for (let i = 0; i < size; i++) {
       const need = literals(i);
       if (!need) {

@@ -116,6 +116,13 @@ async function accessibilityProblems(page: Page) {
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
+/** Waits for `selector`; when it never shows, fails with what the page reported instead. */
+async function shown(page: Page, selector: string, problems: string[], timeout: number) {
+  await page.waitForSelector(selector, { timeout }).catch(() => {
+    throw new Error(`${selector} did not show: ${problems.join('\n')}`);
+  });
+}
+
 /** The element that has the keyboard's focus: its technique id, or its id. */
 const focused = (page: Page) =>
   page.evaluate(() => {
@@ -199,9 +206,7 @@ it("signs in and draws the 14 Enterprise tactics coloured by the tenant's mappin
 it("opens a technique with its detail and the tenant's own mappings of it", async () => {
   const { page, problems } = await signedIn();
   await page.click('section[data-tactic="TA0040"] .cell[data-technique="T1486"]');
-  await page.waitForSelector('dialog#technique[open] h2', { timeout: 5_000 }).catch(() => {
-    throw new Error(problems.join('\n'));
-  });
+  await shown(page, 'dialog#technique[open] h2', problems, 5_000);
   expect(await page.$eval('dialog#technique h2', (e) => e.textContent)).toBe(
     'T1486 Data Encrypted for Impact',
   );
@@ -309,9 +314,7 @@ it("shows an incident's kill chain, next steps and paths, and downloads its Navi
   await page.waitForSelector('#incident-id');
   await page.type('#incident-id', 'INC-1');
   await page.click('form.controls button[type=submit]');
-  await page.waitForSelector('#kill-chain', { timeout: 10_000 }).catch(() => {
-    throw new Error(problems.join('\n'));
-  });
+  await shown(page, '#kill-chain', problems, 10_000);
   const seen = await page.$$eval('#kill-chain li.seen', (l) =>
     l.map((e) => e.getAttribute('data-tactic')),
   );
@@ -342,9 +345,7 @@ it("shows an incident's kill chain, next steps and paths, and downloads its Navi
 it("draws the tenant's dashboard as the API counts it", async () => {
   const { page, problems } = await signedIn();
   await page.click('nav a[href="#dashboard"]');
-  await page.waitForSelector('#by-tactic tbody tr', { timeout: 10_000 }).catch(() => {
-    throw new Error(problems.join('\n'));
-  });
+  await shown(page, '#by-tactic tbody tr', problems, 10_000);
   const counted = await request(api.app)
     .get('/api/v1/mitre/dashboard/breakdown/?by=tactic&entity=alert&bucket=week&top=20')
     .set('authorization', `Bearer ${analyst}`)
