@@ -13,6 +13,8 @@ CALL () {
   UNION
   MATCH (g:TenantGate) RETURN g.tenant AS tenant
 }
+// A node deleted meanwhile (a failed restore's wipe) reads without its tenant.
+WITH tenant WHERE tenant IS NOT NULL
 WITH tenant ORDER BY tenant
 MERGE (g:TenantGate {tenant: tenant})
 SET g.writes = coalesce(g.writes, 0), g.backup_at = datetime($now)

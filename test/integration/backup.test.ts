@@ -164,7 +164,8 @@ it(`restores ${MAPPINGS.toLocaleString('en')} mappings into an empty database ex
     (await call(as('acme', 'victor', ['viewer']), 'get', '/incidents/I-1/access/')).status,
   ).toBe(404); // The tests below make their own, smaller data.
   await backups.wipe();
-});
+  // A few minutes on a quiet machine; this bound is for a loaded one, not a target.
+}, 900_000);
 
 it('takes one consistent state while bulks are written: each is in the backup whole or not at all', async () => {
   const backups = new BackupService(suite.graph);
