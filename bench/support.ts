@@ -122,3 +122,25 @@ export function spawnServer(
     proc.on('exit', (code) => reject(new Error(`${mode} exited ${code}`)));
   });
 }
+
+/**
+ * Waits for a started service's own start-up work (the enrichment model and the next-step model,
+ * built or loaded in the background) by asking each once: measured requests should not share the
+ * two cores with it.
+ */
+export async function settled(url: string, bearer: string): Promise<void> {
+  const headers = { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' };
+  const started = performance.now();
+  for (const [route, body] of [
+    ['enrich/', { items: [{ id: 'settle', text: 'powershell -enc' }] }],
+    ['next-steps/', { techniques: ['T1059'] }],
+  ] as const) {
+    const res = await fetch(`${url}/api/v1/mitre/${route}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 200) throw new Error(`${route} answered ${res.status}: ${await res.text()}`);
+  }
+  say(`service settled (models ready) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
