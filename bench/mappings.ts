@@ -32,7 +32,7 @@ import {
 
 const LIST_RUNS = Number(process.env.BENCH_LIST_RUNS ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const LIST_WARMUP = Number(process.env.BENCH_LIST_WARMUP ?? 20);
+const LIST_WARMUP = Number(process.env.BENCH_LIST_WARMUP ?? 100);
 
 // What the API's bulk writes for one alert mapping (the alert and its creation event, the mapping
 // and its event, the edges), with the same property values, nothing looked up, merged or checked.
