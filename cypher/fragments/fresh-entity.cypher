@@ -4,7 +4,7 @@
 // writes in those statements, properties are spelled out and nothing is returned per row: so
 // their plans have no Eager. The mapping's technique fields are the matched technique's own (the
 // active one, which the service resolved).
-CREATE (:EntityEvent {id: randomUUID(), tenant: $tenant, kind: $kind, entity_id: row.id,
+CREATE (:EntityEvent {id: row.eventId, tenant: $tenant, kind: $kind, entity_id: row.id,
         action: 'created', actor: $actor, at: datetime($now), changes: row.changes})
 WITH collect(<x>) AS created
 UNWIND $mappings AS r
@@ -18,6 +18,6 @@ CREATE (<x>)-[:HAS_MAPPING]->(m:Mapping {
           created_by: $actor, attack_version: r.version, stale: t.deprecated,
           evidence: r.evidence, created_at: datetime($now), updated_at: datetime($now),
           occurred_at: datetime(r.occurredAt)})-[:MAPS_TO]->(t),
-       (m)-[:HAS_EVENT]->(:MappingEvent {id: randomUUID(), tenant: $tenant, mapping_id: r.id,
+       (m)-[:HAS_EVENT]->(:MappingEvent {id: r.eventId, tenant: $tenant, mapping_id: r.id,
           action: 'created', actor: $actor, at: datetime($now), changes: r.changes})
 RETURN count(*) AS created
