@@ -32,7 +32,7 @@ interface Step {
   score: number;
   tactic?: string;
   gap?: boolean;
-  evidence?: unknown;
+  evidence?: NextStepEvidence;
   detections?: Array<{ id: string; name: string }>;
   mitigations?: Array<{ id: string; name: string }>;
 }
@@ -42,17 +42,28 @@ interface Report {
 
 const when = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) : '—');
 
-/** What supports a suggestion, in a line: "groups: APT29, FIN7; software: 2". */
-export function evidenceLine(evidence: unknown): string {
-  if (!evidence || typeof evidence !== 'object') return '';
-  return Object.entries(evidence as Record<string, unknown>)
-    .filter(([, v]) => Array.isArray(v) && v.length > 0)
-    .map(([k, v]) => {
-      const items = (v as Array<{ name?: string; id?: string }>).slice(0, 3);
-      const names = items.map((x) => x.name ?? x.id ?? '').filter(Boolean);
-      const more = (v as unknown[]).length - items.length;
-      return `${k.replace(/_/g, ' ')}: ${names.join(', ')}${more > 0 ? ` +${more}` : ''}`;
-    })
+/** The evidence of a next step, as openapi.yaml's NextStep documents it. */
+interface NextStepEvidence {
+  observed: Array<{ technique: string; weight: number }>;
+  actors: Array<{ name: string }>;
+  actors_total: number;
+  incidents: Array<{ incident: string }>;
+}
+
+/** What supports a suggestion, in a line: "after: T1566.001, T1059.001; actors: APT29, FIN7 +12". */
+export function evidenceLine(e: NextStepEvidence | undefined): string {
+  if (!e) return '';
+  const list = (label: string, names: string[], total = names.length) => {
+    const shown = names.slice(0, 3);
+    const more = total - shown.length;
+    return names.length ? `${label}: ${shown.join(', ')}${more > 0 ? ` +${more}` : ''}` : '';
+  };
+  return [
+    list('after', e.observed.map((o) => o.technique)),
+    list('actors', e.actors.map((a) => a.name), e.actors_total),
+    list('past incidents', e.incidents.map((i) => i.incident)),
+  ]
+    .filter(Boolean)
     .join('; ');
 }
 

@@ -321,6 +321,18 @@ it("shows an incident's kill chain, next steps and paths, and downloads its Navi
   expect(seen).toEqual(['TA0001', 'TA0002', 'TA0006', 'TA0040']);
   expect(await page.$$eval('#kill-chain li.gap', (l) => l.length)).toBeGreaterThan(0);
   expect(await page.$$eval('#next-steps tbody tr', (r) => r.length)).toBeGreaterThan(0);
+  // A suggestion's evidence names what the API gives for it (it once printed "observed: ;").
+  const next = await request(api.app)
+    .get('/api/v1/mitre/incidents/INC-1/next-steps/?top_k=10')
+    .set('authorization', `Bearer ${analyst}`)
+    .expect(200);
+  const best = next.body.suggestions[0] as {
+    evidence: { observed: Array<{ technique: string }>; actors: Array<{ name: string }> };
+  };
+  const evidence = await page.$eval('#next-steps tbody tr td:nth-child(3)', (e) => e.textContent);
+  expect(best.evidence.observed.length).toBeGreaterThan(0);
+  expect(evidence).toContain(`after: ${best.evidence.observed[0]!.technique}`);
+  expect(evidence).toContain(`actors: ${best.evidence.actors[0]!.name}`);
   expect(await page.$$eval('#paths table', (t) => t.length)).toBeGreaterThan(0);
   expect(await accessibilityProblems(page)).toEqual([]);
   await page.screenshot({ path: path.join(ARTIFACTS, 'console-incident.png'), fullPage: true });
