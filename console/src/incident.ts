@@ -59,9 +59,19 @@ export function evidenceLine(e: NextStepEvidence | undefined): string {
     return names.length ? `${label}: ${shown.join(', ')}${more > 0 ? ` +${more}` : ''}` : '';
   };
   return [
-    list('after', e.observed.map((o) => o.technique)),
-    list('actors', e.actors.map((a) => a.name), e.actors_total),
-    list('past incidents', e.incidents.map((i) => i.incident)),
+    list(
+      'after',
+      e.observed.map((o) => o.technique),
+    ),
+    list(
+      'actors',
+      e.actors.map((a) => a.name),
+      e.actors_total,
+    ),
+    list(
+      'past incidents',
+      e.incidents.map((i) => i.incident),
+    ),
   ]
     .filter(Boolean)
     .join('; ');
