@@ -124,14 +124,15 @@ async function main(): Promise<void> {
     await graph.close();
     await neo.stop();
   }
+  const rounds = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
   const f = median(full);
   const a = median(u180);
   const b = median(u181);
   console.log(
     [
-      `full sync of 18.1 (empty graph)   median ${(f / 1000).toFixed(2)} s  (${full.map((x) => (x / 1000).toFixed(2)).join(', ')})`,
-      `update 17.1 → 18.0                median ${(a / 1000).toFixed(2)} s  → ${(a / f).toFixed(2)} of a full sync`,
-      `update 18.0 → 18.1                median ${(b / 1000).toFixed(2)} s  → ${(b / f).toFixed(2)} of a full sync (target ≤ 0.25)`,
+      `full sync of 18.1 (empty graph)   median ${(f / 1000).toFixed(2)} s  (${rounds(full)})`,
+      `update 17.1 → 18.0                median ${(a / 1000).toFixed(2)} s  → ${(a / f).toFixed(2)} of a full sync  (${rounds(u180)})`,
+      `update 18.0 → 18.1                median ${(b / 1000).toFixed(2)} s  → ${(b / f).toFixed(2)} of a full sync (target ≤ 0.25)  (${rounds(u181)})`,
       `no-change poll                    median ${median(polls).toFixed(1)} ms  p99 ${percentile(polls, 99).toFixed(1)} ms  (target < 200 ms)`,
       `  requests to the source per poll: ${pollRequests} (a conditional GET answered 304); ATT&CK data changed by polls: ${attackWrites === 0 ? 'no' : 'YES'}`,
       `  write statements per poll: ${pollWrites.length}${pollWrites.length ? ` (${pollWrites.join(', ')})` : ''} (target 0; one quiet poll per TTPGRAPH_SYNC_HEARTBEAT_MS, 1 h, is recorded)`,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { InvalidBundleError, PayloadTooLargeError } from '../shared/errors';
 import type { Entry } from './manifest';
@@ -91,7 +91,7 @@ export interface ParseOptions {
 
 /** The hash of an object's JSON as received: cheap (native serialisation), order-sensitive. */
 function rawHash(obj: unknown): string {
-  return createHash('sha1').update(JSON.stringify(obj)).digest('hex');
+  return hash('sha1', JSON.stringify(obj));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { decodeBundleBytes, parseBundle } from '../../src/attack/bundle';
-import { InvalidBundleError } from '../../src/shared/errors';
+import { InvalidBundleError, PayloadTooLargeError } from '../../src/shared/errors';
 
 const ID = (type: string, n: number) =>
   `${type}--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -37,6 +37,10 @@ describe('decodeBundleBytes', () => {
     expect(() => decodeBundleBytes(gz.subarray(0, gz.length - 10))).toThrow(
       /gzip data is corrupt or truncated/,
     );
+  });
+
+  it('caps what gzip decompresses to', () => {
+    expect(() => decodeBundleBytes(gzipSync(json), 100)).toThrow(PayloadTooLargeError);
   });
 
   it('says invalid JSON is invalid JSON', () => {
