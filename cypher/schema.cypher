@@ -22,6 +22,8 @@ CREATE INDEX mapping_tenant_entity IF NOT EXISTS FOR (m:Mapping) ON (m.tenant, m
 CREATE CONSTRAINT mapping_event_id IF NOT EXISTS FOR (e:MappingEvent) REQUIRE e.id IS UNIQUE;
 CREATE INDEX mapping_event_tenant_mapping IF NOT EXISTS FOR (e:MappingEvent) ON (e.tenant, e.mapping_id);
 CREATE INDEX mapping_tenant_kind IF NOT EXISTS FOR (m:Mapping) ON (m.tenant, m.kind);
+// Stale mappings are few: a release's remap finds them without reading every tenant's mappings.
+CREATE INDEX mapping_stale IF NOT EXISTS FOR (m:Mapping) ON (m.stale);
 // Sync: the lease, run records, per-source validators and the scheduler's next run.
 CREATE CONSTRAINT sync_lease_name IF NOT EXISTS FOR (l:SyncLease) REQUIRE l.name IS UNIQUE;
 CREATE CONSTRAINT sync_run_id IF NOT EXISTS FOR (r:SyncRun) REQUIRE r.id IS UNIQUE;

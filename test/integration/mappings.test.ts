@@ -521,5 +521,14 @@ describe('releases that revoke or deprecate', () => {
     expect((await api.importer.importBytes(asFetched(fixtureBundle(), 'fixture'))).changed).toBe(
       true,
     );
+    // T1564 is active again: its mapping is no longer stale, and the trail says the system did it.
+    expect((await as('alice', 'get', `/alert-mappings/${staled.body.id}/`)).body.stale).toBe(false);
+    const unflagged = (await as('alice', 'get', `/alert-mappings/${staled.body.id}/events/`)).body
+      .results as Array<{ action: string; actor: string }>;
+    expect(unflagged.map((e) => `${e.action}:${e.actor}`)).toEqual([
+      'created:alice',
+      'flagged-stale:system',
+      'unflagged-stale:system',
+    ]);
   });
 });
