@@ -2,7 +2,7 @@
  * npm run bench:sync — what a sync costs, through the sync pipeline against a local HTTP source
  * that serves MITRE's index.json and the real bundles (17.1, 18.0, 18.1) with ETags.
  *
- * After one full sync to warm up, side by side in each round, on an emptied database: a full sync of 18.1 (download, diff, write),
+ * After one sync of each kind to warm up, side by side in each round, on an emptied database: a full sync of 18.1 (download, diff, write),
  * then 17.1 → 18.0 and 18.0 → 18.1 as index updates, then no-change polls (one conditional
  * request each). Prints medians, the update/full ratios, and the requests and write statements
  * of a no-change poll.
@@ -79,11 +79,20 @@ async function main(): Promise<void> {
   let pollWrites: string[] = [];
   let attackWrites = 0;
   try {
-    // Not counted: the first sync pays for the JVM's and the query planner's warm-up.
-    say('warm-up: one full sync of 18.1');
+    // Not counted: the first sync of each kind pays for the JVM's, V8's and the query planner's
+    // warm-up (the update's diff paths and statements are not those of a full sync).
+    say('warm-up: one full sync of 18.1, then 17.1 → 18.0 → 18.1');
     await applySchema(graph);
     list('18.1');
     await timed('warm-up');
+    await emptyDatabase(graph);
+    await applySchema(graph);
+    list('17.1');
+    await timed('warm-up 17.1');
+    list('17.1', '18.0');
+    await timed('warm-up 17.1 → 18.0');
+    list('17.1', '18.0', '18.1');
+    await timed('warm-up 18.0 → 18.1');
     for (let r = 1; r <= ROUNDS; r++) {
       say(`round ${r}/${ROUNDS}: full sync of 18.1 into an empty graph`);
       await emptyDatabase(graph);
