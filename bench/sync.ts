@@ -79,36 +79,34 @@ async function main(): Promise<void> {
   let pollWrites: string[] = [];
   let attackWrites = 0;
   try {
-    // Not counted: the first sync of each kind pays for the JVM's, V8's and the query planner's
-    // warm-up (the update's diff paths and statements are not those of a full sync).
-    say('warm-up: one full sync of 18.1, then 17.1 → 18.0 → 18.1');
-    await applySchema(graph);
-    list('18.1');
-    await timed('warm-up');
-    await emptyDatabase(graph);
-    await applySchema(graph);
-    list('17.1');
-    await timed('warm-up 17.1');
-    list('17.1', '18.0');
-    await timed('warm-up 17.1 → 18.0');
-    list('17.1', '18.0', '18.1');
-    await timed('warm-up 18.0 → 18.1');
-    for (let r = 1; r <= ROUNDS; r++) {
-      say(`round ${r}/${ROUNDS}: full sync of 18.1 into an empty graph`);
+    const fullSync = async () => {
       await emptyDatabase(graph);
       await applySchema(graph);
       list('18.1');
-      full.push((await timed('full 18.1')).ms);
-
-      say(`round ${r}/${ROUNDS}: 17.1, then the index moves to 18.0 and 18.1`);
+      return (await timed('full 18.1')).ms;
+    };
+    const updates = async () => {
       await emptyDatabase(graph);
       await applySchema(graph);
       list('17.1');
       await timed('17.1');
       list('17.1', '18.0');
-      u180.push((await timed('17.1 → 18.0')).ms);
+      const to180 = (await timed('17.1 → 18.0')).ms;
       list('17.1', '18.0', '18.1');
-      u181.push((await timed('18.0 → 18.1')).ms);
+      return [to180, (await timed('18.0 → 18.1')).ms] as const;
+    };
+    // Not counted: the first sync of each kind pays for the JVM's, V8's and the query planner's
+    // warm-up (the update's diff paths and statements are not those of a full sync).
+    say('warm-up: one full sync of 18.1, then 17.1 → 18.0 → 18.1');
+    await fullSync();
+    await updates();
+    for (let r = 1; r <= ROUNDS; r++) {
+      say(`round ${r}/${ROUNDS}: full sync of 18.1 into an empty graph`);
+      full.push(await fullSync());
+      say(`round ${r}/${ROUNDS}: 17.1, then the index moves to 18.0 and 18.1`);
+      const [a, b] = await updates();
+      u180.push(a);
+      u181.push(b);
 
       say(`round ${r}/${ROUNDS}: ${POLLS} no-change polls`);
       const state = () =>

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import type { Graph } from '../../src/shared/neo4j';
+import { loadConfig } from '../../src/shared/config';
+import { loadQueries } from '../../src/shared/cypher';
+import { createDriver, type Graph } from '../../src/shared/neo4j';
 import { fixtureApp, superuser, type TestApi, token } from '../support/api';
 import { asFetched, fixtureBundle } from '../support/graph';
 
@@ -452,6 +454,31 @@ describe('tenants', () => {
 });
 
 describe('releases that revoke or deprecate', () => {
+  it("checks staleness from the stale mappings' index, never by reading every mapping", async () => {
+    const cfg = loadConfig();
+    const driver = createDriver({ ...cfg.neo4j, uri: cfg.neo4j.uri! });
+    try {
+      const { 'mappings/flag-stale': query } = loadQueries(['mappings/flag-stale']);
+      const { summary } = await driver.executeQuery(`EXPLAIN ${query}`, { now: 'x' });
+      const steps: string[] = [];
+      const walk = (p: {
+        operatorType: string;
+        arguments: Record<string, unknown>;
+        children: unknown[];
+      }) => {
+        steps.push(`${p.operatorType} ${String(p.arguments.Details ?? '')}`);
+        p.children.forEach((c) => walk(c as typeof p));
+      };
+      walk(summary.plan as unknown as Parameters<typeof walk>[0]);
+      // With millions of mappings the old statement, which expanded every technique to all of
+      // its mappings, made each release's remap take 30 s.
+      expect(steps).toContainEqual(expect.stringMatching(/^NodeIndexSeek.*m:Mapping\(stale\)/));
+      expect(steps).not.toContainEqual(expect.stringMatching(/^NodeByLabelScan.*m:Mapping/));
+    } finally {
+      await driver.close();
+    }
+  });
+
   it('moves mappings of a revoked technique and flags those of a deprecated one', async () => {
     const { as } = tenant();
     const bulk = await as('alice', 'post', '/alert-mappings/bulk/', {
