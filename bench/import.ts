@@ -14,7 +14,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { decodeBundleBytes, parseBundle } from '../src/attack/bundle';
+import { gunzipSync } from 'node:zlib';
+import { parseBundle } from '../src/attack/bundle';
 import { sha256Bytes } from '../src/attack/bundle-source';
 import { ImportService } from '../src/attack/import-service';
 import { canonical, derivedEdges, edgeRow, nodeRow } from '../src/attack/model';
@@ -84,7 +85,7 @@ async function floor(
   graph: Graph,
   batch: number,
 ): Promise<{ ms: number; nodes: number; edges: number }> {
-  const parsed = parseBundle(decodeBundleBytes(readFileSync(E181)));
+  const parsed = parseBundle(readFileSync(E181));
   const sdos = parsed.objects.filter((o) => o.type !== 'relationship');
   const nodes = sdos.map((o) => nodeRow(o, canonical(o)).props);
   const edges: Array<{ source: string; target: string; props: Record<string, unknown> }> =
@@ -164,7 +165,10 @@ async function main(): Promise<void> {
       mkdtempSync(path.join(tmpdir(), 'ttpgraph-bench-')),
       'enterprise-18.1-pretty.json',
     );
-    writeFileSync(pretty, JSON.stringify(decodeBundleBytes(readFileSync(E181)), null, 2));
+    writeFileSync(
+      pretty,
+      JSON.stringify(JSON.parse(gunzipSync(readFileSync(E181)).toString('utf8')), null, 2),
+    );
     for (let i = 1; i <= RUNS; i++) {
       say(`run ${i}/${RUNS}: unchanged re-import (same bytes, then re-serialised)`);
       same.push(await runChild(E181, uri));

@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { InvalidBundleError, PayloadTooLargeError } from '../shared/errors';
-import type { Entry } from './manifest';
+import { bundleLayout } from './bundle-layout';
+import type { Entry, HeldCopies, HeldRelationship } from './manifest';
 import { canonical, type Canonical } from './model';
 import { checkBundleShape, checkObject, STIX_ID_RE, type StixObject } from './stix-schema';
 
@@ -37,15 +38,14 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 const MAX_TEXT_BYTES = 512 * 1024 * 1024;
 
 /**
- * Bytes → JSON, gzip detected by its magic number rather than trusted from a file name. The output
- * of gunzip is capped: a small upload must not decompress into gigabytes.
+ * The bundle's JSON text, gzip detected by its magic number rather than trusted from a file name.
+ * The output of gunzip is capped: a small upload must not decompress into gigabytes.
  */
-export function decodeBundleBytes(bytes: Buffer, maxBytes = MAX_TEXT_BYTES): unknown {
-  let text: string;
+function bundleText(bytes: Buffer, maxBytes = MAX_TEXT_BYTES): Buffer {
   const limit = Math.min(maxBytes, MAX_TEXT_BYTES);
   if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
     try {
-      text = gunzipSync(bytes, { maxOutputLength: limit }).toString('utf8');
+      return gunzipSync(bytes, { maxOutputLength: limit });
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
         throw new PayloadTooLargeError(
@@ -56,22 +56,33 @@ export function decodeBundleBytes(bytes: Buffer, maxBytes = MAX_TEXT_BYTES): unk
         `the gzip data is corrupt or truncated: ${(err as Error).message}`,
       );
     }
-  } else {
-    if (bytes.length > limit)
-      throw new PayloadTooLargeError(
-        `the bundle is over ${limit} bytes (TTPGRAPH_MAX_BUNDLE_BYTES)`,
-      );
-    text = bytes.toString('utf8');
   }
+  if (bytes.length > limit)
+    throw new PayloadTooLargeError(`the bundle is over ${limit} bytes (TTPGRAPH_MAX_BUNDLE_BYTES)`);
+  return bytes;
+}
+
+/** JSON.parse, its failure said without quoting the text (a bundle fetched from a URL). */
+function parseJson(text: string, where = ''): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    // V8's message quotes the text; a bundle fetched from a URL must not be echoed back.
     const at = /position (\d+)/.exec((err as Error).message)?.[1];
     throw new InvalidBundleError(
-      `the bundle is not valid JSON${at ? ` (at character ${at})` : ''}`,
+      `the bundle is not valid JSON${where || (at ? ` (at character ${at})` : '')}`,
     );
   }
+}
+
+// Relationships taken as held (see ParseOptions.held) stand in for the object until it is needed.
+const wholeOf = new WeakMap<object, () => StixObject>();
+
+/**
+ * The object itself: a relationship received exactly as the graph holds it is kept as its id,
+ * type and ends until something needs the rest (the diff, when it changes domains).
+ */
+export function wholeObject(o: StixObject): StixObject {
+  return wholeOf.get(o)?.() ?? o;
 }
 
 function laterOf(a: StixObject, b: StixObject): StixObject {
@@ -82,16 +93,14 @@ function laterOf(a: StixObject, b: StixObject): StixObject {
 
 export interface ParseOptions {
   strict?: boolean;
+  /** The most the bundle's JSON text may be (a gzip's output included). */
+  maxBytes?: number;
   /**
-   * What the graph holds of an id (see manifest.ts). An object the graph holds as it is was
-   * validated when it was written, so it is not validated again (most of an update's objects).
+   * What the graph holds (see manifest.ts). An object the graph holds as it is was validated when
+   * it was written, so it is not validated again (most of an update's objects), and a relationship
+   * held as it is is not even parsed.
    */
-  held?: (id: string) => Entry[];
-}
-
-/** The hash of an object's JSON as received: cheap (native serialisation), order-sensitive. */
-function rawHash(obj: unknown): string {
-  return hash('sha1', JSON.stringify(obj));
+  held?: HeldCopies;
 }
 
 /**
@@ -100,22 +109,30 @@ function rawHash(obj: unknown): string {
  * MITRE's own quirks (an empty x_mitre_data_source_ref, a sub-technique of a revoked parent) are
  * warnings and never stop an import.
  */
-export function parseBundle(raw: unknown, opts: ParseOptions = {}): ParsedBundle {
-  const shape = checkBundleShape(raw);
+export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundle {
+  const text = bundleText(bytes, opts.maxBytes);
+  const layout = bundleLayout(text);
+  const shape = checkBundleShape(parseJson(layout?.envelope ?? text.toString('utf8')));
   if (!shape.ok) {
     throw new InvalidBundleError(
       `not a STIX 2.1 bundle: ${shape.problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`,
       { problems: shape.problems },
     );
   }
+  if (!layout)
+    throw new InvalidBundleError('the bundle is not a JSON object with an objects array');
   const issues: BundleIssue[] = [];
   const byId = new Map<string, StixObject>();
   const canonicalById = new Map<string, Canonical>();
   const hashes = new Map<string, Entry>();
-  shape.objects.forEach((rawObj, index) => {
+  layout.elements.forEach(([start, end], index) => {
+    // The hash of the bytes as received: cheap, and sensitive to key order and spacing.
+    const raw = hash('sha1', text.subarray(start, end));
+    const read = () =>
+      parseJson(text.toString('utf8', start, end), ` (objects[${index}], at byte ${start})`);
+    const rawObj = heldRelationship(opts.held?.relationship(raw), read) ?? read();
     const rawId = (rawObj as { id?: unknown } | null)?.id;
-    const copies = typeof rawId === 'string' ? (opts.held?.(rawId) ?? []) : [];
-    const raw = rawHash(rawObj);
+    const copies = typeof rawId === 'string' ? (opts.held?.byId(rawId) ?? []) : [];
     const same = copies.find((e) => e.raw === raw);
     const c = same ? undefined : canonical(rawObj);
     const entry: Entry = { hash: same?.hash ?? (c as Canonical).hash, raw };
@@ -147,7 +164,7 @@ export function parseBundle(raw: unknown, opts: ParseOptions = {}): ParsedBundle
         path: 'id',
         message: 'duplicate id in the bundle: the most recently modified copy is kept',
       });
-      if (laterOf(prior, obj) !== obj) return;
+      if (laterOf(wholeObject(prior), wholeObject(obj)) !== obj) return;
     }
     byId.set(obj.id, obj);
     hashes.set(obj.id, entry);
@@ -191,8 +208,24 @@ export function parseBundle(raw: unknown, opts: ParseOptions = {}): ParsedBundle
     canonical: canonicalById,
     issues,
     externalRefs,
-    totalObjects: shape.objects.length,
+    totalObjects: layout.elements.length,
   };
+}
+
+/** A relationship the graph holds byte for byte, as its id, type and ends (see wholeObject). */
+function heldRelationship(
+  held: HeldRelationship | undefined,
+  read: () => unknown,
+): StixObject | undefined {
+  if (!held) return undefined;
+  const stub = {
+    id: held.id,
+    type: 'relationship',
+    source_ref: held.source,
+    target_ref: held.target,
+  } as StixObject;
+  wholeOf.set(stub, read as () => StixObject);
+  return stub;
 }
 
 /** Strict mode: any error rejects the whole bundle, listing every one of them. */

@@ -4,13 +4,7 @@ import { Lease, SYNC_LEASE } from '../sync/lease';
 import type { Logger } from '../shared/logger';
 import type { Graph, Tx } from '../shared/neo4j';
 import { compareVersions } from './versions';
-import {
-  decodeBundleBytes,
-  parseBundle,
-  rejectIfErrors,
-  type BundleIssue,
-  type ParsedBundle,
-} from './bundle';
+import { parseBundle, rejectIfErrors, type BundleIssue, type ParsedBundle } from './bundle';
 import type { FetchedBundle } from './bundle-source';
 import {
   CHANGELOG_CATEGORIES,
@@ -224,9 +218,12 @@ export function detectDomain(objects: StixObject[], explicit?: string): string {
   );
   const fromMatrix = matrix?.external_references?.find((r) => r.external_id)?.external_id;
   if (fromMatrix) return fromMatrix;
+  // Objects vote, not relationships: one held byte for byte is not parsed (see wholeObject).
   const votes = new Map<string, number>();
-  for (const o of objects)
+  for (const o of objects) {
+    if (o.type === 'relationship') continue;
     for (const d of o.x_mitre_domains ?? []) votes.set(d, (votes.get(d) ?? 0) + 1);
+  }
   const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
   if (!best) {
     throw new InvalidBundleError(
@@ -295,8 +292,9 @@ export class ImportService {
     const domains = await this.graph.read<DomainRow>(this.q['attack/read-domains']);
     // A forced import rebuilds the manifests, and validates every object again.
     const stored = opts.force ? null : storedManifests(domains);
-    const parsed = parseBundle(decodeBundleBytes(fetched.bytes, opts.maxBytes), {
+    const parsed = parseBundle(fetched.bytes, {
       strict: opts.strict,
+      maxBytes: opts.maxBytes,
       held: stored ? heldCopies(stored) : undefined,
     });
     this.log.debug({ phase: 'parsed', ms: Date.now() - started }, 'import phase');

@@ -1,3 +1,4 @@
+import { wholeObject } from './bundle';
 import type { EdgeEnds } from './diff';
 import type { StixObject } from './stix-schema';
 
@@ -12,8 +13,9 @@ export interface Entry {
   /** sha256 of the canonical JSON (what the graph's `source_hashes` hold). */
   hash: string;
   /**
-   * sha1 of the JSON as it came (key order kept): the same text again is the same object without
-   * canonicalising it, which is most of an update's parse time. Empty when unknown (rebuilt).
+   * sha1 of the object's bytes as they came in its bundle: the same bytes again are the same
+   * object without parsing or canonicalising it, which is most of an update's parse time. Empty
+   * when unknown (rebuilt).
    */
   raw: string;
 }
@@ -36,9 +38,10 @@ export interface ElementRow {
   sourceHashes: string[];
 }
 
-// Bumped when the encoding changes: a manifest of another format is rebuilt, never misread.
-// Format 2 was gzip in base64: compressing cost an update 100 ms of its 2 s to save 2.5 MB.
-const FORMAT = 3;
+// Bumped when the encoding or a hash's meaning changes: a manifest of another format is rebuilt,
+// never misread. Format 2 was gzip in base64 (compressing cost an update 100 ms of its 2 s to
+// save 2.5 MB); format 3's raw hashes were of the parsed object serialised again.
+const FORMAT = 4;
 
 export function emptyManifest(): DomainManifest {
   return { nodes: new Map(), edges: new Map() };
@@ -130,22 +133,35 @@ export function nextManifest(
   return next;
 }
 
+/** A relationship some domain holds, found by the hash of its bytes. */
+export interface HeldRelationship extends EdgeEntry {
+  id: string;
+}
+
 /**
- * A lookup of what some domain holds of an id, for the parse: `raw` matching means the very same
- * JSON (its canonical hash is known without computing it), `hash` matching the same content; both
- * mean the object was validated when it was written.
+ * What the domains hold, for the parse: by id, `raw` matching means the very same bytes (the
+ * canonical hash is known without computing it), `hash` matching the same content; both mean the
+ * object was validated when it was written. By raw hash, the relationships held byte for byte.
  */
-export function heldCopies(
-  manifests: ReadonlyMap<string, DomainManifest>,
-): (id: string) => Entry[] {
+export interface HeldCopies {
+  byId(id: string): Entry[];
+  relationship(raw: string): HeldRelationship | undefined;
+}
+
+export function heldCopies(manifests: ReadonlyMap<string, DomainManifest>): HeldCopies {
   const all = [...manifests.values()];
-  return (id) => {
-    const out: Entry[] = [];
-    for (const m of all) {
-      const e = m.nodes.get(id) ?? m.edges.get(id);
-      if (e) out.push(e);
-    }
-    return out;
+  const byRaw = new Map<string, HeldRelationship>();
+  for (const m of all) for (const [id, e] of m.edges) if (e.raw) byRaw.set(e.raw, { id, ...e });
+  return {
+    byId: (id) => {
+      const out: Entry[] = [];
+      for (const m of all) {
+        const e = m.nodes.get(id) ?? m.edges.get(id);
+        if (e) out.push(e);
+      }
+      return out;
+    },
+    relationship: (raw) => byRaw.get(raw),
   };
 }
 
@@ -179,7 +195,8 @@ export function scopeDiff(args: {
     (force || own.nodes.get(o.id)?.hash !== hashOf(o.id) ? scope.sdos : scope.unchanged).push(o);
   }
   for (const r of args.rels ?? []) {
-    (force || own.edges.get(r.id)?.hash !== hashOf(r.id) ? scope.rels : scope.unchanged).push(r);
+    if (force || own.edges.get(r.id)?.hash !== hashOf(r.id)) scope.rels.push(wholeObject(r));
+    else scope.unchanged.push(r);
   }
   const inBundle = new Set([...args.sdos, ...(args.rels ?? [])].map((o) => o.id));
   for (const id of args.invalid) inBundle.add(id);

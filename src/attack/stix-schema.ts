@@ -135,8 +135,8 @@ export function checkObject(
 
 export function checkBundleShape(
   raw: unknown,
-): { ok: true; id: string; objects: unknown[] } | { ok: false; problems: SchemaProblem[] } {
+): { ok: true; id: string } | { ok: false; problems: SchemaProblem[] } {
   const r = bundleSchema.safeParse(raw);
   if (!r.success) return { ok: false, problems: problems(r.error) };
-  return { ok: true, id: r.data.id, objects: r.data.objects };
+  return { ok: true, id: r.data.id };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeBundleBytes, parseBundle } from '../../src/attack/bundle';
+import { parseBundle } from '../../src/attack/bundle';
 import { AttackService } from '../../src/attack/attack-service';
 import { ImportService, type ChangeReport } from '../../src/attack/import-service';
 import { contentHash, derivedEdges } from '../../src/attack/model';
@@ -44,7 +44,7 @@ function counts(r: ChangeReport, type: string) {
 
 /** The (id, content hash) pairs a bundle should leave in the graph, computed without Neo4j. */
 function expectedHashes(file: string) {
-  const parsed = parseBundle(decodeBundleBytes(readFileSync(path.join(ATTACK_DATA, file))));
+  const parsed = parseBundle(readFileSync(path.join(ATTACK_DATA, file)));
   const nodes = parsed.objects.filter((o) => o.type !== 'relationship');
   const rels = parsed.objects.filter((o) => o.type === 'relationship');
   const derived = nodes.map(derivedEdges);
@@ -273,7 +273,7 @@ describe('Enterprise, Mobile and ICS in one graph', () => {
     );
     const ids = (file: string) =>
       new Set(
-        parseBundle(decodeBundleBytes(readFileSync(path.join(ATTACK_DATA, file))))
+        parseBundle(readFileSync(path.join(ATTACK_DATA, file)))
           .objects.filter((o) => o.type !== 'relationship')
           .map((o) => o.id),
       );

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { decodeBundleBytes, parseBundle } from '../../src/attack/bundle';
+import { parseBundle, type ParseOptions } from '../../src/attack/bundle';
 import { InvalidBundleError, PayloadTooLargeError } from '../../src/shared/errors';
 
 const ID = (type: string, n: number) =>
@@ -21,43 +21,87 @@ function bundle(objects: unknown[]) {
   return { type: 'bundle', id: ID('bundle', 1), objects };
 }
 
-describe('decodeBundleBytes', () => {
+/** A bundle as it travels: its JSON bytes. */
+function parse(value: unknown, opts?: ParseOptions) {
+  return parseBundle(Buffer.from(JSON.stringify(value)), opts);
+}
+
+describe('parseBundle: bytes', () => {
   const json = JSON.stringify(bundle([technique(1)]));
 
   it('reads plain JSON', () => {
-    expect(decodeBundleBytes(Buffer.from(json))).toEqual(JSON.parse(json));
+    expect(parseBundle(Buffer.from(json)).objects).toEqual([technique(1)]);
   });
 
   it('detects gzip by its magic number, whatever the name', () => {
-    expect(decodeBundleBytes(gzipSync(json))).toEqual(JSON.parse(json));
+    expect(parseBundle(gzipSync(json)).objects).toEqual([technique(1)]);
   });
 
   it('says a truncated gzip is truncated', () => {
     const gz = gzipSync(json);
-    expect(() => decodeBundleBytes(gz.subarray(0, gz.length - 10))).toThrow(
+    expect(() => parseBundle(gz.subarray(0, gz.length - 10))).toThrow(
       /gzip data is corrupt or truncated/,
     );
   });
 
-  it('caps what gzip decompresses to', () => {
-    expect(() => decodeBundleBytes(gzipSync(json), 100)).toThrow(PayloadTooLargeError);
+  it('caps what gzip decompresses to, and plain bytes too', () => {
+    expect(() => parseBundle(gzipSync(json), { maxBytes: 100 })).toThrow(PayloadTooLargeError);
+    expect(() => parseBundle(Buffer.from(json), { maxBytes: 100 })).toThrow(PayloadTooLargeError);
   });
 
   it('says invalid JSON is invalid JSON', () => {
-    expect(() => decodeBundleBytes(Buffer.from('{"type":'))).toThrow(InvalidBundleError);
+    expect(() => parseBundle(Buffer.from('{"type":'))).toThrow(InvalidBundleError);
+    expect(() => parseBundle(Buffer.from('{"type":'))).toThrow(/not valid JSON/);
+  });
+
+  it('reads any spacing, and strings holding brackets, quotes and escapes', () => {
+    const odd = technique(1, { name: 'a "quoted" [name] {with} \\ and \u00e9', x_list: [[], {}] });
+    const spaced = JSON.stringify(bundle([odd, technique(2)]), null, '\t').replace(/\n/g, '\r\n ');
+    expect(parseBundle(Buffer.from(spaced)).objects).toEqual([odd, technique(2)]);
+  });
+
+  it('reads an escaped "objects" key, and of repeated keys the last (as JSON.parse does)', () => {
+    const text = `{"type":"bundle","id":"${ID('bundle', 1)}","objects":[${JSON.stringify(technique(1))}],"obj\\u0065cts":[${JSON.stringify(technique(2))}]}`;
+    expect(parseBundle(Buffer.from(text)).objects).toEqual([technique(2)]);
+  });
+
+  it.each([
+    ['a missing comma between objects', (a: string, b: string) => `[${a} ${b}]`],
+    ['a trailing comma', (a: string, b: string) => `[${a},${b},]`],
+    ['a broken object', (a: string, b: string) => `[${a},${b.slice(0, -1)}]`],
+    ['text after the bundle', (a: string, b: string) => `[${a},${b}]} {}`],
+  ])('rejects %s as invalid JSON', (_name, objects) => {
+    const [a, b] = [technique(1), technique(2)].map((t) => JSON.stringify(t)) as [string, string];
+    const text = `{"type":"bundle","id":"${ID('bundle', 1)}","objects":${objects(a, b)}}`;
+    expect(() => JSON.parse(text)).toThrow(SyntaxError);
+    expect(() => parseBundle(Buffer.from(text))).toThrow(/not valid JSON/);
+  });
+
+  it('locates an object that is not valid JSON by its index', () => {
+    const text = `{"type":"bundle","id":"${ID('bundle', 1)}","objects":[${JSON.stringify(technique(1))},{"type":tru}]}`;
+    expect(() => parseBundle(Buffer.from(text))).toThrow(
+      /not valid JSON \(objects\[1\], at byte \d+\)/,
+    );
+  });
+
+  it('names what is missing when objects is absent or not an array', () => {
+    expect(() => parse({ type: 'bundle', id: ID('bundle', 1) })).toThrow(/objects/);
+    expect(() => parse({ type: 'bundle', id: ID('bundle', 1), objects: {} })).toThrow(
+      /objects must be an array/,
+    );
   });
 });
 
 describe('parseBundle', () => {
   it('rejects what is not a bundle, naming the fields', () => {
-    expect(() => parseBundle({ type: 'x', id: 'nope', objects: [] })).toThrow(
+    expect(() => parse({ type: 'x', id: 'nope', objects: [] })).toThrow(
       /type: type must be "bundle"; id: not a bundle identifier/,
     );
-    expect(() => parseBundle([])).toThrow(InvalidBundleError);
+    expect(() => parse([])).toThrow(InvalidBundleError);
   });
 
   it('keeps valid objects and reports invalid ones with their id and path', () => {
-    const r = parseBundle(
+    const r = parse(
       bundle([
         technique(1),
         { type: 'attack-pattern', id: ID('attack-pattern', 2), created: 'yesterday', modified: T },
@@ -94,7 +138,7 @@ describe('parseBundle', () => {
 
   it('in strict mode rejects the bundle and lists every invalid object', () => {
     const b = bundle([technique(1), { type: 'attack-pattern', id: 'attack-pattern--bad' }]);
-    expect(() => parseBundle(b, { strict: true })).toThrow(
+    expect(() => parse(b, { strict: true })).toThrow(
       /strict mode: 1 invalid object\(s\): attack-pattern--bad id/,
     );
   });
@@ -102,7 +146,7 @@ describe('parseBundle', () => {
   it('keeps the most recently modified copy of a duplicate id, with a warning', () => {
     const older = technique(1, { name: 'old' });
     const newer = technique(1, { name: 'new', modified: '2025-06-01T00:00:00Z' });
-    const r = parseBundle(bundle([newer, older]));
+    const r = parse(bundle([newer, older]));
     expect(r.objects).toHaveLength(1);
     expect(r.objects[0]?.name).toBe('new');
     expect(r.issues).toEqual([
@@ -123,7 +167,7 @@ describe('parseBundle', () => {
       source_ref: source,
       target_ref: target,
     });
-    const r = parseBundle(
+    const r = parse(
       bundle([
         technique(1),
         { ...technique(2), created: 'bad' },
@@ -149,7 +193,7 @@ describe('parseBundle', () => {
       modified: T,
       x_mitre_data_source_ref: '',
     };
-    const r = parseBundle(bundle([dc]), { strict: true });
+    const r = parse(bundle([dc]), { strict: true });
     expect(r.objects).toHaveLength(1);
     expect(r.issues).toEqual([
       expect.objectContaining({ severity: 'warning', path: 'x_mitre_data_source_ref' }),
@@ -157,7 +201,7 @@ describe('parseBundle', () => {
   });
 
   it('requires a tactic shortname and matrix tactic_refs', () => {
-    const r = parseBundle(
+    const r = parse(
       bundle([
         {
           type: 'x-mitre-tactic',
@@ -180,7 +224,7 @@ describe('parseBundle', () => {
   });
 
   it('lets unknown and custom types through with the common checks', () => {
-    const r = parseBundle(
+    const r = parse(
       bundle([{ type: 'x-acme-widget', id: ID('x-acme-widget', 1), colour: 'blue' }]),
     );
     expect(r.objects).toEqual([

@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { parseBundle } from '../../src/attack/bundle';
+import { parseBundle, wholeObject } from '../../src/attack/bundle';
 import {
   decodeManifest,
   emptyManifest,
   encodeManifest,
+  heldCopies,
   manifestsFromElements,
   nextManifest,
   scopeDiff,
   type DomainManifest,
+  type EdgeEntry,
+  type Entry,
 } from '../../src/attack/manifest';
 import { contentHash } from '../../src/attack/model';
 import type { StixObject } from '../../src/attack/stix-schema';
@@ -60,6 +63,8 @@ describe('manifest encoding', () => {
     // Format 2 (gzip in base64, before the update path dropped the compression) is rebuilt.
     const format2 = gzipSync('{"format": 2, "nodes": [], "edges": []}').toString('base64');
     expect(decodeManifest(format2)).toBeNull();
+    // Format 3's raw hashes were of the object serialised again, not of its bytes.
+    expect(decodeManifest('{"format": 3, "nodes": [], "edges": []}')).toBeNull();
   });
 });
 
@@ -189,11 +194,15 @@ describe('parseBundle with objects the graph already holds', () => {
   // No created/modified: invalid for an attack-pattern, unless held as it is.
   const odd = { type: 'attack-pattern', id: ID('attack-pattern', 9), name: 'held' };
   const raw = { type: 'bundle', id: ID('bundle', 1), objects: [odd, tech(1)] };
+  // Compact JSON: each object's bytes in the bundle are its JSON.stringify.
+  const bytes = (b: object) => Buffer.from(JSON.stringify(b));
   const rawOf = (o: object) => createHash('sha1').update(JSON.stringify(o)).digest('hex');
+  const holding = (nodes: Array<[string, Entry]>, edges: Array<[string, EdgeEntry]> = []) =>
+    heldCopies(new Map([['mobile-attack', { nodes: new Map(nodes), edges: new Map(edges) }]]));
 
   it('takes an object received exactly as held without validating or canonicalising it', () => {
     const held = { hash: 'the canonical hash on record', raw: rawOf(odd) };
-    const parsed = parseBundle(raw, { held: (id) => (id === odd.id ? [held] : []) });
+    const parsed = parseBundle(bytes(raw), { held: holding([[odd.id, held]]) });
     expect(parsed.issues).toEqual([]);
     expect(parsed.objects.map((o) => o.id)).toEqual([odd.id, tech(1).id]);
     expect(parsed.hashes.get(odd.id)).toEqual(held);
@@ -204,18 +213,81 @@ describe('parseBundle with objects the graph already holds', () => {
   it('does not validate the same content received in another key order', () => {
     const reordered = { name: odd.name, id: odd.id, type: odd.type };
     const held = { hash: contentHash(odd), raw: rawOf(odd) };
-    const parsed = parseBundle(
-      { ...raw, objects: [reordered] },
-      { held: (id) => (id === odd.id ? [held] : []) },
-    );
+    const parsed = parseBundle(bytes({ ...raw, objects: [reordered] }), {
+      held: holding([[odd.id, held]]),
+    });
     expect(parsed.issues).toEqual([]);
     expect(parsed.hashes.get(odd.id)).toEqual({ hash: contentHash(odd), raw: rawOf(reordered) });
   });
 
   it('validates it when its content differs from what the graph holds', () => {
-    const held = { hash: 'other', raw: 'other' };
-    const parsed = parseBundle(raw, { held: () => [held] });
+    const other = { hash: 'other', raw: 'other' };
+    const parsed = parseBundle(bytes(raw), {
+      held: holding([
+        [odd.id, other],
+        [tech(1).id, other],
+      ]),
+    });
     expect(parsed.objects.map((o) => o.id)).toEqual([tech(1).id]);
     expect(parsed.issues.map((i) => i.object)).toEqual([odd.id, odd.id]);
+  });
+
+  const r = rel(1, 1, 1);
+  const heldRel = (o: StixObject): EdgeEntry => ({
+    hash: contentHash(o),
+    raw: rawOf(o),
+    source: o.source_ref as string,
+    target: o.target_ref as string,
+  });
+
+  it('keeps a relationship received byte for byte as held as its id, type and ends, whole on demand', () => {
+    const parsed = parseBundle(bytes({ ...raw, objects: [tech(1), r] }), {
+      held: holding([], [[r.id, heldRel(r)]]),
+    });
+    const got = parsed.objects.find((o) => o.id === r.id) as StixObject;
+    expect(got).toEqual({
+      id: r.id,
+      type: 'relationship',
+      source_ref: r.source_ref,
+      target_ref: r.target_ref,
+    });
+    expect(wholeObject(got)).toEqual(r);
+    expect(parsed.hashes.get(r.id)).toEqual({ hash: contentHash(r), raw: rawOf(r) });
+    expect(parsed.canonical.has(r.id)).toBe(false);
+    expect(parsed.issues).toEqual([]);
+  });
+
+  it('reads a held relationship whose bytes moved (spacing), and a newer duplicate of it', () => {
+    const spaced = Buffer.from(JSON.stringify({ ...raw, objects: [tech(1), r] }, null, 1));
+    const moved = parseBundle(spaced, { held: holding([], [[r.id, heldRel(r)]]) });
+    expect(moved.objects.find((o) => o.id === r.id)).toEqual(r);
+
+    const newer = { ...r, modified: '2025-06-01T00:00:00.000Z', description: 'newer' };
+    const both = parseBundle(bytes({ ...raw, objects: [tech(1), newer, r] }), {
+      held: holding([], [[r.id, heldRel(r)]]),
+    });
+    expect(both.objects.filter((o) => o.id === r.id)).toEqual([newer]);
+    expect(both.hashes.get(r.id)?.raw).toBe(rawOf(newer));
+  });
+
+  it('gives the diff the whole relationship when this domain does not hold it as it is', () => {
+    const held = heldCopies(
+      new Map([
+        ['mobile-attack', { nodes: new Map(), edges: new Map([[r.id, heldRel(r)]]) }],
+        ['ics-attack', emptyManifest()],
+      ]),
+    );
+    const parsed = parseBundle(bytes({ ...raw, objects: [tech(1), r] }), { held });
+    const rels = parsed.objects.filter((o) => o.type === 'relationship');
+    const scope = scopeDiff({
+      domain: 'ics-attack',
+      manifests: new Map([['ics-attack', emptyManifest()]]),
+      sdos: [],
+      rels,
+      hashOf: (id) => parsed.hashes.get(id)?.hash as string,
+      force: false,
+      invalid: new Set(),
+    });
+    expect(scope.rels).toEqual([r]);
   });
 });

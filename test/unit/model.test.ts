@@ -120,5 +120,10 @@ describe('the graph model', () => {
       'mobile-attack',
     );
     expect(() => detectDomain([obj({ type: 'tool' })])).toThrow(/pass --domain/);
+    // Relationships do not vote: one the graph holds byte for byte is never parsed.
+    const rel = obj({ type: 'relationship', x_mitre_domains: ['ics-attack'] });
+    expect(
+      detectDomain([rel, rel, obj({ type: 'tool', x_mitre_domains: ['mobile-attack'] })]),
+    ).toBe('mobile-attack');
   });
 });
