@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { InvalidBundleError, PayloadTooLargeError } from '../shared/errors';
 import { bundleLayout } from './bundle-layout';
-import type { Entry, HeldCopies, HeldRelationship } from './manifest';
+import type { Entry, HeldCopies, HeldElement } from './manifest';
 import { canonical, type Canonical } from './model';
 import { checkBundleShape, checkObject, STIX_ID_RE, type StixObject } from './stix-schema';
 
@@ -74,12 +74,13 @@ function parseJson(text: string, where = ''): unknown {
   }
 }
 
-// Relationships taken as held (see ParseOptions.held) stand in for the object until it is needed.
+// Elements taken as held (see ParseOptions.held) stand in for the object until it is needed.
 const wholeOf = new WeakMap<object, () => StixObject>();
 
 /**
- * The object itself: a relationship received exactly as the graph holds it is kept as its id,
- * type and ends until something needs the rest (the diff, when it changes domains).
+ * The object itself: an element received exactly as the graph holds it is kept as its id, type
+ * and what the parse checks of it (a relationship's ends, an object's REF_FIELDS) until something
+ * needs the rest: the diff, when it changes domains; derived edges, when their targets are new.
  */
 export function wholeObject(o: StixObject): StixObject {
   return wholeOf.get(o)?.() ?? o;
@@ -97,8 +98,8 @@ export interface ParseOptions {
   maxBytes?: number;
   /**
    * What the graph holds (see manifest.ts). An object the graph holds as it is was validated when
-   * it was written, so it is not validated again (most of an update's objects), and a relationship
-   * held as it is is not even parsed.
+   * it was written, so it is not validated again (most of an update's objects); one held byte for
+   * byte is not even parsed (see wholeObject).
    */
   held?: HeldCopies;
 }
@@ -130,7 +131,7 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
     const raw = hash('sha1', text.subarray(start, end));
     const read = () =>
       parseJson(text.toString('utf8', start, end), ` (objects[${index}], at byte ${start})`);
-    const rawObj = heldRelationship(opts.held?.relationship(raw), read) ?? read();
+    const rawObj = heldElement(opts.held?.byRaw(raw), read) ?? read();
     const rawId = (rawObj as { id?: unknown } | null)?.id;
     const copies = typeof rawId === 'string' ? (opts.held?.byId(rawId) ?? []) : [];
     const same = copies.find((e) => e.raw === raw);
@@ -167,7 +168,7 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
       if (laterOf(wholeObject(prior), wholeObject(obj)) !== obj) return;
     }
     byId.set(obj.id, obj);
-    hashes.set(obj.id, entry);
+    hashes.set(obj.id, obj.type === 'relationship' ? entry : { ...entry, refs: refsOf(obj) });
     if (c) canonicalById.set(obj.id, c);
     else canonicalById.delete(obj.id);
   });
@@ -212,18 +213,14 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
   };
 }
 
-/** A relationship the graph holds byte for byte, as its id, type and ends (see wholeObject). */
-function heldRelationship(
-  held: HeldRelationship | undefined,
-  read: () => unknown,
-): StixObject | undefined {
+/** An element the graph holds byte for byte, as its id, type and what the parse checks of it. */
+function heldElement(held: HeldElement | undefined, read: () => unknown): StixObject | undefined {
   if (!held) return undefined;
-  const stub = {
-    id: held.id,
-    type: 'relationship',
-    source_ref: held.source,
-    target_ref: held.target,
-  } as StixObject;
+  const stub = (
+    'source' in held
+      ? { id: held.id, type: 'relationship', source_ref: held.source, target_ref: held.target }
+      : { ...held.refs, id: held.id, type: held.id.slice(0, held.id.indexOf('--')) }
+  ) as StixObject;
   wholeOf.set(stub, read as () => StixObject);
   return stub;
 }
@@ -244,8 +241,14 @@ export function rejectIfErrors(issues: BundleIssue[]): void {
   );
 }
 
-// Reference fields of ATT&CK objects that the graph turns into edges (see model.ts).
+// Reference fields of ATT&CK objects that the graph turns into edges (see model.ts), checked
+// against the rest of the bundle.
 const REF_FIELDS = ['tactic_refs', 'x_mitre_analytic_refs', 'x_mitre_data_source_ref'];
+
+function refsOf(obj: StixObject): Record<string, unknown> | undefined {
+  const present = REF_FIELDS.filter((f) => obj[f] !== undefined);
+  return present.length > 0 ? Object.fromEntries(present.map((f) => [f, obj[f]])) : undefined;
+}
 
 function warnOnDanglingRefs(
   obj: StixObject,

@@ -4,7 +4,13 @@ import { Lease, SYNC_LEASE } from '../sync/lease';
 import type { Logger } from '../shared/logger';
 import type { Graph, Tx } from '../shared/neo4j';
 import { compareVersions } from './versions';
-import { parseBundle, rejectIfErrors, type BundleIssue, type ParsedBundle } from './bundle';
+import {
+  parseBundle,
+  rejectIfErrors,
+  wholeObject,
+  type BundleIssue,
+  type ParsedBundle,
+} from './bundle';
 import type { FetchedBundle } from './bundle-source';
 import {
   CHANGELOG_CATEGORIES,
@@ -213,16 +219,17 @@ function holdsSameBundle(
 /** Which ATT&CK domain a bundle holds: the caller's word, else its active matrix, else its objects. */
 export function detectDomain(objects: StixObject[], explicit?: string): string {
   if (explicit) return explicit;
-  const matrix = objects.find(
-    (o) => o.type === 'x-mitre-matrix' && !o.x_mitre_deprecated && !o.revoked,
-  );
+  const matrix = objects
+    .filter((o) => o.type === 'x-mitre-matrix')
+    .map(wholeObject)
+    .find((o) => !o.x_mitre_deprecated && !o.revoked);
   const fromMatrix = matrix?.external_references?.find((r) => r.external_id)?.external_id;
   if (fromMatrix) return fromMatrix;
-  // Objects vote, not relationships: one held byte for byte is not parsed (see wholeObject).
+  // Objects vote, not relationships (ATT&CK's carry no domains; see wholeObject).
   const votes = new Map<string, number>();
   for (const o of objects) {
     if (o.type === 'relationship') continue;
-    for (const d of o.x_mitre_domains ?? []) votes.set(d, (votes.get(d) ?? 0) + 1);
+    for (const d of wholeObject(o).x_mitre_domains ?? []) votes.set(d, (votes.get(d) ?? 0) + 1);
   }
   const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
   if (!best) {
@@ -366,18 +373,26 @@ export class ImportService {
     const dropped = await this.resolveExternalRefs(parsed, issues);
     if (opts.strict) rejectIfErrors(issues);
 
-    const collection = parsed.objects.find((o) => o.type === 'x-mitre-collection');
+    const held = parsed.objects.find((o) => o.type === 'x-mitre-collection');
+    const collection = held && wholeObject(held);
     const version = collection?.x_mitre_version ?? 'unknown';
     opts.onRelease?.({ domain, version });
-    const held = domains.find((d) => d.name === domain);
-    if (held?.version && version !== 'unknown' && compareVersions(version, held.version) < 0) {
+    const current = domains.find((d) => d.name === domain);
+    if (
+      current?.version &&
+      version !== 'unknown' &&
+      compareVersions(version, current.version) < 0
+    ) {
       if (opts.downgradeTo !== version) {
         throw new OlderReleaseError(
-          `${domain} holds ${held.version}: ${version} is older and is not applied (an operator can go back with import-mitre --force --downgrade-to ${version})`,
-          { held: held.version, offered: version },
+          `${domain} holds ${current.version}: ${version} is older and is not applied (an operator can go back with import-mitre --force --downgrade-to ${version})`,
+          { held: current.version, offered: version },
         );
       }
-      this.log.warn({ domain, from: held.version, to: version }, 'downgrading a domain on request');
+      this.log.warn(
+        { domain, from: current.version, to: version },
+        'downgrading a domain on request',
+      );
     }
     const objects = parsed.objects.filter((o) => !dropped.has(o.id));
     const force = opts.force === true;
@@ -395,7 +410,7 @@ export class ImportService {
       sdos: objects.filter((o) => o.type !== 'relationship'),
       rels: relationships ? objects.filter((o) => o.type === 'relationship') : null,
       stored: input.stored,
-      sameBundle: !force && holdsSameBundle(held, fetched.sha256, relationships),
+      sameBundle: !force && holdsSameBundle(current, fetched.sha256, relationships),
     };
   }
 
@@ -633,28 +648,40 @@ class ReleaseWrite {
    */
   private sendDerived(sdos: StixObject[]): void {
     const { q, writer, created, rewritten } = this;
-    const derived = new Map(sdos.map((o) => [o.id, derivedEdges(o)]));
-    const rebuild = sdos
-      .map((o) => o.id)
-      .filter(
-        (id) => rewritten.has(id) || (derived.get(id)?.edges ?? []).some((e) => created.has(e.to)),
-      );
+    // Objects unchanged are read whole only when a new object may be their target, or when their
+    // tactics are relinked (see wholeObject).
+    const seen = new Map<StixObject, ReturnType<typeof derivedEdges>>();
+    const derived = (o: StixObject) => {
+      let d = seen.get(o);
+      if (!d) seen.set(o, (d = derivedEdges(wholeObject(o))));
+      return d;
+    };
+    const rebuild = sdos.filter(
+      (o) =>
+        rewritten.has(o.id) ||
+        (created.size > 0 && derived(o).edges.some((e) => created.has(e.to))),
+    );
     const rebuilt = new Set(rebuild);
     const relink = this.tacticsChanged
-      ? sdos.filter((o) => o.type === 'attack-pattern' && !rebuilt.has(o.id)).map((o) => o.id)
+      ? sdos.filter((o) => o.type === 'attack-pattern' && !rebuilt.has(o))
       : [];
-    const existing = rebuild.filter((id) => !created.has(id));
+    const existing = rebuild.filter((o) => !created.has(o.id)).map((o) => o.id);
+    const rebuiltEdges = rebuild.map(derived);
     writer.send('clear derived edges', q['attack/delete-derived-edges'], existing, 'ids');
-    writer.send('clear tactic links', q['attack/delete-tactic-links'], relink, 'ids');
+    writer.send(
+      'clear tactic links',
+      q['attack/delete-tactic-links'],
+      relink.map((o) => o.id),
+      'ids',
+    );
     writer.send(
       'derive edges',
       q['attack/create-derived-edges'],
-      rebuild.flatMap((id) => derived.get(id)?.edges ?? []),
+      rebuiltEdges.flatMap((d) => d.edges),
     );
-    writer.send(
-      'link techniques to tactics',
-      q['attack/link-tactics'],
-      [...rebuild, ...relink].flatMap((id) => derived.get(id)?.tactics ?? []),
-    );
+    writer.send('link techniques to tactics', q['attack/link-tactics'], [
+      ...rebuiltEdges.flatMap((d) => d.tactics),
+      ...relink.flatMap((o) => derived(o).tactics),
+    ]);
   }
 }

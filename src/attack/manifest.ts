@@ -18,6 +18,11 @@ export interface Entry {
    * when unknown (rebuilt).
    */
   raw: string;
+  /**
+   * An object's reference fields that the parse checks against the rest of the bundle (see
+   * REF_FIELDS in bundle.ts), kept so that an object held byte for byte need not be parsed.
+   */
+  refs?: Record<string, unknown>;
 }
 
 export interface EdgeEntry extends Entry {
@@ -52,7 +57,9 @@ export function emptyManifest(): DomainManifest {
  * (20 s for 2 MB), a string in milliseconds.
  */
 export function encodeManifest(m: DomainManifest): string {
-  const nodes = [...m.nodes].map(([id, e]) => [id, e.hash, e.raw]);
+  const nodes = [...m.nodes].map(([id, e]) =>
+    e.refs ? [id, e.hash, e.raw, e.refs] : [id, e.hash, e.raw],
+  );
   const edges = [...m.edges].map(([id, e]) => [id, e.hash, e.raw, e.source, e.target]);
   return JSON.stringify({ format: FORMAT, nodes, edges });
 }
@@ -63,12 +70,14 @@ export function decodeManifest(text: string | null | undefined): DomainManifest 
   try {
     const doc = JSON.parse(text) as {
       format?: number;
-      nodes: Array<[string, string, string]>;
+      nodes: Array<[string, string, string, Record<string, unknown>?]>;
       edges: Array<[string, string, string, string, string]>;
     };
     if (doc.format !== FORMAT) return null;
     return {
-      nodes: new Map(doc.nodes.map(([id, hash, raw]) => [id, { hash, raw }])),
+      nodes: new Map(
+        doc.nodes.map(([id, hash, raw, refs]) => [id, refs ? { hash, raw, refs } : { hash, raw }]),
+      ),
       edges: new Map(
         doc.edges.map(([id, hash, raw, source, target]) => [id, { hash, raw, source, target }]),
       ),
@@ -133,25 +142,26 @@ export function nextManifest(
   return next;
 }
 
-/** A relationship some domain holds, found by the hash of its bytes. */
-export interface HeldRelationship extends EdgeEntry {
-  id: string;
-}
+/** An element some domain holds, found by the hash of its bytes (a relationship with its ends). */
+export type HeldElement = (Entry | EdgeEntry) & { id: string };
 
 /**
  * What the domains hold, for the parse: by id, `raw` matching means the very same bytes (the
  * canonical hash is known without computing it), `hash` matching the same content; both mean the
- * object was validated when it was written. By raw hash, the relationships held byte for byte.
+ * object was validated when it was written. By raw hash, the elements held byte for byte.
  */
 export interface HeldCopies {
   byId(id: string): Entry[];
-  relationship(raw: string): HeldRelationship | undefined;
+  byRaw(raw: string): HeldElement | undefined;
 }
 
 export function heldCopies(manifests: ReadonlyMap<string, DomainManifest>): HeldCopies {
   const all = [...manifests.values()];
-  const byRaw = new Map<string, HeldRelationship>();
-  for (const m of all) for (const [id, e] of m.edges) if (e.raw) byRaw.set(e.raw, { id, ...e });
+  const byRaw = new Map<string, HeldElement>();
+  for (const m of all) {
+    for (const [id, e] of m.nodes) if (e.raw) byRaw.set(e.raw, { id, ...e });
+    for (const [id, e] of m.edges) if (e.raw) byRaw.set(e.raw, { id, ...e });
+  }
   return {
     byId: (id) => {
       const out: Entry[] = [];
@@ -161,7 +171,7 @@ export function heldCopies(manifests: ReadonlyMap<string, DomainManifest>): Held
       }
       return out;
     },
-    relationship: (raw) => byRaw.get(raw),
+    byRaw: (raw) => byRaw.get(raw),
   };
 }
 
@@ -191,8 +201,10 @@ export function scopeDiff(args: {
   const own = manifests.get(args.domain) ?? emptyManifest();
   const all = [...manifests.values()];
   const scope: DiffScope = { sdos: [], rels: [], unchanged: [], nodeIds: [], edgeRows: [] };
+  // What is planned is read whole (see wholeObject); the rest is counted by its type.
   for (const o of args.sdos) {
-    (force || own.nodes.get(o.id)?.hash !== hashOf(o.id) ? scope.sdos : scope.unchanged).push(o);
+    if (force || own.nodes.get(o.id)?.hash !== hashOf(o.id)) scope.sdos.push(wholeObject(o));
+    else scope.unchanged.push(o);
   }
   for (const r of args.rels ?? []) {
     if (force || own.edges.get(r.id)?.hash !== hashOf(r.id)) scope.rels.push(wholeObject(r));

@@ -58,8 +58,9 @@ export function attackData(file: string): FetchedBundle {
 
 /**
  * Each domain's stored import manifest, and the one its graph elements say it should be. The hash
- * of the JSON as received is not in the graph: `stored` leaves it out, `rawMissing` counts the
- * stored entries without one.
+ * of the bytes as received and the reference fields kept for an object held as received are not
+ * read back from the graph: `stored` leaves them out, `rawMissing` counts the stored entries
+ * without a raw hash.
  */
 export async function manifests(graph: Graph): Promise<{
   stored: Map<string, DomainManifest | null>;
@@ -71,9 +72,9 @@ export async function manifests(graph: Graph): Promise<{
   );
   const q = loadQueries(['attack/read-elements']);
   let rawMissing = 0;
-  const withoutRaw = <E extends { raw: string }>(m: Map<string, E>) =>
+  const withoutRaw = <E extends { raw: string; refs?: unknown }>(m: Map<string, E>) =>
     new Map(
-      [...m].map(([id, e]) => {
+      [...m].map(([id, { refs: _refs, ...e }]) => {
         if (e.raw === '') rawMissing++;
         return [id, { ...e, raw: '' }];
       }),

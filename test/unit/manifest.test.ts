@@ -51,9 +51,14 @@ function manifest(objects: StixObject[], hash = (o: StixObject) => `h${o.id}`): 
 }
 
 describe('manifest encoding', () => {
-  it('round-trips nodes and edges with their ends', () => {
+  it('round-trips nodes with their reference fields, and edges with their ends', () => {
     const m = manifest([tech(1), tech(2), rel(1, 1, 2)]);
-    expect(decodeManifest(encodeManifest(m))).toEqual(m);
+    m.nodes.set(ID('x-mitre-matrix', 1), {
+      hash: 'h',
+      raw: 'r',
+      refs: { tactic_refs: [ID('x-mitre-tactic', 1)] },
+    });
+    expect(decodeManifest(encodeManifest(m))).toStrictEqual(m);
   });
 
   it('reads an absent, unreadable or other-format manifest as none (it is then rebuilt)', () => {
@@ -268,6 +273,32 @@ describe('parseBundle with objects the graph already holds', () => {
     });
     expect(both.objects.filter((o) => o.id === r.id)).toEqual([newer]);
     expect(both.hashes.get(r.id)?.raw).toBe(rawOf(newer));
+  });
+
+  it('keeps an object received byte for byte as held as its id, type and reference fields, and still checks them', () => {
+    const matrix = {
+      type: 'x-mitre-matrix',
+      id: ID('x-mitre-matrix', 1),
+      created: T,
+      modified: T,
+      name: 'Enterprise',
+      tactic_refs: [ID('x-mitre-tactic', 1)],
+    };
+    const first = parseBundle(bytes({ ...raw, objects: [matrix] }));
+    const entry = first.hashes.get(matrix.id) as Entry;
+    expect(entry.refs).toEqual({ tactic_refs: matrix.tactic_refs });
+    const again = parseBundle(bytes({ ...raw, objects: [matrix] }), {
+      held: holding([[matrix.id, entry]]),
+    });
+    const got = again.objects[0] as StixObject;
+    expect(got).toEqual({ id: matrix.id, type: 'x-mitre-matrix', tactic_refs: matrix.tactic_refs });
+    expect(wholeObject(got)).toEqual(matrix);
+    expect(again.hashes.get(matrix.id)).toEqual(entry);
+    // The tactic is not in the bundle: the same warning as for the object parsed.
+    expect(again.issues).toEqual(first.issues);
+    expect(again.issues).toEqual([
+      expect.objectContaining({ severity: 'warning', object: matrix.id, path: 'tactic_refs' }),
+    ]);
   });
 
   it('gives the diff the whole relationship when this domain does not hold it as it is', () => {
