@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { parseBundle, type ParseOptions } from '../../src/attack/bundle';
 import { InvalidBundleError, PayloadTooLargeError } from '../../src/shared/errors';
@@ -230,5 +231,92 @@ describe('parseBundle', () => {
     expect(r.objects).toEqual([
       { type: 'x-acme-widget', id: ID('x-acme-widget', 1), colour: 'blue' },
     ]);
+  });
+});
+
+describe('parseBundle: the byte walk agrees with JSON.parse', () => {
+  const RUNS = Number(process.env.TTPGRAPH_PROPERTY_RUNS ?? 300);
+  // Strings rich in what the walk must not take for structure: quotes, backslashes, brackets.
+  const tricky = fc.string({
+    unit: fc.constantFrom(
+      '"',
+      '\\',
+      '[',
+      ']',
+      '{',
+      '}',
+      ',',
+      ':',
+      ' ',
+      '\n',
+      'a',
+      'é',
+      '😀',
+      '\u0000',
+    ),
+  });
+  const value = fc.letrec((tie) => ({
+    any: fc.oneof(
+      { depthSize: 'small' },
+      tricky,
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('any'), { maxLength: 3 }),
+      fc.dictionary(tricky, tie('any'), { maxKeys: 3 }),
+    ),
+  })).any;
+  const widget = fc
+    .tuple(fc.integer({ min: 1, max: 10 ** 9 }), fc.dictionary(tricky, value, { maxKeys: 4 }))
+    .map(([n, props]) => ({ ...props, type: 'x-acme-widget', id: ID('x-acme-widget', n) }));
+
+  it('finds the same objects whatever the spacing, keys around objects and string content', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(widget, { selector: (w) => w.id, maxLength: 6 }),
+        fc.dictionary(tricky, value, { maxKeys: 3 }),
+        fc.constantFrom(undefined, 1, '\t', ' \r\n '),
+        (objects, extra, indent) => {
+          const text = JSON.stringify({ ...extra, ...bundle(objects) }, null, indent);
+          const parsed = parseBundle(Buffer.from(text));
+          expect(parsed.objects).toEqual((JSON.parse(text) as { objects: unknown[] }).objects);
+          expect(parsed.totalObjects).toBe(objects.length);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('never takes text that JSON.parse rejects (one character cut or doubled)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(widget, { selector: (w) => w.id, minLength: 1, maxLength: 4 }),
+        fc.constantFrom(undefined, 1),
+        fc.nat(),
+        fc.boolean(),
+        (objects, indent, at, cut) => {
+          const text = JSON.stringify(bundle(objects), null, indent);
+          const i = at % text.length;
+          const broken = text.slice(0, i) + (cut ? '' : text[i]) + text.slice(i + 1);
+          let json: { objects?: unknown } | undefined;
+          try {
+            json = JSON.parse(broken) as { objects?: unknown };
+          } catch {
+            expect(() => parseBundle(Buffer.from(broken))).toThrow(InvalidBundleError);
+            return;
+          }
+          // Still JSON (a cut inside a string): the same elements, or a refusal of its shape.
+          let total: number;
+          try {
+            total = parseBundle(Buffer.from(broken)).totalObjects;
+          } catch (err) {
+            expect(err).toBeInstanceOf(InvalidBundleError);
+            return;
+          }
+          expect(total).toBe((json.objects as unknown[]).length);
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });
