@@ -79,7 +79,9 @@ function runChild(file: string, uri: string): Promise<ChildResult> {
 
 /**
  * The floor: the same nodes and as many edges (STIX relationships plus the derived edges the import
- * adds), written with bare CREATE statements in one transaction, same batch size, rows prepared.
+ * adds), with the same property values (`created` and `modified` as datetimes, as the import
+ * writes them), written with bare CREATE statements in one transaction, same batch size, rows
+ * prepared.
  */
 async function floor(
   graph: Graph,
@@ -87,14 +89,28 @@ async function floor(
 ): Promise<{ ms: number; nodes: number; edges: number }> {
   const parsed = parseBundle(readFileSync(E181));
   const sdos = parsed.objects.filter((o) => o.type !== 'relationship');
-  const nodes = sdos.map((o) => nodeRow(o, canonical(o)).props);
-  const edges: Array<{ source: string; target: string; props: Record<string, unknown> }> =
-    parsed.objects
-      .filter((o) => o.type === 'relationship')
-      .map((o) => {
-        const e = edgeRow(o, canonical(o));
-        return { source: e.source, target: e.target, props: e.props };
-      });
+  const nodes = sdos.map((o) => {
+    const n = nodeRow(o, canonical(o));
+    return { props: n.props, created: n.created, modified: n.modified };
+  });
+  const edges: Array<{
+    source: string;
+    target: string;
+    props: Record<string, unknown>;
+    created?: unknown;
+    modified?: unknown;
+  }> = parsed.objects
+    .filter((o) => o.type === 'relationship')
+    .map((o) => {
+      const e = edgeRow(o, canonical(o));
+      return {
+        source: e.source,
+        target: e.target,
+        props: e.props,
+        created: e.created,
+        modified: e.modified,
+      };
+    });
   const ids = new Set(sdos.map((o) => o.id));
   for (const d of sdos.map(derivedEdges)) {
     for (const e of d.edges)
@@ -107,9 +123,13 @@ async function floor(
     const pending: Array<Promise<unknown>> = [];
     for (let i = 0; i < nodes.length; i += batch) {
       pending.push(
-        tx.run('UNWIND $rows AS row CREATE (n:AttackObject) SET n = row', {
-          rows: nodes.slice(i, i + batch),
-        }),
+        tx.run(
+          `UNWIND $rows AS row CREATE (n:AttackObject)
+           SET n = row.props, n.created = datetime(row.created), n.modified = datetime(row.modified)`,
+          {
+            rows: nodes.slice(i, i + batch),
+          },
+        ),
       );
     }
     for (let i = 0; i < edges.length; i += batch) {
@@ -117,7 +137,8 @@ async function floor(
         tx.run(
           `UNWIND $rows AS row
            MATCH (a:AttackObject {stix_id: row.source}) MATCH (b:AttackObject {stix_id: row.target})
-           CREATE (a)-[r:REL]->(b) SET r = row.props`,
+           CREATE (a)-[r:REL]->(b)
+           SET r = row.props, r.created = datetime(row.created), r.modified = datetime(row.modified)`,
           { rows: edges.slice(i, i + batch) },
         ),
       );
