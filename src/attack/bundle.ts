@@ -165,7 +165,8 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
         path: 'id',
         message: 'duplicate id in the bundle: the most recently modified copy is kept',
       });
-      if (laterOf(wholeObject(prior), wholeObject(obj)) !== obj) return;
+      const whole = wholeObject(obj);
+      if (laterOf(wholeObject(prior), whole) !== whole) return;
     }
     byId.set(obj.id, obj);
     hashes.set(obj.id, obj.type === 'relationship' ? entry : { ...entry, refs: refsOf(obj) });

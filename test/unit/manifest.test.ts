@@ -262,7 +262,7 @@ describe('parseBundle with objects the graph already holds', () => {
     expect(parsed.issues).toEqual([]);
   });
 
-  it('reads a held relationship whose bytes moved (spacing), and a newer duplicate of it', () => {
+  it('reads a held relationship whose bytes moved (spacing), and keeps the newest of duplicates, held or not', () => {
     const spaced = Buffer.from(JSON.stringify({ ...raw, objects: [tech(1), r] }, null, 1));
     const moved = parseBundle(spaced, { held: holding([], [[r.id, heldRel(r)]]) });
     expect(moved.objects.find((o) => o.id === r.id)).toEqual(r);
@@ -273,6 +273,14 @@ describe('parseBundle with objects the graph already holds', () => {
     });
     expect(both.objects.filter((o) => o.id === r.id)).toEqual([newer]);
     expect(both.hashes.get(r.id)?.raw).toBe(rawOf(newer));
+
+    // The held copy is the newer one, after an older copy: it is kept.
+    const older = { ...r, modified: '2024-06-01T00:00:00.000Z', description: 'older' };
+    const kept = parseBundle(bytes({ ...raw, objects: [tech(1), older, r] }), {
+      held: holding([], [[r.id, heldRel(r)]]),
+    });
+    expect(kept.objects.filter((o) => o.id === r.id).map(wholeObject)).toEqual([r]);
+    expect(kept.hashes.get(r.id)?.raw).toBe(rawOf(r));
   });
 
   it('keeps an object received byte for byte as held as its id, type and reference fields, and still checks them', () => {
