@@ -18,7 +18,7 @@ import { gunzipSync } from 'node:zlib';
 import { parseBundle } from '../src/attack/bundle';
 import { sha256Bytes } from '../src/attack/bundle-source';
 import { ImportService } from '../src/attack/import-service';
-import { canonical, derivedEdges, edgeRow, nodeRow } from '../src/attack/model';
+import { canonical, derivedEdges, edgeRow, nodeRow, type EdgeRow } from '../src/attack/model';
 import { applySchema } from '../src/attack/schema';
 import { loadConfig } from '../src/shared/config';
 import { createLogger } from '../src/shared/logger';
@@ -90,27 +90,17 @@ async function floor(
   const parsed = parseBundle(readFileSync(E181));
   const sdos = parsed.objects.filter((o) => o.type !== 'relationship');
   const nodes = sdos.map((o) => {
-    const n = nodeRow(o, canonical(o));
-    return { props: n.props, created: n.created, modified: n.modified };
+    const { props, created, modified } = nodeRow(o, canonical(o));
+    return { props, created, modified };
   });
-  const edges: Array<{
-    source: string;
-    target: string;
-    props: Record<string, unknown>;
-    created?: unknown;
-    modified?: unknown;
-  }> = parsed.objects
-    .filter((o) => o.type === 'relationship')
-    .map((o) => {
-      const e = edgeRow(o, canonical(o));
-      return {
-        source: e.source,
-        target: e.target,
-        props: e.props,
-        created: e.created,
-        modified: e.modified,
-      };
-    });
+  // Derived edges have no dates of their own.
+  const edges: Array<Pick<EdgeRow, 'source' | 'target' | 'props'> & Partial<EdgeRow>> =
+    parsed.objects
+      .filter((o) => o.type === 'relationship')
+      .map((o) => {
+        const { source, target, props, created, modified } = edgeRow(o, canonical(o));
+        return { source, target, props, created, modified };
+      });
   const ids = new Set(sdos.map((o) => o.id));
   for (const d of sdos.map(derivedEdges)) {
     for (const e of d.edges)
@@ -126,9 +116,7 @@ async function floor(
         tx.run(
           `UNWIND $rows AS row CREATE (n:AttackObject)
            SET n = row.props, n.created = datetime(row.created), n.modified = datetime(row.modified)`,
-          {
-            rows: nodes.slice(i, i + batch),
-          },
+          { rows: nodes.slice(i, i + batch) },
         ),
       );
     }

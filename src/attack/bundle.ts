@@ -131,14 +131,19 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
     const raw = hash('sha1', text.subarray(start, end));
     const read = () =>
       parseJson(text.toString('utf8', start, end), ` (objects[${index}], at byte ${start})`);
-    const rawObj = heldElement(opts.held?.byRaw(raw), read) ?? read();
+    // The same bytes held: the same content, validated when written, its canonical hash known.
+    const held = opts.held?.byRaw(raw);
+    const rawObj = held ? standIn(held, read) : read();
+    const c = held ? undefined : canonical(rawObj);
+    const entry: Entry = { hash: held?.hash ?? (c as Canonical).hash, raw };
     const rawId = (rawObj as { id?: unknown } | null)?.id;
-    const copies = typeof rawId === 'string' ? (opts.held?.byId(rawId) ?? []) : [];
-    const same = copies.find((e) => e.raw === raw);
-    const c = same ? undefined : canonical(rawObj);
-    const entry: Entry = { hash: same?.hash ?? (c as Canonical).hash, raw };
+    // The same content in other bytes (key order, spacing) was validated too.
+    const sameContent =
+      !held &&
+      typeof rawId === 'string' &&
+      (opts.held?.byId(rawId) ?? []).some((e) => e.hash === entry.hash);
     const checked =
-      same || copies.some((e) => e.hash === entry.hash)
+      held || sameContent
         ? { ok: true as const, object: rawObj as StixObject }
         : checkObject(rawObj);
     if (!checked.ok) {
@@ -215,8 +220,7 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
 }
 
 /** An element the graph holds byte for byte, as its id, type and what the parse checks of it. */
-function heldElement(held: HeldElement | undefined, read: () => unknown): StixObject | undefined {
-  if (!held) return undefined;
+function standIn(held: HeldElement, read: () => unknown): StixObject {
   const stub = (
     'source' in held
       ? { id: held.id, type: 'relationship', source_ref: held.source, target_ref: held.target }

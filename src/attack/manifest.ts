@@ -146,9 +146,9 @@ export function nextManifest(
 export type HeldElement = (Entry | EdgeEntry) & { id: string };
 
 /**
- * What the domains hold, for the parse: by id, `raw` matching means the very same bytes (the
- * canonical hash is known without computing it), `hash` matching the same content; both mean the
- * object was validated when it was written. By raw hash, the elements held byte for byte.
+ * What the domains hold, for the parse. By the hash of its bytes: an element held byte for byte
+ * (its canonical hash known, not parsed). By id: the copies held, whose canonical hash matching
+ * means the same content in other bytes. Either way the object was validated when it was written.
  */
 export interface HeldCopies {
   byId(id: string): Entry[];
