@@ -318,10 +318,23 @@ export class EnrichmentEngine {
       }
       total = Math.min(0.99, total);
       const bestP = probs.get(best) as number;
+      // An artefact pattern of one sub-technique (and not of the parent) settles the family: the
+      // text may speak more of the parent, but the artefact is of that one way of doing it.
+      const rootPattern = candidates.get(root)?.pattern ?? 0;
+      let named: string | undefined;
+      for (const m of members) {
+        const s = candidates.get(m)?.pattern ?? 0;
+        if (m === root || s < STRENGTHS.medium || s <= rootPattern) continue;
+        if (!named || (probs.get(m) as number) > (probs.get(named) as number)) named = m;
+      }
       const specific = best !== root && bestP >= 0.5 * total;
-      const id = specific ? best : root;
+      const id = named ?? (specific ? best : root);
       if (!explicit.has(id)) {
-        ranked.push({ id, p: this.combiner.calibrate(specific ? bestP : total), members });
+        ranked.push({
+          id,
+          p: this.combiner.calibrate(specific && !named ? bestP : total),
+          members,
+        });
       }
     }
     return ranked

@@ -11,8 +11,8 @@ import { loadCorpus, type Corpus } from './corpus';
 import { EnrichmentEngine } from './engine';
 import { loadPatterns, type PatternLibrary } from './patterns';
 
-/** Bumped when the engine's features change: weights persisted by another version are not used. */
-const ENGINE_VERSION = 4;
+/** Bumped when the engine's features or answers change: weights persisted by another version are not used. */
+const ENGINE_VERSION = 5;
 
 export interface ModelInfo {
   /** The ATT&CK releases the model was learnt from (`enterprise-attack 18.1`). */

@@ -212,6 +212,22 @@ describe('the enrichment engine', () => {
       expect(s[i - 1]!.confidence).toBeGreaterThanOrEqual(s[i]!.confidence);
   });
 
+  it('answers the sub-technique an artefact pattern names even when the text speaks of the family', () => {
+    // The text is the parent's wording; the command line is PowerShell's artefact (medium).
+    const s = top({
+      text: 'command and scripting interpreter ran commands through an interpreter',
+      command_line: 'pwsh -nop -w hidden',
+    });
+    expect(s[0]?.technique).toBe('T1059.001');
+    expect(s[0]?.evidence).toContainEqual(
+      expect.objectContaining({ signal: 'pattern', detail: 'powershell-hidden-bypass' }),
+    );
+    // A weak hint (a script's extension) does not settle it: the family answers.
+    expect(
+      top({ text: 'a script interpreter executed commands', command_line: 'x.ps1' })[0]?.technique,
+    ).toBe('T1059');
+  });
+
   it('answers nothing below the threshold and the same thing every time', () => {
     expect(engine.enrich({ text: 'lunch menu for friday' }, { minConfidence: 0.9 })).toEqual([]);
     const item = { text: 'encoded PowerShell downloaded a payload' };
