@@ -118,9 +118,21 @@ function procedureText(text: string): string {
   return stripMarkup(text.replace(/\[[^\]]{1,200}\]\(https:\/\/attack\.mitre\.org\/[^)]*\)/g, ''));
 }
 
-/** The text model's training documents: each technique's own text, plus the procedures given. */
-function trainingDocs(techniques: TechniqueDoc[], keep: (source: string) => boolean) {
+/**
+ * The text model's training documents: each technique's own text, the procedures and detections
+ * kept, and the pattern library's examples (artefacts written for a technique).
+ */
+function trainingDocs(
+  techniques: TechniqueDoc[],
+  patterns: PatternLibrary,
+  keep: (source: string) => boolean,
+) {
   const docs: Array<{ label: string; text: string; weight?: number }> = [];
+  for (const p of patterns.patterns) {
+    p.examples.forEach((text, n) => {
+      if (keep(exampleSource(p.id, n))) docs.push({ label: p.technique, text });
+    });
+  }
   for (const t of techniques) {
     docs.push({ label: t.attackId, text: t.name, weight: 3 });
     docs.push({ label: t.attackId, text: stripMarkup(`${t.description} ${t.detection}`) });
@@ -132,6 +144,11 @@ function trainingDocs(techniques: TechniqueDoc[], keep: (source: string) => bool
     }
   }
   return docs;
+}
+
+/** A pattern example's source, as `exclude` names it (the combiner holds half of them out). */
+function exampleSource(id: string, i: number): string {
+  return `pattern:${id}|${i}`;
 }
 
 /**
@@ -249,7 +266,7 @@ export class EnrichmentEngine {
       actors,
       namePrefixes,
       patterns,
-      TextModel.train(trainingDocs(corpus.techniques, (s) => !exclude.has(s))),
+      TextModel.train(trainingDocs(corpus.techniques, patterns, (s) => !exclude.has(s))),
       new Combiner(FEATURES.map(() => 0)),
     );
   }
@@ -689,6 +706,17 @@ function fitCombiner(
         analytics.push({ text, label: t.attackId, key });
       }
     }
+    // Artefacts alone (the pattern library's own examples, half to each fold): procedure text
+    // rarely holds a command line, and the combiner must learn what a pattern match is worth.
+    const artefacts: typeof items = [];
+    for (const p of patterns.patterns) {
+      p.examples.forEach((example, i) => {
+        if ((fraction(`${p.id}|${i}`) < 0.5 ? 0 : 1) === fold) {
+          heldOut.add(exampleSource(p.id, i));
+          artefacts.push({ text: example, label: p.technique, key: `${p.id}|${i}` });
+        }
+      });
+    }
     const foldEngine = EnrichmentEngine.assemble(corpus, patterns, heldOut);
     const bySample = (list: typeof items, n: number) => {
       const order = new Map(list.map((it) => [it.key, fraction(it.key)]));
@@ -702,16 +730,7 @@ function fitCombiner(
     };
     const sampled = [...bySample(items, sample), ...bySample(analytics, Math.round(sample / 3))];
     held.push({ engine: foldEngine, items: [...sampled] });
-    // Artefacts alone (the pattern library's own examples, half to each fold): procedure text
-    // rarely holds a command line, and the combiner must learn what a pattern match is worth.
-    for (const p of patterns.patterns) {
-      p.examples.forEach((example, i) => {
-        if ((fraction(`${p.id}|${i}`) < 0.5 ? 0 : 1) === fold) {
-          sampled.push({ text: example, label: p.technique, key: `${p.id}|${i}` });
-        }
-      });
-    }
-    for (const it of sampled) {
+    for (const it of [...sampled, ...artefacts]) {
       for (const [features, correct] of foldEngine.trainingRows({ text: it.text }, it.label)) {
         rows.push(features);
         labels.push(correct ? 1 : 0);
