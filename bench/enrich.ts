@@ -6,7 +6,9 @@
  * share of the actors (BENCH_HOLDOUT, 0.3) is never learnt from, by the engine or the baseline.
  * Each held-out procedure (its actor's link removed) is an item; its technique is the answer.
  * Prints P@1, hit@3, coverage (items with any suggestion at the default threshold) and the
- * expected calibration error of the top suggestion, overall and per tactic, and throughput.
+ * expected calibration error of the top suggestion, overall and per tactic, and throughput; then
+ * the analytics of held-out detection strategies (rule-like text) and the commands quoted in
+ * held-out procedures (command-line-like), scored the same way.
  */
 import { loadCorpus, type Corpus } from '../src/enrichment/corpus';
 import { detectionSource, EnrichmentEngine, fraction } from '../src/enrichment/engine';
@@ -24,9 +26,17 @@ interface Item {
   tactics: string[];
 }
 
-function split(corpus: Corpus): { heldOut: Set<string>; items: Item[]; rules: Item[] } {
+function split(corpus: Corpus): {
+  heldOut: Set<string>;
+  items: Item[];
+  rules: Item[];
+  commands: Item[];
+} {
   const heldOut = new Set<string>();
   const items: Item[] = [];
+  // The commands, paths and API names quoted in held-out procedures (`<code>` spans): the nearest
+  // thing in ATT&CK's own content to bare command lines.
+  const commands: Item[] = [];
   // Detection strategies held out the same way: their analytics read like detection-rule text.
   const rules: Item[] = [];
   for (const t of corpus.techniques) {
@@ -45,11 +55,20 @@ function split(corpus: Corpus): { heldOut: Set<string>; items: Item[]; rules: It
         p.text.replace(/\[[^\]]{1,200}\]\(https:\/\/attack\.mitre\.org\/[^)]*\)/g, ''),
       ).trim();
       if (text.length > 20) items.push({ text, label: t.attackId, tactics: t.tactics });
+      for (const m of p.text.matchAll(/<code>([^<]{4,})<\/code>/g)) {
+        commands.push({ text: (m[1] as string).trim(), label: t.attackId, tactics: t.tactics });
+      }
     }
   }
   items.sort((a, b) => fraction(a.text) - fraction(b.text));
   rules.sort((a, b) => fraction(a.text) - fraction(b.text));
-  return { heldOut, items: items.slice(0, MAX_ITEMS), rules: rules.slice(0, MAX_ITEMS) };
+  commands.sort((a, b) => fraction(a.text) - fraction(b.text));
+  return {
+    heldOut,
+    items: items.slice(0, MAX_ITEMS),
+    rules: rules.slice(0, MAX_ITEMS),
+    commands: commands.slice(0, MAX_ITEMS),
+  };
 }
 
 /** Expected calibration error of (confidence, correct) pairs over ten equal-width bins. */
@@ -83,9 +102,9 @@ async function main(): Promise<void> {
   let t0 = Date.now();
   const corpus = await loadCorpus(graph);
   say(`corpus read in ${Date.now() - t0} ms: ${corpus.techniques.length} techniques`);
-  const { heldOut, items, rules } = split(corpus);
+  const { heldOut, items, rules, commands } = split(corpus);
   say(
-    `${heldOut.size} actors and detection strategies held out: ${items.length} procedures, ${rules.length} analytics`,
+    `${heldOut.size} actors and detection strategies held out: ${items.length} procedures, ${rules.length} analytics, ${commands.length} quoted commands`,
   );
 
   const heapBefore = settledHeap();
@@ -151,9 +170,9 @@ async function main(): Promise<void> {
     );
   // Detection-rule-like text: analytics of detection strategies nothing learnt from, whole and
   // without the strategy's name (which often repeats the technique's).
-  const scored = (list: Item[], text: (i: Item) => string) =>
+  const scored = (list: Item[], text: (i: Item) => string, field = 'text') =>
     list.map((item) => {
-      const out = engine.enrich({ text: text(item) }, { topK: 3, minConfidence: 0 });
+      const out = engine.enrich({ [field]: text(item) }, { topK: 3, minConfidence: 0 });
       return {
         item,
         engine: out.map((o) => o.technique),
@@ -168,6 +187,10 @@ async function main(): Promise<void> {
   report(
     'held-out analytics, no strategy name',
     scored(rules, (i) => i.text.slice(i.text.indexOf('. ') + 2)),
+  );
+  report(
+    'held-out quoted commands, as command_line',
+    scored(commands, (i) => i.text, 'command_line'),
   );
   const total = (Date.now() - t0) / 1000;
   // Throughput on texts of about 400 characters (held-out procedures joined), one core.
