@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Combiner, logit } from './combiner';
+import { Combiner, logistic, logit } from './combiner';
 import type { Corpus, TechniqueDoc } from './corpus';
 import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
 import { asWritten, featuresOf, stripMarkup, surfaces, terms } from './text';
@@ -179,8 +179,8 @@ export interface BuildOptions {
 
 /**
  * The enrichment engine: explicit ids and tags, names of techniques, software and groups, the
- * artefact patterns and a text model learnt from ATT&CK's own text, combined by a logistic model
- * fitted on procedure examples the text model did not see. Deterministic: the same corpus and
+ * artefact patterns and a text model learnt from ATT&CK's own text, combined by a conditional
+ * logit fitted on procedure examples, analytics and artefacts the text model did not see. Deterministic: the same corpus and
  * input always give the same answer.
  */
 export class EnrichmentEngine {
@@ -312,10 +312,9 @@ export class EnrichmentEngine {
     const { explicit, candidates } = this.candidates(item);
     const ranked: Array<{ id: string; p: number; members: string[] }> = [];
     for (const id of explicit.keys()) ranked.push({ id, p: EXPLICIT_CONFIDENCE, members: [] });
-    const probs = new Map<string, number>();
-    for (const c of candidates.values()) {
-      if (!explicit.has(c.id)) probs.set(c.id, this.combiner.probability(this.featureRow(c)));
-    }
+    const scored = [...candidates.values()].filter((c) => !explicit.has(c.id));
+    const ps = this.combiner.probabilities(scored.map((c) => this.featureRow(c)));
+    const probs = new Map<string, number>(scored.map((c, i) => [c.id, ps[i] as number]));
     // A family (a technique and its sub-techniques) shares the evidence for what it is about:
     // the parent stands for it when no one sub-technique holds most of that evidence.
     const families = new Map<string, string[]>();
@@ -674,8 +673,7 @@ function fitCombiner(
   exclude: Set<string>,
   sample: number,
 ): Combiner {
-  const rows: number[][] = [];
-  const labels: number[] = [];
+  const fitted: Array<{ rows: number[][]; right: number }> = [];
   const held: Array<{ engine: EnrichmentEngine; items: Array<{ text: string; label: string }> }> =
     [];
   for (const fold of [0, 1]) {
@@ -731,13 +729,11 @@ function fitCombiner(
     const sampled = [...bySample(items, sample), ...bySample(analytics, Math.round(sample / 3))];
     held.push({ engine: foldEngine, items: [...sampled] });
     for (const it of [...sampled, ...artefacts]) {
-      for (const [features, correct] of foldEngine.trainingRows({ text: it.text }, it.label)) {
-        rows.push(features);
-        labels.push(correct ? 1 : 0);
-      }
+      const rows = foldEngine.trainingRows({ text: it.text }, it.label);
+      fitted.push({ rows: rows.map(([f]) => f), right: rows.findIndex(([, ok]) => ok) });
     }
   }
-  const combiner = Combiner.fit(rows, labels);
+  const combiner = Combiner.fit(fitted);
   // The family step (a parent standing for its sub-techniques) moves probabilities: the final
   // confidence is recalibrated on what the fitted engine answers for the held-out procedures.
   const calibration: number[][] = [];
@@ -751,6 +747,6 @@ function fitCombiner(
       right.push(top.technique === it.label ? 1 : 0);
     }
   }
-  const [b, a] = Combiner.fit(calibration, right, { l2: 0 }).weights;
+  const [b, a] = logistic(calibration, right, { l2: 0 });
   return combiner.withCalibration([a ?? 1, b ?? 0]);
 }
