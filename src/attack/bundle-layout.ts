@@ -23,6 +23,24 @@ const CLOSE_ARRAY = 0x5d;
 
 class NotABundle extends Error {}
 
+/**
+ * No STIX object is shorter: `{"type":"abc","id":"abc--<36-character UUID>"}` (a type name has at
+ * least three characters). Shorter elements are invalid without parsing them.
+ */
+export const MIN_OBJECT_BYTES = 63;
+
+/** More elements too short to be STIX objects than `limit`: the walk stops (see bundleLayout). */
+export class TooManyShortElements extends Error {
+  constructor(
+    readonly limit: number,
+    readonly firstAt: number,
+  ) {
+    super(
+      `more than ${limit} elements of objects are too short to be STIX objects (the first at byte ${firstAt})`,
+    );
+  }
+}
+
 function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
@@ -84,14 +102,28 @@ function expect(b: Buffer, i: number, c: number): number {
   return i + 1;
 }
 
-/** The elements of an array starting at `i`, and the index after it. */
-function arrayElements(b: Buffer, i: number): { elements: Array<[number, number]>; end: number } {
+/**
+ * The elements of an array starting at `i`, and the index after it. Past `maxShort` elements too
+ * short to be objects it stops: a flood of `0,0,0,…` would otherwise cost a range (and later an
+ * issue) per two bytes.
+ */
+function arrayElements(
+  b: Buffer,
+  i: number,
+  maxShort: number,
+): { elements: Array<[number, number]>; end: number } {
   const elements: Array<[number, number]> = [];
+  let short = 0;
+  let firstShort = -1;
   i = skipSpace(b, expect(b, i, OPEN_ARRAY));
   if (b[i] === CLOSE_ARRAY) return { elements, end: i + 1 };
   for (;;) {
     const start = i;
     i = endOfValue(b, i);
+    if (i - start < MIN_OBJECT_BYTES) {
+      if (firstShort < 0) firstShort = start;
+      if (++short > maxShort) throw new TooManyShortElements(maxShort, firstShort);
+    }
     elements.push([start, i]);
     i = skipSpace(b, i);
     if (b[i] === CLOSE_ARRAY) return { elements, end: i + 1 };
@@ -101,9 +133,10 @@ function arrayElements(b: Buffer, i: number): { elements: Array<[number, number]
 
 /**
  * The layout of a JSON object with an `objects` array (the last one, as JSON.parse keeps the last
- * of repeated keys), or null for any other text: the caller parses it whole for its error.
+ * of repeated keys), or null for any other text: the caller parses it whole for its error. More
+ * than `maxShort` elements too short to be STIX objects throw TooManyShortElements.
  */
-export function bundleLayout(b: Buffer): BundleLayout | null {
+export function bundleLayout(b: Buffer, maxShort = Infinity): BundleLayout | null {
   try {
     let objects: { start: number; end: number; elements: Array<[number, number]> } | null = null;
     let i = skipSpace(b, expect(b, skipSpace(b, 0), OPEN_OBJECT));
@@ -118,7 +151,7 @@ export function bundleLayout(b: Buffer): BundleLayout | null {
           : key.toString('utf8', 1, key.length - 1);
         i = skipSpace(b, expect(b, skipSpace(b, i), COLON));
         if (name === 'objects' && b[i] === OPEN_ARRAY) {
-          const { elements, end } = arrayElements(b, i);
+          const { elements, end } = arrayElements(b, i, maxShort);
           objects = { start: i, end, elements };
           i = end;
         } else {

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { InvalidBundleError, PayloadTooLargeError } from '../shared/errors';
-import { bundleLayout } from './bundle-layout';
+import { bundleLayout, TooManyShortElements } from './bundle-layout';
 import type { Entry, HeldCopies, HeldElement } from './manifest';
 import { canonical, type Canonical } from './model';
 import { checkBundleShape, checkObject, STIX_ID_RE, type StixObject } from './stix-schema';
@@ -25,11 +25,58 @@ export interface ParsedBundle {
    * holds byte for byte are not canonicalised (their hash is known); the diff computes it if needed.
    */
   canonical: Map<string, Canonical>;
-  /** Objects skipped (errors) and quirks kept (warnings), in bundle order. */
+  /**
+   * Objects skipped (errors, every one: past MAX_INVALID_OBJECTS the bundle is refused) and quirks
+   * kept (warnings, the first MAX_KEPT_WARNINGS of them), in bundle order.
+   */
   issues: BundleIssue[];
+  /** Every warning found, kept or not. */
+  warningCount: number;
   /** Relationship id → endpoint ids that are not in this bundle (they may be in the graph). */
   externalRefs: Map<string, string[]>;
   totalObjects: number;
+}
+
+/**
+ * A bundle with more invalid objects than this is refused whole: it is not a release with a few
+ * bad objects but something else (a broken export, a lying source), and each invalid object costs
+ * an issue kept for the report, so a flood of tiny ones would cost memory without bound.
+ */
+export const MAX_INVALID_OBJECTS = 1_000;
+/** Warnings kept for the report; the rest are counted. */
+const MAX_KEPT_WARNINGS = 1_000;
+
+/** The issues of one bundle with their bounds: see MAX_INVALID_OBJECTS. */
+export class IssueLog {
+  warningCount = 0;
+  /** The objects with errors (an object may have several). */
+  private readonly invalid = new Set<string>();
+
+  constructor(readonly issues: BundleIssue[] = []) {
+    for (const i of issues) {
+      if (i.severity === 'error') this.invalid.add(i.object);
+      else this.warningCount++;
+    }
+  }
+
+  add(issue: BundleIssue): void {
+    if (issue.severity === 'warning') {
+      if (this.warningCount++ < MAX_KEPT_WARNINGS) this.issues.push(issue);
+      return;
+    }
+    this.issues.push(issue);
+    this.invalid.add(issue.object);
+    if (this.invalid.size > MAX_INVALID_OBJECTS) {
+      throw new InvalidBundleError(
+        `more than ${MAX_INVALID_OBJECTS} invalid objects (the first: ${describe(this.issues.find((i) => i.severity === 'error') as BundleIssue)}): the bundle is refused whole`,
+        { issues: this.issues.filter((i) => i.severity === 'error').slice(0, 20) },
+      );
+    }
+  }
+}
+
+function describe(e: BundleIssue): string {
+  return `${e.object}${e.path ? ` ${e.path}` : ''}: ${e.message}`;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -112,7 +159,7 @@ export interface ParseOptions {
  */
 export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundle {
   const text = bundleText(bytes, opts.maxBytes);
-  const layout = bundleLayout(text);
+  const layout = shortElementsRefused(() => bundleLayout(text, MAX_INVALID_OBJECTS));
   const shape = checkBundleShape(parseJson(layout?.envelope ?? text.toString('utf8')));
   if (!shape.ok) {
     throw new InvalidBundleError(
@@ -122,7 +169,7 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
   }
   if (!layout)
     throw new InvalidBundleError('the bundle is not a JSON object with an objects array');
-  const issues: BundleIssue[] = [];
+  const log = new IssueLog();
   const byId = new Map<string, StixObject>();
   const canonicalById = new Map<string, Canonical>();
   const hashes = new Map<string, Entry>();
@@ -150,7 +197,7 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
       const maybe = rawObj as { id?: unknown; type?: unknown } | null;
       const id = typeof maybe?.id === 'string' ? maybe.id : `objects[${index}]`;
       for (const p of checked.problems) {
-        issues.push({
+        log.add({
           severity: 'error',
           object: id,
           type: typeof maybe?.type === 'string' ? maybe.type : undefined,
@@ -163,7 +210,7 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
     const obj = checked.object;
     const prior = byId.get(obj.id);
     if (prior) {
-      issues.push({
+      log.add({
         severity: 'warning',
         object: obj.id,
         type: obj.type,
@@ -181,17 +228,17 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
 
   // Relationships whose endpoints are absent may point into the graph (another domain): the
   // importer resolves those; endpoints dropped above as invalid make the relationship invalid.
-  const invalidIds = new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object));
+  const invalidIds = new Set(log.issues.filter((i) => i.severity === 'error').map((i) => i.object));
   const externalRefs = new Map<string, string[]>();
   for (const obj of byId.values()) {
     if (obj.type !== 'relationship') {
-      warnOnDanglingRefs(obj, byId, issues);
+      warnOnDanglingRefs(obj, byId, log);
       continue;
     }
     const rel = obj as StixObject & { source_ref: string; target_ref: string };
     const broken = [rel.source_ref, rel.target_ref].filter((r) => invalidIds.has(r));
     if (broken.length > 0) {
-      issues.push({
+      log.add({
         severity: 'error',
         object: rel.id,
         type: rel.type,
@@ -207,16 +254,27 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
     if (missing.length > 0) externalRefs.set(rel.id, missing);
   }
 
-  if (opts.strict) rejectIfErrors(issues);
+  if (opts.strict) rejectIfErrors(log.issues);
   return {
     id: shape.id,
     objects: [...byId.values()],
     hashes,
     canonical: canonicalById,
-    issues,
+    issues: log.issues,
+    warningCount: log.warningCount,
     externalRefs,
     totalObjects: layout.elements.length,
   };
+}
+
+/** The walk's refusal of a flood of short elements, as the same refusal as too many invalid ones. */
+function shortElementsRefused<T>(walk: () => T): T {
+  try {
+    return walk();
+  } catch (err) {
+    if (!(err instanceof TooManyShortElements)) throw err;
+    throw new InvalidBundleError(`${err.message}: the bundle is refused whole`);
+  }
 }
 
 /** An element the graph holds byte for byte, as its id, type and what the parse checks of it. */
@@ -234,9 +292,7 @@ function standIn(held: HeldElement, read: () => unknown): StixObject {
 export function rejectIfErrors(issues: BundleIssue[]): void {
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length === 0) return;
-  const shown = errors
-    .slice(0, 20)
-    .map((e) => `${e.object}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
+  const shown = errors.slice(0, 20).map(describe);
   const more = errors.length > 20 ? `; and ${errors.length - 20} more` : '';
   throw new InvalidBundleError(
     `strict mode: ${errors.length} invalid object(s): ${shown.join('; ')}${more}`,
@@ -255,17 +311,13 @@ function refsOf(obj: StixObject): Record<string, unknown> | undefined {
   return present.length > 0 ? Object.fromEntries(present.map((f) => [f, obj[f]])) : undefined;
 }
 
-function warnOnDanglingRefs(
-  obj: StixObject,
-  byId: Map<string, StixObject>,
-  issues: BundleIssue[],
-): void {
+function warnOnDanglingRefs(obj: StixObject, byId: Map<string, StixObject>, log: IssueLog): void {
   for (const field of REF_FIELDS) {
     const value = obj[field];
     const refs = Array.isArray(value) ? value : value === undefined ? [] : [value];
     for (const ref of refs) {
       if (ref === '') {
-        issues.push({
+        log.add({
           severity: 'warning',
           object: obj.id,
           type: obj.type,
@@ -273,7 +325,7 @@ function warnOnDanglingRefs(
           message: 'empty reference ignored',
         });
       } else if (typeof ref !== 'string' || !STIX_ID_RE.test(ref)) {
-        issues.push({
+        log.add({
           severity: 'warning',
           object: obj.id,
           type: obj.type,
@@ -281,7 +333,7 @@ function warnOnDanglingRefs(
           message: `not a STIX id: ${String(ref)}`,
         });
       } else if (!byId.has(ref)) {
-        issues.push({
+        log.add({
           severity: 'warning',
           object: obj.id,
           type: obj.type,

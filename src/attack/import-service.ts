@@ -5,6 +5,7 @@ import type { Logger } from '../shared/logger';
 import type { Graph, Tx } from '../shared/neo4j';
 import { compareVersions } from './versions';
 import {
+  IssueLog,
   parseBundle,
   rejectIfErrors,
   wholeObject,
@@ -369,8 +370,10 @@ export class ImportService {
     const { parsed, fetched, opts, domains } = input;
     const relationships = opts.relationships ?? true;
     const domain = detectDomain(parsed.objects, opts.domain);
-    const issues = [...parsed.issues];
-    const dropped = await this.resolveExternalRefs(parsed, issues);
+    const log = new IssueLog([...parsed.issues]);
+    log.warningCount = parsed.warningCount;
+    const dropped = await this.resolveExternalRefs(parsed, log);
+    const issues = log.issues;
     if (opts.strict) rejectIfErrors(issues);
 
     const held = parsed.objects.find((o) => o.type === 'x-mitre-collection');
@@ -425,10 +428,7 @@ export class ImportService {
   }
 
   /** Relationship endpoints outside the bundle must exist in the graph; the rest are dropped. */
-  private async resolveExternalRefs(
-    parsed: ParsedBundle,
-    issues: BundleIssue[],
-  ): Promise<Set<string>> {
+  private async resolveExternalRefs(parsed: ParsedBundle, log: IssueLog): Promise<Set<string>> {
     const dropped = new Set<string>();
     if (parsed.externalRefs.size === 0) return dropped;
     const wanted = [...new Set([...parsed.externalRefs.values()].flat())];
@@ -441,7 +441,7 @@ export class ImportService {
       const missing = refs.filter((r) => !found.has(r));
       if (missing.length === 0) continue;
       dropped.add(relId);
-      issues.push({
+      log.add({
         severity: 'error',
         object: relId,
         type: 'relationship',
@@ -499,7 +499,7 @@ function buildReport(
     changelog: changelogTotals(counter.changelog),
     objectsInBundle: parsed.totalObjects,
     skipped: release.invalid.size,
-    warnings: issues.filter((i) => i.severity === 'warning').length,
+    warnings: parsed.warningCount,
     issues: issues.slice(0, MAX_REPORTED_ISSUES),
   };
 }

@@ -281,6 +281,29 @@ describe('failed imports leave the previous data intact', () => {
     expect(r.changed).toBe(false);
   });
 
+  it('in lenient mode too, refuses a flood of invalid objects whole and writes nothing', async () => {
+    const before = await snapshot();
+    const bundle = fixtureBundle();
+    // A changed object the flood must not let through, and relationships to nowhere.
+    const tactic = bundle.objects.find((o) => o.type === 'x-mitre-tactic') as { name: string };
+    tactic.name = 'renamed by a lying source';
+    for (let i = 0; i < 1_001; i++) {
+      bundle.objects.push({
+        type: 'relationship',
+        id: `relationship--00000000-0000-4000-8000-ffff${String(i).padStart(8, '0')}`,
+        created: '2025-01-01T00:00:00.000Z',
+        modified: '2025-01-01T00:00:00.000Z',
+        relationship_type: 'uses',
+        source_ref: 'intrusion-set--00000000-0000-4000-8000-000000000000',
+        target_ref: 'attack-pattern--00000000-0000-4000-8000-000000000000',
+      });
+    }
+    await expect(importer.importBytes(asFetched(bundle))).rejects.toThrow(
+      /more than 1000 invalid objects .*found neither in the bundle nor in the graph\): the bundle is refused whole/,
+    );
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('skips relationship objects with relationships turned off and keeps the existing edges', async () => {
     const before = await snapshot();
     const bundle = fixtureBundle();

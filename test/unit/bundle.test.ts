@@ -224,6 +224,38 @@ describe('parseBundle', () => {
     expect(r.issues.map((i) => i.path).sort()).toEqual(['tactic_refs.0', 'x_mitre_shortname']);
   });
 
+  it('refuses a flood of invalid objects whole, in bounded time and memory', () => {
+    // Elements too short to be STIX objects stop the byte walk itself: nothing kept per element.
+    const tiny = (n: number) =>
+      Buffer.from(`{"type":"bundle","id":"${ID('bundle', 1)}","objects":[${Array(n).fill('0')}]}`);
+    expect(() => parseBundle(tiny(5_000_000))).toThrow(
+      /more than 1000 elements of objects are too short to be STIX objects \(the first at byte \d+\): the bundle is refused whole/,
+    );
+    // Up to the bound they are invalid objects like any other, reported by index.
+    const some = parseBundle(tiny(1_000));
+    expect(some.objects).toEqual([]);
+    expect(some.issues).toHaveLength(1_000);
+    expect(some.issues[999]).toMatchObject({ severity: 'error', object: 'objects[999]' });
+    // Objects long enough to be STIX but invalid: refused past the same bound, naming the first.
+    const bad = Array.from({ length: 1_001 }, (_, i) => technique(i, { created: 'yesterday' }));
+    expect(() => parse(bundle([technique(5_000), ...bad]))).toThrow(
+      /more than 1000 invalid objects \(the first: attack-pattern--00000000-0000-4000-8000-000000000000 created: .*\): the bundle is refused whole/,
+    );
+    // The bound counts objects, not problems (each of these has two).
+    const kept = parse(bundle(bad.slice(0, 1_000))).issues;
+    expect(new Set(kept.map((i) => i.object)).size).toBe(1_000);
+    expect(kept.length).toBeGreaterThan(1_000);
+  });
+
+  it('keeps the first thousand warnings and counts them all', () => {
+    const copies = Array.from({ length: 1_500 }, () => technique(1));
+    const parsed = parse(bundle(copies));
+    expect(parsed.objects).toHaveLength(1);
+    expect(parsed.warningCount).toBe(1_499);
+    expect(parsed.issues).toHaveLength(1_000);
+    expect(parsed.issues.every((i) => i.severity === 'warning')).toBe(true);
+  });
+
   it('lets unknown and custom types through with the common checks', () => {
     const r = parse(
       bundle([{ type: 'x-acme-widget', id: ID('x-acme-widget', 1), colour: 'blue' }]),
