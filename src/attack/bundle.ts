@@ -48,15 +48,15 @@ const MAX_KEPT_WARNINGS = 1_000;
 
 /** The issues of one bundle with their bounds: see MAX_INVALID_OBJECTS. */
 export class IssueLog {
-  warningCount = 0;
-  /** The objects with errors (an object may have several). */
-  private readonly invalid = new Set<string>();
+  /** The objects with errors (an object may have several), by id or `objects[index]`. */
+  readonly invalid = new Set<string>();
 
-  constructor(readonly issues: BundleIssue[] = []) {
-    for (const i of issues) {
-      if (i.severity === 'error') this.invalid.add(i.object);
-      else this.warningCount++;
-    }
+  /** Continues a log: its issues kept, and every warning found (kept or not) when known. */
+  constructor(
+    readonly issues: BundleIssue[] = [],
+    public warningCount = issues.filter((i) => i.severity === 'warning').length,
+  ) {
+    for (const i of issues) if (i.severity === 'error') this.invalid.add(i.object);
   }
 
   add(issue: BundleIssue): void {
@@ -228,7 +228,7 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
 
   // Relationships whose endpoints are absent may point into the graph (another domain): the
   // importer resolves those; endpoints dropped above as invalid make the relationship invalid.
-  const invalidIds = new Set(log.issues.filter((i) => i.severity === 'error').map((i) => i.object));
+  const invalidIds = new Set(log.invalid);
   const externalRefs = new Map<string, string[]>();
   for (const obj of byId.values()) {
     if (obj.type !== 'relationship') {

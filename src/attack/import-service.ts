@@ -370,8 +370,7 @@ export class ImportService {
     const { parsed, fetched, opts, domains } = input;
     const relationships = opts.relationships ?? true;
     const domain = detectDomain(parsed.objects, opts.domain);
-    const log = new IssueLog([...parsed.issues]);
-    log.warningCount = parsed.warningCount;
+    const log = new IssueLog([...parsed.issues], parsed.warningCount);
     const dropped = await this.resolveExternalRefs(parsed, log);
     const issues = log.issues;
     if (opts.strict) rejectIfErrors(issues);
@@ -409,7 +408,7 @@ export class ImportService {
       relationships,
       issues,
       // Objects left out as invalid keep what the graph has: never deleted by a bad copy.
-      invalid: new Set(issues.filter((i) => i.severity === 'error').map((i) => i.object)),
+      invalid: log.invalid,
       sdos: objects.filter((o) => o.type !== 'relationship'),
       rels: relationships ? objects.filter((o) => o.type === 'relationship') : null,
       stored: input.stored,

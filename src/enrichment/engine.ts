@@ -180,8 +180,8 @@ export interface BuildOptions {
 /**
  * The enrichment engine: explicit ids and tags, names of techniques, software and groups, the
  * artefact patterns and a text model learnt from ATT&CK's own text, combined by a conditional
- * logit fitted on procedure examples, analytics and artefacts the text model did not see. Deterministic: the same corpus and
- * input always give the same answer.
+ * logit fitted on procedure examples, analytics and artefacts the text model did not see.
+ * Deterministic: the same corpus and input always give the same answer.
  */
 export class EnrichmentEngine {
   private constructor(
@@ -346,6 +346,8 @@ export class EnrichmentEngine {
       const specific = best !== root && bestP >= 0.5 * total;
       const id = named ?? (specific ? best : root);
       if (!explicit.has(id)) {
+        // A named or unsettled family answers with its whole probability, a clear sub-technique
+        // with its own.
         ranked.push({
           id,
           p: this.combiner.calibrate(specific && !named ? bestP : total),
@@ -727,7 +729,7 @@ function fitCombiner(
         .slice(0, n);
     };
     const sampled = [...bySample(items, sample), ...bySample(analytics, Math.round(sample / 3))];
-    held.push({ engine: foldEngine, items: [...sampled] });
+    held.push({ engine: foldEngine, items: sampled });
     for (const it of [...sampled, ...artefacts]) {
       const rows = foldEngine.trainingRows({ text: it.text }, it.label);
       fitted.push({ rows: rows.map(([f]) => f), right: rows.findIndex(([, ok]) => ok) });
