@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Combiner, logistic, logit } from './combiner';
 import type { Corpus, TechniqueDoc } from './corpus';
 import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
-import { asWritten, featuresOf, stripMarkup, surfaces, terms } from './text';
+import { asWritten, featuresOf, stripMarkup, surfaces, terms, untemplated } from './text';
 import { TextModel } from './text-model';
 
 /** What an analyzer sends: any of these fields; `text`, `title` and `description` are free text. */
@@ -407,12 +407,12 @@ export class EnrichmentEngine {
     explicit: Map<string, Evidence[]>;
     candidates: Map<string, Candidate>;
   } {
-    const free = FREE_TEXT_FIELDS.map((f) => [f, item[f] ?? ''] as [string, string]).filter(
-      ([, v]) => v.length > 0,
-    );
-    const artefacts = ARTEFACT_FIELDS.map((f) => [f, item[f] ?? ''] as [string, string]).filter(
-      ([, v]) => v.length > 0,
-    );
+    const free = FREE_TEXT_FIELDS.map(
+      (f) => [f, untemplated(item[f] ?? '')] as [string, string],
+    ).filter(([, v]) => v.length > 0);
+    const artefacts = ARTEFACT_FIELDS.map(
+      (f) => [f, untemplated(item[f] ?? '')] as [string, string],
+    ).filter(([, v]) => v.length > 0);
     const all = [...free, ...artefacts];
     const explicit = new Map<string, Evidence[]>();
     const tagged = new Set<string>();

@@ -24,6 +24,20 @@ export function stripMarkup(text: string): string {
     .replace(/<\/?code>/g, ' ');
 }
 
+/**
+ * Template placeholders as the words they name: emulation plans and runbooks write command lines
+ * with `#{remote_host}` or `#{lsass_pid}` where a value goes, and `\\#{remote_host}\C$` or
+ * `-ma #{lsass_pid}` should read as the artefacts they stand for (`\\remote-host\C$`,
+ * `-ma lsass-pid`: hyphens keep a host name whole and let `lsass` stand as a word).
+ */
+export function untemplated(text: string): string {
+  return text.includes('#{')
+    ? text.replace(/#\{([A-Za-z0-9_.-]{1,64})\}/g, (_m, name: string) =>
+        name.replace(/[_.]+/g, '-'),
+      )
+    : text;
+}
+
 /** A light suffix stemmer: enough to meet `tasks`/`task`, `executed`/`execute`, `dumping`/`dump`. */
 export function stem(word: string): string {
   if (word.length <= 4 || /\d/.test(word)) return word;

@@ -1,7 +1,7 @@
 import type { Corpus, TechniqueDoc } from '../../src/enrichment/corpus';
 import { EnrichmentEngine } from '../../src/enrichment/engine';
 import { loadPatterns } from '../../src/enrichment/patterns';
-import { features, stem, stripMarkup, terms } from '../../src/enrichment/text';
+import { features, stem, stripMarkup, terms, untemplated } from '../../src/enrichment/text';
 
 // Each signal of the engine on a small hand-made corpus (no database): what it finds, where,
 // and how it ranks against the others.
@@ -142,6 +142,15 @@ describe('enrichment text', () => {
     expect(stem('scheduled')).toBe(stem('schedule'));
     expect(features('scheduled task')).toContain('schedul_task');
   });
+
+  it('reads template placeholders as the words they name', () => {
+    expect(untemplated('procdump -ma #{lsass_pid} #{out.file}')).toBe(
+      'procdump -ma lsass-pid out-file',
+    );
+    expect(untemplated('net use \\\\#{remote_host}\\C$')).toBe('net use \\\\remote-host\\C$');
+    // Only placeholders: braces of other kinds stay.
+    expect(untemplated('${HOME} #{} #{a b}')).toBe('${HOME} #{} #{a b}');
+  });
 });
 
 describe('the enrichment engine', () => {
@@ -226,6 +235,14 @@ describe('the enrichment engine', () => {
     expect(
       top({ text: 'a script interpreter executed commands', command_line: 'x.ps1' })[0]?.technique,
     ).toBe('T1059');
+  });
+
+  it('matches artefacts in templated command lines (emulation plans, runbooks)', () => {
+    const s = top({ command_line: 'procdump64.exe -accepteula -ma #{lsass_pid} #{output_file}' });
+    expect(s[0]?.technique).toBe('T1003.001');
+    expect(s[0]?.evidence).toContainEqual(
+      expect.objectContaining({ signal: 'pattern', detail: 'lsass-dump' }),
+    );
   });
 
   it('answers nothing below the threshold and the same thing every time', () => {
