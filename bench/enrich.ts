@@ -60,15 +60,10 @@ function split(corpus: Corpus): {
       }
     }
   }
-  items.sort((a, b) => fraction(a.text) - fraction(b.text));
-  rules.sort((a, b) => fraction(a.text) - fraction(b.text));
-  commands.sort((a, b) => fraction(a.text) - fraction(b.text));
-  return {
-    heldOut,
-    items: items.slice(0, MAX_ITEMS),
-    rules: rules.slice(0, MAX_ITEMS),
-    commands: commands.slice(0, MAX_ITEMS),
-  };
+  // A fixed pseudo-random sample of each slice.
+  const sample = (list: Item[]) =>
+    list.sort((a, b) => fraction(a.text) - fraction(b.text)).slice(0, MAX_ITEMS);
+  return { heldOut, items: sample(items), rules: sample(rules), commands: sample(commands) };
 }
 
 /** Expected calibration error of (confidence, correct) pairs over ten equal-width bins. */

@@ -5,6 +5,8 @@
  * crosses (strings, separators, the end of the text); everything it leaves unparsed is either
  * parsed later (the envelope, each new element) or the very bytes of an element parsed before.
  */
+import { InvalidBundleError } from '../shared/errors';
+
 export interface BundleLayout {
   /** The top-level object with its `objects` array emptied, for the shape check. */
   envelope: string;
@@ -28,18 +30,6 @@ class NotABundle extends Error {}
  * least three characters). Shorter elements are invalid without parsing them.
  */
 export const MIN_OBJECT_BYTES = 63;
-
-/** More elements too short to be STIX objects than `limit`: the walk stops (see bundleLayout). */
-export class TooManyShortElements extends Error {
-  constructor(
-    readonly limit: number,
-    readonly firstAt: number,
-  ) {
-    super(
-      `more than ${limit} elements of objects are too short to be STIX objects (the first at byte ${firstAt})`,
-    );
-  }
-}
 
 function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -122,7 +112,11 @@ function arrayElements(
     i = endOfValue(b, i);
     if (i - start < MIN_OBJECT_BYTES) {
       if (firstShort < 0) firstShort = start;
-      if (++short > maxShort) throw new TooManyShortElements(maxShort, firstShort);
+      if (++short > maxShort) {
+        throw new InvalidBundleError(
+          `more than ${maxShort} elements of objects are too short to be STIX objects (the first at byte ${firstShort}): the bundle is refused whole`,
+        );
+      }
     }
     elements.push([start, i]);
     i = skipSpace(b, i);
@@ -134,7 +128,7 @@ function arrayElements(
 /**
  * The layout of a JSON object with an `objects` array (the last one, as JSON.parse keeps the last
  * of repeated keys), or null for any other text: the caller parses it whole for its error. More
- * than `maxShort` elements too short to be STIX objects throw TooManyShortElements.
+ * than `maxShort` elements too short to be STIX objects refuse the bundle (InvalidBundleError).
  */
 export function bundleLayout(b: Buffer, maxShort = Infinity): BundleLayout | null {
   try {

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { InvalidBundleError, PayloadTooLargeError } from '../shared/errors';
-import { bundleLayout, TooManyShortElements } from './bundle-layout';
+import { bundleLayout } from './bundle-layout';
 import type { Entry, HeldCopies, HeldElement } from './manifest';
 import { canonical, type Canonical } from './model';
 import { checkBundleShape, checkObject, STIX_ID_RE, type StixObject } from './stix-schema';
@@ -159,7 +159,7 @@ export interface ParseOptions {
  */
 export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundle {
   const text = bundleText(bytes, opts.maxBytes);
-  const layout = shortElementsRefused(() => bundleLayout(text, MAX_INVALID_OBJECTS));
+  const layout = bundleLayout(text, MAX_INVALID_OBJECTS);
   const shape = checkBundleShape(parseJson(layout?.envelope ?? text.toString('utf8')));
   if (!shape.ok) {
     throw new InvalidBundleError(
@@ -265,16 +265,6 @@ export function parseBundle(bytes: Buffer, opts: ParseOptions = {}): ParsedBundl
     externalRefs,
     totalObjects: layout.elements.length,
   };
-}
-
-/** The walk's refusal of a flood of short elements, as the same refusal as too many invalid ones. */
-function shortElementsRefused<T>(walk: () => T): T {
-  try {
-    return walk();
-  } catch (err) {
-    if (!(err instanceof TooManyShortElements)) throw err;
-    throw new InvalidBundleError(`${err.message}: the bundle is refused whole`);
-  }
 }
 
 /** An element the graph holds byte for byte, as its id, type and what the parse checks of it. */

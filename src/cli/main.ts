@@ -678,7 +678,7 @@ export function cli(args: string[]): Argv {
             type: 'boolean',
             default: false,
             describe:
-              'Reject the whole bundle when any object is invalid (default: skip and report them)',
+              'Reject the whole bundle when any object is invalid (default: skip and report them; more than 1,000 refuse it either way)',
           })
           .option('json', {
             type: 'boolean',

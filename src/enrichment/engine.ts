@@ -407,13 +407,9 @@ export class EnrichmentEngine {
     explicit: Map<string, Evidence[]>;
     candidates: Map<string, Candidate>;
   } {
-    const free = FREE_TEXT_FIELDS.map(
-      (f) => [f, untemplated(item[f] ?? '')] as [string, string],
-    ).filter(([, v]) => v.length > 0);
-    const artefacts = ARTEFACT_FIELDS.map(
-      (f) => [f, untemplated(item[f] ?? '')] as [string, string],
-    ).filter(([, v]) => v.length > 0);
-    const all = [...free, ...artefacts];
+    const all = [...FREE_TEXT_FIELDS, ...ARTEFACT_FIELDS]
+      .map((f) => [f, untemplated(item[f] ?? '')] as [string, string])
+      .filter(([, v]) => v.length > 0);
     const explicit = new Map<string, Evidence[]>();
     const tagged = new Set<string>();
     for (const tag of item.tags ?? []) this.readTag(tag, explicit, tagged);
