@@ -334,13 +334,14 @@ export class EnrichmentEngine {
       }
       total = Math.min(0.99, total);
       const bestP = probs.get(best) as number;
-      // An artefact pattern of one sub-technique (and not of the parent) settles the family: the
-      // text may speak more of the parent, but the artefact is of that one way of doing it.
+      // An artefact pattern of one sub-technique (and none stronger of the parent) settles the
+      // family: the text may speak more of the parent, but the artefact is of that one way of
+      // doing it, and what names a sub-technique names its parent too.
       const rootPattern = candidates.get(root)?.pattern ?? 0;
       let named: string | undefined;
       for (const m of members) {
         const s = candidates.get(m)?.pattern ?? 0;
-        if (m === root || s < STRENGTHS.medium || s <= rootPattern) continue;
+        if (m === root || s < STRENGTHS.medium || s < rootPattern) continue;
         if (!named || (probs.get(m) as number) > (probs.get(named) as number)) named = m;
       }
       const specific = best !== root && bestP >= 0.5 * total;

