@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { Combiner, logistic, logit } from './combiner';
 import type { Corpus, TechniqueDoc } from './corpus';
 import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
-import { asWritten, featuresOf, stripMarkup, surfaces, terms, untemplated } from './text';
+import {
+  asWritten,
+  featuresOf,
+  stripMarkup,
+  surfaces,
+  terms,
+  unescapedPaths,
+  untemplated,
+} from './text';
 import { TextModel } from './text-model';
 
 /** What an analyzer sends: any of these fields; `text`, `title` and `description` are free text. */
@@ -409,7 +417,7 @@ export class EnrichmentEngine {
     candidates: Map<string, Candidate>;
   } {
     const all = [...FREE_TEXT_FIELDS, ...ARTEFACT_FIELDS]
-      .map((f) => [f, untemplated(item[f] ?? '')] as [string, string])
+      .map((f) => [f, untemplated(unescapedPaths(item[f] ?? ''))] as [string, string])
       .filter(([, v]) => v.length > 0);
     const explicit = new Map<string, Evidence[]>();
     const tagged = new Set<string>();

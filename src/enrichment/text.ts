@@ -25,6 +25,19 @@ export function stripMarkup(text: string): string {
 }
 
 /**
+ * Paths as written once more when they arrive escaped: rules exported as JSON or YAML double every
+ * backslash (`C:\\Windows\\System32`, a UNC `\\\\host\\C$`). The text counts as escaped when every
+ * run of backslashes is even and one pair stands between two word characters; a path written
+ * plainly (`\\host\C$` has a single one) is left as it is.
+ */
+export function unescapedPaths(text: string): string {
+  if (!text.includes('\\\\')) return text;
+  const runs = text.match(/\\+/g) ?? [];
+  if (runs.some((r) => r.length % 2 === 1) || !/\w\\\\\w/.test(text)) return text;
+  return text.replace(/\\+/g, (r) => r.slice(r.length / 2));
+}
+
+/**
  * Template placeholders as the words they name: emulation plans and runbooks write command lines
  * with `#{remote_host}` or `#{lsass_pid}` where a value goes, and `\\#{remote_host}\C$` or
  * `-ma #{lsass_pid}` should read as the artefacts they stand for (`\\remote-host\C$`,

