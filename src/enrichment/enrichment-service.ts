@@ -91,7 +91,7 @@ export class EnrichmentService {
     const file = path.join(
       this.cacheDir,
       `model-${createHash('sha256')
-        .update(`${ENGINE_VERSION}|${this.patterns.version}|${key}`)
+        .update(`${ENGINE_VERSION}|${this.patterns.digest}|${key}`)
         .digest('hex')
         .slice(0, 16)}.json`,
     );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -33,6 +34,8 @@ export interface Pattern extends PatternSpec {
 
 export interface PatternLibrary {
   version: number;
+  /** A hash of the file's bytes: weights fitted with one library are not reused with another. */
+  digest: string;
   patterns: Pattern[];
   /** Which patterns a field may match, from their literals: the others are not run. */
   prefilter: LiteralIndex;
@@ -42,7 +45,8 @@ export const PATTERNS_FILE = path.join(packageRoot(), 'enrichment', 'patterns.ya
 
 /** The versioned pattern library (enrichment/patterns.yaml), each expression compiled once. */
 export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
-  const parsed = fileSchema.parse(parse(readFileSync(file, 'utf8')));
+  const bytes = readFileSync(file);
+  const parsed = fileSchema.parse(parse(bytes.toString('utf8')));
   const ids = new Set<string>();
   const patterns = parsed.patterns.map((p) => {
     if (ids.has(p.id)) throw new Error(`${file}: pattern id ${p.id} appears twice`);
@@ -55,7 +59,8 @@ export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
     };
   });
   const prefilter = new LiteralIndex(patterns.length, (i) => patterns[i]?.literals ?? null);
-  return { version: parsed.version, patterns, prefilter };
+  const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  return { version: parsed.version, digest, patterns, prefilter };
 }
 
 /**

@@ -1,4 +1,12 @@
-import { boundGaps, loadPatterns, matchPatterns } from '../../src/enrichment/patterns';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  boundGaps,
+  loadPatterns,
+  matchPatterns,
+  PATTERNS_FILE,
+} from '../../src/enrichment/patterns';
 
 // The pattern library is data: each pattern must match the examples it gives and none of its
 // counter-examples, so that editing the file cannot quietly break a pattern.
@@ -19,6 +27,23 @@ describe('the artefact pattern library', () => {
     expect(boundGaps('a.*b\\.*c.*?d')).toBe('a.{0,200}b\\.*c.*?d');
     const unbounded = lib.patterns.filter((p) => /(?<!\\)\.\*(?!\?)/.test(p.re.source));
     expect(unbounded.map((p) => p.id)).toEqual([]);
+  });
+
+  it('is told apart by its contents, not only its version (persisted weights are keyed by it)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'patterns-'));
+    try {
+      const text = readFileSync(PATTERNS_FILE, 'utf8');
+      const same = path.join(dir, 'same.yaml');
+      const edited = path.join(dir, 'edited.yaml');
+      writeFileSync(same, text);
+      // One pattern's strength changed, the version left as it was.
+      writeFileSync(edited, text.replace('strength: strong', 'strength: medium'));
+      expect(loadPatterns(same).digest).toBe(lib.digest);
+      expect(loadPatterns(edited).version).toBe(lib.version);
+      expect(loadPatterns(edited).digest).not.toBe(lib.digest);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports which field matched, each pattern once', () => {
