@@ -19,6 +19,8 @@ const patternSchema = z
     fields: z.array(z.string()).optional(),
     examples: z.array(z.string()).min(1),
     counter: z.array(z.string()).default([]),
+    /** More specific patterns this one gives way to where both match on one line. */
+    yields_to: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -30,6 +32,8 @@ export interface Pattern extends PatternSpec {
   re: RegExp;
   /** A match contains one of these (lower-cased); null when nothing is required. */
   literals: string[] | null;
+  /** The patterns of `yields_to`, resolved. */
+  yieldsTo: Pattern[];
 }
 
 export interface PatternLibrary {
@@ -47,17 +51,26 @@ export const PATTERNS_FILE = path.join(packageRoot(), 'enrichment', 'patterns.ya
 export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
   const bytes = readFileSync(file);
   const parsed = fileSchema.parse(parse(bytes.toString('utf8')));
-  const ids = new Set<string>();
+  const byId = new Map<string, Pattern>();
   const patterns = parsed.patterns.map((p) => {
-    if (ids.has(p.id)) throw new Error(`${file}: pattern id ${p.id} appears twice`);
-    ids.add(p.id);
+    if (byId.has(p.id)) throw new Error(`${file}: pattern id ${p.id} appears twice`);
     const source = boundGaps(p.regex);
-    return {
+    const pattern: Pattern = {
       ...p,
       re: new RegExp(source, p.case ? 'm' : 'im'),
       literals: requiredLiterals(source),
+      yieldsTo: [],
     };
+    byId.set(p.id, pattern);
+    return pattern;
   });
+  for (const p of patterns) {
+    p.yieldsTo = p.yields_to.map((id) => {
+      const to = byId.get(id);
+      if (!to || to === p) throw new Error(`${file}: ${p.id} yields to ${id}, not another pattern`);
+      return to;
+    });
+  }
   const prefilter = new LiteralIndex(patterns.length, (i) => patterns[i]?.literals ?? null);
   const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   return { version: parsed.version, digest, patterns, prefilter };
@@ -93,13 +106,32 @@ export function matchPatterns(lib: PatternLibrary, fields: Array<[string, string
     for (const i of lib.prefilter.candidates(text.toLowerCase(), seen)) {
       const p = lib.patterns[i] as Pattern;
       if (done[i] || (p.fields && !p.fields.includes(field))) continue;
-      const m = p.re.exec(text);
+      const m = firstStanding(p, field, text);
       if (m) {
         done[i] = 1;
-        hits.push({ pattern: p, field, match: m[0].slice(0, 120), at: i });
+        hits.push({ pattern: p, field, match: m.slice(0, 120), at: i });
       }
     }
   }
   // In library order, as without the prefilter.
   return hits.sort((a, b) => a.at - b.at).map(({ at: _at, ...hit }) => hit);
+}
+
+/**
+ * The pattern's first match on a line where none of the patterns it yields to matches: a generic
+ * artefact (rundll32, mimikatz, reg query) gives way to the specific one it is part of
+ * (comsvcs MiniDump, lsadump::sam, the Uninstall key), which answers the technique instead.
+ */
+function firstStanding(p: Pattern, field: string, text: string): string | null {
+  const over = p.yieldsTo.filter((to) => !to.fields || to.fields.includes(field));
+  if (over.length === 0) return p.re.exec(text)?.[0] ?? null;
+  const all = new RegExp(p.re.source, `${p.re.flags}g`);
+  for (let m = all.exec(text); m; m = all.exec(text)) {
+    const start = text.lastIndexOf('\n', m.index) + 1;
+    const end = text.indexOf('\n', m.index + m[0].length);
+    const line = text.slice(start, end < 0 ? undefined : end);
+    if (!over.some((to) => to.re.test(line))) return m[0];
+    if (m[0].length === 0) all.lastIndex++;
+  }
+  return null;
 }

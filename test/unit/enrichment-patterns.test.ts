@@ -18,9 +18,53 @@ describe('the artefact pattern library', () => {
     expect(lib.patterns.length).toBeGreaterThan(150);
   });
 
+  // Read by the library as a whole: a counter-example may be one the pattern gives way to.
   it.each(lib.patterns.map((p) => [p.id, p] as const))('%s matches its examples only', (_id, p) => {
-    for (const e of p.examples) expect([e, p.re.test(e)]).toEqual([e, true]);
-    for (const c of p.counter) expect([c, p.re.test(c)]).toEqual([c, false]);
+    const answers = (s: string) =>
+      matchPatterns(lib, [[p.fields?.[0] ?? 'command_line', s]]).some((h) => h.pattern === p);
+    for (const e of p.examples) expect([e, answers(e)]).toEqual([e, true]);
+    for (const c of p.counter) expect([c, answers(c)]).toEqual([c, false]);
+  });
+
+  it('lets a generic artefact give way to the specific one on its line, and only there', () => {
+    const ids = (...fields: Array<[string, string]>) =>
+      matchPatterns(lib, fields).map((h) => h.pattern.id);
+    const minidump = 'rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 624 out.dmp full';
+    expect(ids(['command_line', minidump])).toEqual(['lsass-dump']);
+    // A second rundll32 line of its own still answers proxy execution.
+    const script = `${minidump}\nrundll32.exe C:\\Users\\Public\\x.dll,Start`;
+    const hits = matchPatterns(lib, [['command_line', script]]);
+    expect(hits.map((h) => h.pattern.id).sort()).toEqual(['lsass-dump', 'rundll32']);
+    // mimikatz gives way to lsadump::sam; the LSASS module on the same line still answers.
+    expect(ids(['command_line', 'mimikatz "privilege::debug" "lsadump::sam"'])).toEqual([
+      'sam-hive-dump',
+    ]);
+    expect(
+      ids(['command_line', 'mimikatz "sekurlsa::logonpasswords" "lsadump::sam"']).sort(),
+    ).toEqual(['mimikatz-lsass-modules', 'sam-hive-dump']);
+  });
+
+  it('refuses a library whose pattern yields to one it does not hold', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'patterns-'));
+    try {
+      const file = path.join(dir, 'p.yaml');
+      writeFileSync(
+        file,
+        [
+          'version: 1',
+          'patterns:',
+          '  - id: a',
+          '    technique: T1059',
+          "    regex: 'x'",
+          '    strength: weak',
+          '    yields_to: [b]',
+          "    examples: ['x']",
+        ].join('\n'),
+      );
+      expect(() => loadPatterns(file)).toThrow(/a yields to b/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('compiles every unbounded gap as a bounded one (no cubic backtracking on crafted fields)', () => {
