@@ -40,8 +40,13 @@ export class Combiner {
     return sigmoid(a * logit(p) + b);
   }
 
-  withCalibration(calibration: [number, number]): Combiner {
-    return new Combiner(this.weights, calibration);
+  /**
+   * The same model with a Platt calibration. A slope that is not positive (fitted on too few
+   * held-out items, as a small bundle gives) would turn the ranking upside down: the
+   * confidence is then left uncalibrated.
+   */
+  withCalibration([a, b]: [number, number]): Combiner {
+    return new Combiner(this.weights, a > 0 && Number.isFinite(b) ? [a, b] : [1, 0]);
   }
 }
 

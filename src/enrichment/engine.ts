@@ -215,7 +215,7 @@ export class EnrichmentEngine {
     const kept = opts.weights;
     engine.combiner =
       kept?.length === FEATURES.length + 2
-        ? new Combiner(kept.slice(0, FEATURES.length), [
+        ? new Combiner(kept.slice(0, FEATURES.length)).withCalibration([
             kept[FEATURES.length] as number,
             kept[FEATURES.length + 1] as number,
           ])

@@ -53,4 +53,15 @@ describe('the enrichment combiner', () => {
     expect(a).toBeGreaterThan(1);
     expect(Math.abs(b as number)).toBeLessThan(0.5);
   });
+
+  it('never lets the calibration turn the ranking upside down', () => {
+    const c = new Combiner([0, 1]);
+    const fitted = c.withCalibration([0.5, 0.2]);
+    expect(fitted.calibrate(0.9)).toBeGreaterThan(fitted.calibrate(0.1));
+    // A slope fitted on too few items may come out negative: the confidence stays as it was.
+    const inverted = c.withCalibration([-0.16, 4.96]);
+    expect(inverted.calibration).toEqual([1, 0]);
+    expect(inverted.calibrate(0.9)).toBeCloseTo(0.9, 10);
+    expect(inverted.calibrate(0.1)).toBeLessThan(inverted.calibrate(0.9));
+  });
 });
