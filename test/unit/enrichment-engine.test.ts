@@ -271,9 +271,13 @@ describe('the enrichment engine', () => {
     expect(s[0]?.evidence).toContainEqual(
       expect.objectContaining({ signal: 'pattern', detail: 'powershell-hidden-bypass' }),
     );
-    // A weak hint (a script's extension) does not settle it: the family answers.
+    // The same text with only a weak hint (a script's extension) does not settle it: the family
+    // answers.
     expect(
-      top({ text: 'a script interpreter executed commands', command_line: 'x.ps1' })[0]?.technique,
+      top({
+        text: 'command and scripting interpreter ran commands through an interpreter',
+        command_line: 'x.ps1',
+      })[0]?.technique,
     ).toBe('T1059');
   });
 
