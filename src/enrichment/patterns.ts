@@ -34,6 +34,8 @@ export interface Pattern extends PatternSpec {
   literals: string[] | null;
   /** The patterns of `yields_to`, resolved. */
   yieldsTo: Pattern[];
+  /** The expression with the global flag, to walk every match (only for a pattern that yields). */
+  everyMatch: RegExp | null;
 }
 
 export interface PatternLibrary {
@@ -60,6 +62,7 @@ export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
       re: new RegExp(source, p.case ? 'm' : 'im'),
       literals: requiredLiterals(source),
       yieldsTo: [],
+      everyMatch: p.yields_to.length > 0 ? new RegExp(source, p.case ? 'gm' : 'gim') : null,
     };
     byId.set(p.id, pattern);
     return pattern;
@@ -124,8 +127,9 @@ export function matchPatterns(lib: PatternLibrary, fields: Array<[string, string
  */
 function firstStanding(p: Pattern, field: string, text: string): string | null {
   const over = p.yieldsTo.filter((to) => !to.fields || to.fields.includes(field));
-  if (over.length === 0) return p.re.exec(text)?.[0] ?? null;
-  const all = new RegExp(p.re.source, `${p.re.flags}g`);
+  const all = p.everyMatch;
+  if (over.length === 0 || !all) return p.re.exec(text)?.[0] ?? null;
+  all.lastIndex = 0;
   for (let m = all.exec(text); m; m = all.exec(text)) {
     const start = text.lastIndexOf('\n', m.index) + 1;
     const end = text.indexOf('\n', m.index + m[0].length);
