@@ -347,21 +347,21 @@ export class EnrichmentEngine {
       // doing it, and what names a sub-technique names its parent too.
       const rootPattern = candidates.get(root)?.pattern ?? 0;
       let named: string | undefined;
+      let namedP = 0;
       for (const m of members) {
         const s = candidates.get(m)?.pattern ?? 0;
         if (m === root || s < STRENGTHS.medium || s < rootPattern) continue;
+        namedP += probs.get(m) as number;
         if (!named || (probs.get(m) as number) > (probs.get(named) as number)) named = m;
       }
       const specific = best !== root && bestP >= 0.5 * total;
       const id = named ?? (specific ? best : root);
       if (!explicit.has(id)) {
         // A named or unsettled family answers with its whole probability, a clear sub-technique
-        // with its own.
-        ranked.push({
-          id,
-          p: this.combiner.calibrate(specific && !named ? bestP : total),
-          members,
-        });
+        // with its own. Several named sub-techniques (a list of LOLBins in a rule) split the
+        // family: the answer keeps the family's evidence less what names the others.
+        const p = named ? total - namedP + (probs.get(named) as number) : specific ? bestP : total;
+        ranked.push({ id, p: this.combiner.calibrate(Math.min(0.99, p)), members });
       }
     }
     return ranked

@@ -299,6 +299,22 @@ describe('the enrichment engine', () => {
     );
   });
 
+  it('splits a family between the sub-techniques that artefacts name', () => {
+    // Two ways of one family named side by side (a rule listing interpreters as alternatives):
+    // whichever answers, it is less sure than either artefact alone, not surer.
+    const conf = (command_line: string) =>
+      top({ text: 'a scheduled task ran', command_line })[0] as {
+        technique: string;
+        confidence: number;
+      };
+    const cmd = conf('cmd.exe /c whoami');
+    const ps = conf('pwsh -nop -w hidden');
+    expect([cmd.technique, ps.technique]).toEqual(['T1059.003', 'T1059.001']);
+    const both = conf('pwsh -nop -w hidden cmd.exe /c whoami');
+    expect(['T1059.001', 'T1059.003']).toContain(both.technique);
+    expect(both.confidence).toBeLessThan(Math.min(cmd.confidence, ps.confidence));
+  });
+
   it('matches artefacts in templated command lines (emulation plans, runbooks)', () => {
     const s = top({ command_line: 'procdump64.exe -accepteula -ma #{lsass_pid} #{output_file}' });
     expect(s[0]?.technique).toBe('T1003.001');
