@@ -20,7 +20,10 @@ const patternSchema = z
     examples: z.array(z.string()).min(1),
     counter: z.array(z.string()).default([]),
     /** More specific patterns this one gives way to where both match on one line. */
-    yields_to: z.array(z.string()).default([]),
+    yields_to: z
+      .array(z.string())
+      .default([])
+      .refine((ids) => new Set(ids).size === ids.length, 'names a pattern twice'),
   })
   .strict();
 

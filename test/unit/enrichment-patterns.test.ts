@@ -44,7 +44,10 @@ describe('the artefact pattern library', () => {
     ).toEqual(['mimikatz-lsass-modules', 'sam-hive-dump']);
   });
 
-  it('refuses a library whose pattern yields to one it does not hold', () => {
+  it.each([
+    ['one it does not hold', '[b]', /a yields to b/],
+    ['the same pattern twice', '[a2, a2]', /names a pattern twice/],
+  ])('refuses a library whose pattern yields to %s', (_what, yieldsTo, error) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'patterns-'));
     try {
       const file = path.join(dir, 'p.yaml');
@@ -57,11 +60,16 @@ describe('the artefact pattern library', () => {
           '    technique: T1059',
           "    regex: 'x'",
           '    strength: weak',
-          '    yields_to: [b]',
+          `    yields_to: ${yieldsTo}`,
           "    examples: ['x']",
+          '  - id: a2',
+          '    technique: T1059.001',
+          "    regex: 'y'",
+          '    strength: weak',
+          "    examples: ['y']",
         ].join('\n'),
       );
-      expect(() => loadPatterns(file)).toThrow(/a yields to b/);
+      expect(() => loadPatterns(file)).toThrow(error);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
