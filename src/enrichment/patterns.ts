@@ -20,10 +20,7 @@ const patternSchema = z
     examples: z.array(z.string()).min(1),
     counter: z.array(z.string()).default([]),
     /** More specific patterns this one gives way to where both match on one line. */
-    yields_to: z
-      .array(z.string())
-      .default([])
-      .refine((ids) => new Set(ids).size === ids.length, 'names a pattern twice'),
+    yields_to: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -71,6 +68,8 @@ export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
     return pattern;
   });
   for (const p of patterns) {
+    if (new Set(p.yields_to).size !== p.yields_to.length)
+      throw new Error(`${file}: ${p.id} names a pattern twice in yields_to`);
     p.yieldsTo = p.yields_to.map((id) => {
       const to = byId.get(id);
       if (!to || to === p) throw new Error(`${file}: ${p.id} yields to ${id}, not another pattern`);
