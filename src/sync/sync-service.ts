@@ -322,12 +322,7 @@ export class SyncService {
       }
     }
     if (failed.length === 0) saves.push(...detection.savesWhenAllApplied);
-    // Another replica may apply the same release between this run's check of the source and its
-    // lease: the import then finds the bundle held and writes nothing, and the run says so.
-    const heldAlready =
-      opts.force !== true &&
-      results.every((r) => r.outcome.outcome === 'applied' && r.outcome.changed === false);
-    run.state = failed.length > 0 ? 'failed' : heldAlready ? 'unchanged' : 'succeeded';
+    run.state = failed.length === 0 ? 'succeeded' : 'failed';
     if (failed.length > 0) {
       run.error = failed.map(({ outcome: d }) => `${d.domain ?? d.source}: ${d.error}`).join('; ');
     }

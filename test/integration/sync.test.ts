@@ -298,19 +298,6 @@ describe('sync from index.json', () => {
     expect((await snapshot()).lastError).toBeNull();
   });
 
-  it('calls a run that found its release already held unchanged, not succeeded', async () => {
-    // What a replica sees when another applied the same release between its check and its
-    // lease: the bundle is read again, the import finds it held and writes nothing.
-    await at('17.1');
-    const url = `${source.base}${bundlePath('18.0')}`;
-    const cli = () => syncService().runOrThrow({ trigger: 'cli', urls: [url], conditional: false });
-    expect(await cli()).toMatchObject({ state: 'succeeded' });
-    const again = await cli();
-    expect(again.state).toBe('unchanged');
-    expect(again.domains[0]).toMatchObject({ outcome: 'applied', version: '18.0', changed: false });
-    expect((await snapshot()).version).toBe('18.0');
-  });
-
   it('moves on to 18.1 and keeps every mapping', async () => {
     await at('18.0');
     await mappings.create(
