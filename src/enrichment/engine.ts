@@ -357,9 +357,9 @@ export class EnrichmentEngine {
       const specific = best !== root && bestP >= 0.5 * total;
       const id = named ?? (specific ? best : root);
       if (!explicit.has(id)) {
-        // A named or unsettled family answers with its whole probability, a clear sub-technique
-        // with its own. Several named sub-techniques (a list of LOLBins in a rule) split the
-        // family: the answer keeps the family's evidence less what names the others.
+        // An unsettled family answers with its whole probability, a clear sub-technique with its
+        // own, a named one with the family's less what the other named sub-techniques hold (a
+        // rule listing several LOLBins of one family is not surer than one of them).
         const p = named ? total - namedP + (probs.get(named) as number) : specific ? bestP : total;
         ranked.push({ id, p: this.combiner.calibrate(Math.min(0.99, p)), members });
       }
