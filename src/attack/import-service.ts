@@ -85,8 +85,17 @@ export interface ChangeReport {
   sha256: string;
   appliedAt: string;
   durationMs: number;
-  /** False when the graph already held exactly this bundle: nothing was written. */
+  /**
+   * False when nothing was written: the same bundle again, or a bundle whose every difference was
+   * set aside as invalid (see issues).
+   */
   changed: boolean;
+  /**
+   * The domain's last import applied these very bytes (with the same relationships choice): the
+   * release was already held and nothing was compared. A sync that fetched what another replica
+   * had just applied reads it as unchanged.
+   */
+  sameBundle: boolean;
   force: boolean;
   relationships: boolean;
   totals: ChangeCounts;
@@ -490,6 +499,7 @@ function buildReport(
     appliedAt: new Date().toISOString(),
     durationMs: Date.now() - started,
     changed: writes > 0,
+    sameBundle: release.sameBundle,
     force: release.force,
     relationships: release.relationships,
     totals: counter.totals,

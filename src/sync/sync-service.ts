@@ -322,7 +322,10 @@ export class SyncService {
       }
     }
     if (failed.length === 0) saves.push(...detection.savesWhenAllApplied);
-    run.state = failed.length === 0 ? 'succeeded' : 'failed';
+    // The source was checked before the lease was taken: another replica may have applied these
+    // very releases meanwhile. Fetched again and found held, they changed nothing.
+    const held = results.every((r) => r.report?.sameBundle === true);
+    run.state = failed.length > 0 ? 'failed' : held ? 'unchanged' : 'succeeded';
     if (failed.length > 0) {
       run.error = failed.map(({ outcome: d }) => `${d.domain ?? d.source}: ${d.error}`).join('; ');
     }

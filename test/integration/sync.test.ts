@@ -157,6 +157,24 @@ describe('sync from index.json', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('reads a release fetched again and found held as unchanged, as when another replica applied it after this run checked', async () => {
+    await at('17.1');
+    const before = await snapshot();
+    writes.length = 0;
+    // Not conditional: the run fetches as one would whose check came before the other's release.
+    const run = await sync({ urls: [`${source.base}${bundlePath('17.1')}`], conditional: false });
+    expect(run).toMatchObject({ state: 'unchanged', error: null });
+    expect(run.domains).toEqual([
+      expect.objectContaining({ outcome: 'applied', version: '17.1', changed: false }),
+    ]);
+    expect(run.reports).toEqual([expect.objectContaining({ sameBundle: true, changed: false })]);
+    expect(writes.filter((w) => w.startsWith('attack/') && w !== 'attack/record-import')).toEqual(
+      [],
+    );
+    const after = await snapshot();
+    expect({ ...after, lastImport: null }).toEqual({ ...before, lastImport: null });
+  });
+
   it('records one quiet poll per heartbeat, so status shows that polling goes on', async () => {
     await at('17.1');
     writes.length = 0;
