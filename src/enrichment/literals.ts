@@ -85,31 +85,39 @@ function alternatives(alts: AST.Alternative[]): Need {
 
 /**
  * A sequence needs each of its mandatory parts: keep the most selective one. Adjacent literal
- * characters form one string; a repeated character ends one string and starts the next (`xa+b`
- * contains `xa` and `ab`, not `xab`).
+ * characters form one string, and a group of literal alternatives multiplies it (`\.(exe|js)`
+ * contains `.exe` or `.js`); zero-width assertions (`\b`, lookarounds) do not break it. A
+ * repeated character ends one string and starts the next (`xa+b` contains `xa` and `ab`).
  */
 function sequence(elements: AST.Element[]): Need {
   let best: Need = null;
-  let run = '';
+  // The strings one of which the text holds contiguously here.
+  let run: string[] = [''];
   const consider = (need: Need) => {
     if (quality(need) > quality(best)) best = need;
   };
   const flush = () => {
-    if (run) consider([run]);
-    run = '';
+    consider([...new Set(run)]);
+    run = [''];
   };
   for (const e of elements) {
     const ch = literal(e);
     if (ch !== null) {
-      run += ch;
+      run = run.map((s) => s + ch);
+      continue;
+    }
+    if (e.type === 'Assertion') continue;
+    const options = literalOptions(e);
+    if (options && options.length * run.length <= MAX_OPTIONS) {
+      run = run.flatMap((s) => options.map((o) => s + o));
       continue;
     }
     if (e.type === 'Quantifier' && e.min >= 1) {
       const repeated = literal(e.element);
       if (repeated !== null) {
-        run += repeated;
+        run = run.map((s) => s + repeated);
         flush();
-        run = repeated;
+        run = [repeated];
         continue;
       }
       flush();
@@ -121,6 +129,25 @@ function sequence(elements: AST.Element[]): Need {
   }
   flush();
   return best;
+}
+
+/** Beyond this many strings a group's alternatives are kept apart rather than multiplied. */
+const MAX_OPTIONS = 64;
+
+/** A group whose every alternative is literal characters only: those strings, else null. */
+function literalOptions(e: AST.Element): string[] | null {
+  if (e.type !== 'Group' && e.type !== 'CapturingGroup') return null;
+  const out: string[] = [];
+  for (const a of e.alternatives) {
+    let s = '';
+    for (const x of a.elements) {
+      const ch = literal(x);
+      if (ch === null) return null;
+      s += ch;
+    }
+    out.push(s);
+  }
+  return out;
 }
 
 function element(e: AST.Element | AST.QuantifiableElement): Need {

@@ -5,7 +5,11 @@ describe('required literals of an expression (the pattern prefilter)', () => {
   it.each([
     ['certutil(\\.exe)?\\s+-urlcache', ['-urlcache']],
     ['\\bvssadmin\\b.*delete\\s+shadows', ['vssadmin']],
-    ['(rundll32|regsvr32)\\.exe', ['rundll32', 'regsvr32']],
+    // A group of literal alternatives multiplies the string it sits in; `\\b` does not break it.
+    ['(rundll32|regsvr32)\\.exe', ['rundll32.exe', 'regsvr32.exe']],
+    ['\\bpsexe(c|svc)\\b', ['psexec', 'psexesvc']],
+    ['\\w+\\.(exe|js)\\b', ['.exe', '.js']],
+    ['(foo|x)bar?', ['fooba', 'xba']],
     // A repeated character ends one literal and starts the next: `xxa+bbb` holds `abbb`.
     ['xxa+bbb', ['abbb']],
     ['[Cc]ertutil', ['ertutil']],
@@ -17,7 +21,7 @@ describe('required literals of an expression (the pattern prefilter)', () => {
 
   it.each([
     ['(ba|z)?sh\\s+-c'], // nothing of three characters or more is mandatory
-    ['(foo|x)bar?'], // one branch needs too little
+    ['(foo|x)ba?'], // one branch needs too little
     ['\\bid\\s*$'],
     ['(abc)?def?'],
     ['[^a]bcd?'],
