@@ -134,13 +134,17 @@ function sequence(elements: AST.Element[]): Need {
 /** Beyond this many strings a group's alternatives are kept apart rather than multiplied. */
 const MAX_OPTIONS = 64;
 
-/** A group whose every alternative is literal characters only: those strings, else null. */
+/**
+ * A group whose every alternative is literal characters only (zero-width assertions aside, as in
+ * a sequence): those strings, else null.
+ */
 function literalOptions(e: AST.Element): string[] | null {
   if (e.type !== 'Group' && e.type !== 'CapturingGroup') return null;
   const out: string[] = [];
   for (const a of e.alternatives) {
     let s = '';
     for (const x of a.elements) {
+      if (x.type === 'Assertion') continue;
       const ch = literal(x);
       if (ch === null) return null;
       s += ch;

@@ -9,6 +9,7 @@ describe('required literals of an expression (the pattern prefilter)', () => {
     ['(rundll32|regsvr32)\\.exe', ['rundll32.exe', 'regsvr32.exe']],
     ['\\bpsexe(c|svc)\\b', ['psexec', 'psexesvc']],
     ['\\w+\\.(exe|js)\\b', ['.exe', '.js']],
+    ['(\\bnet|\\bsc)\\.exe', ['net.exe', 'sc.exe']],
     ['(foo|x)bar?', ['fooba', 'xba']],
     // A repeated character ends one literal and starts the next: `xxa+bbb` holds `abbb`.
     ['xxa+bbb', ['abbb']],
