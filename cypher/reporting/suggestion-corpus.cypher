@@ -1,16 +1,11 @@
-// What the next-step model learns from: every active group, campaign and software with the active
-// techniques it uses (STIX ids).
-MATCH (a:AttackObject)
+// What the next-step model learns from: every active `uses` relationship of an active group,
+// campaign or software to an active technique (STIX ids), with its description, whose
+// `(Citation: …)` markers name the reports it was taken from.
+MATCH (a:AttackObject)-[u:USES]->(t:Technique)
 WHERE (a:Group OR a:Campaign OR a:Software) AND NOT coalesce(a.revoked, false)
-  AND NOT coalesce(a.deprecated, false)
-WITH a, COLLECT {
-  MATCH (a)-[u:USES]->(t:Technique)
-  WHERE NOT coalesce(u.revoked, false) AND NOT coalesce(t.revoked, false)
-    AND NOT coalesce(t.deprecated, false)
-  RETURN DISTINCT t.stix_id
-} AS techniques
-WHERE size(techniques) > 0
-RETURN a.stix_id AS id,
+  AND NOT coalesce(a.deprecated, false) AND NOT coalesce(u.revoked, false)
+  AND NOT coalesce(t.revoked, false) AND NOT coalesce(t.deprecated, false)
+RETURN a.stix_id AS actor,
        CASE WHEN a:Group THEN 'group' WHEN a:Campaign THEN 'campaign' ELSE 'software' END AS kind,
-       techniques
-ORDER BY id
+       t.stix_id AS technique, u.description AS description
+ORDER BY actor, technique

@@ -8,8 +8,10 @@ import {
   fitSuggestions,
   rankSuggestions,
   SUGGESTION_PARAMS,
+  corpusRows,
+  toUses,
   type ActorKind,
-  type ActorRow,
+  type UseRow,
   type Ranked,
 } from './suggestions';
 
@@ -295,6 +297,14 @@ export interface Resolved {
   unknown: string[];
 }
 
+/** What a rebuild learnt from and wrote. */
+interface Built {
+  version: string;
+  edges: number;
+  actors: number;
+  reports: number;
+}
+
 /**
  * The next-step model's owner: rebuilds the SUGGESTS edges after a release (in one transaction,
  * so readers see the old model or the new one) and keeps one snapshot per data version in memory.
@@ -312,7 +322,7 @@ export class NextSteps {
   ) {}
 
   /** Rebuilds the model from the graph's current ATT&CK data (the post-release step). */
-  async rebuild(): Promise<{ version: string; edges: number; actors: number }> {
+  async rebuild(): Promise<Built> {
     const started = Date.now();
     const built = await this.graph.writeTransaction((tx) => this.rebuildIn(tx));
     this.checkedAt = 0;
@@ -320,10 +330,14 @@ export class NextSteps {
     return built;
   }
 
-  private async rebuildIn(tx: Tx): Promise<{ version: string; edges: number; actors: number }> {
+  private async rebuildIn(tx: Tx): Promise<Built> {
     const [v] = await tx.run<{ version: string[] }>(this.q['attack/data-version']);
     const version = (v?.version ?? []).join('|');
-    const rows = await tx.run<ActorRow>(this.q['reporting/suggestion-corpus']);
+    const uses = await tx.run<Omit<UseRow, 'reports'> & { description: string | null }>(
+      this.q['reporting/suggestion-corpus'],
+    );
+    const rows = corpusRows(toUses(uses));
+    const reports = rows.filter((r) => r.kind === 'report').length;
     const model = fitSuggestions(rows);
     await tx.run(this.q['reporting/suggestion-clear']);
     for (let i = 0; i < model.edges.length; i += 10_000)
@@ -333,13 +347,12 @@ export class NextSteps {
     await tx.run(this.q['reporting/suggestion-priors'], {
       rows: [...model.prior].map(([id, prior]) => ({ id, prior })),
     });
+    const built = { version, edges: model.edges.length, actors: rows.length - reports, reports };
     await tx.run(this.q['reporting/suggestion-record'], {
-      version,
-      actors: rows.length,
-      edges: model.edges.length,
+      ...built,
       params: JSON.stringify(SUGGESTION_PARAMS),
     });
-    return { version, edges: model.edges.length, actors: rows.length };
+    return built;
   }
 
   /** The snapshot of the current model, rebuilt first when the data moved on without it. */

@@ -1,19 +1,77 @@
 /**
  * What comes next, learnt from ATT&CK's `uses` relationships: an item–item linear model (EASE,
- * Steck 2019, with EDLAE's emphasis on the diagonal) over the actors' technique sets, kept as the
- * strongest positive weights per technique (the graph's SUGGESTS edges), blended with each
- * technique's popularity. Chosen on `npm run bench:next-steps` (held-out groups and campaigns)
- * against plain co-occurrence and popularity; the parameters below are that harness's.
+ * Steck 2019, with EDLAE's emphasis on the diagonal) over technique sets — each actor's, and each
+ * report's that ATT&CK cites for them — kept as the strongest positive weights per technique (the
+ * graph's SUGGESTS edges), blended with each technique's popularity. Chosen on
+ * `npm run bench:next-steps` (held-out groups and campaigns, held-out cited reports) against plain
+ * co-occurrence and popularity; the parameters below are that harness's.
  */
 
 export type ActorKind = 'group' | 'software' | 'campaign';
+/** A row is an actor's set or a cited report's set. */
+export type RowKind = ActorKind | 'report';
 
-export interface ActorRow {
-  /** Any stable key of the actor (its STIX id in the graph). */
+export interface CorpusRow {
+  /** Any stable key (an actor's STIX id in the graph; `report:` and the source name). */
   id: string;
-  kind: ActorKind;
+  kind: RowKind;
   /** The keys of the techniques it uses (STIX ids in the graph). */
   techniques: string[];
+}
+
+/** One active `uses` relationship from an actor to a technique, with the sources it cites. */
+export interface UseRow {
+  actor: string;
+  kind: ActorKind;
+  technique: string;
+  reports: string[];
+}
+
+const CITATION = /\(Citation: ([^)]+)\)/g;
+
+/** The sources a relationship's description cites: ATT&CK writes each as `(Citation: name)`. */
+export function citations(description: string | null | undefined): string[] {
+  return [
+    ...new Set([...(description ?? '').matchAll(CITATION)].map((m) => (m[1] as string).trim())),
+  ];
+}
+
+/** The corpus query's records as uses, each with the sources its description cites. */
+export function toUses(
+  records: Array<Omit<UseRow, 'reports'> & { description: string | null }>,
+): UseRow[] {
+  return records.map(({ description, ...u }) => ({ ...u, reports: citations(description) }));
+}
+
+/**
+ * The model's rows: each actor's set of techniques, and each cited report's — the techniques that
+ * the relationships citing one source (a vendor's write-up, an advisory) name, whichever actors
+ * they belong to. A report is one intrusion or one malware as written up once, closer to what an
+ * analyst holds than an actor's profile gathered over years. A report naming a single technique
+ * says nothing about co-occurrence and is left out.
+ */
+export function corpusRows(uses: UseRow[]): CorpusRow[] {
+  const actors = new Map<string, { kind: ActorKind; techniques: Set<string> }>();
+  const reports = new Map<string, Set<string>>();
+  for (const u of uses) {
+    const a = actors.get(u.actor) ?? { kind: u.kind, techniques: new Set<string>() };
+    a.techniques.add(u.technique);
+    actors.set(u.actor, a);
+    for (const r of u.reports) {
+      const set = reports.get(r) ?? new Set<string>();
+      set.add(u.technique);
+      reports.set(r, set);
+    }
+  }
+  const rows: CorpusRow[] = [...actors].map(([id, a]) => ({
+    id,
+    kind: a.kind,
+    techniques: [...a.techniques].sort(),
+  }));
+  for (const [name, set] of reports)
+    if (set.size > 1)
+      rows.push({ id: `report:${name}`, kind: 'report', techniques: [...set].sort() });
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 export interface SuggestionParams {
@@ -21,8 +79,8 @@ export interface SuggestionParams {
   lambda: number;
   /** Extra ridge in proportion to a technique's own frequency (EDLAE's dropout emphasis). */
   emphasis: number;
-  /** How much each kind of actor's set counts: a malware's set says less about an intrusion. */
-  weights: Record<ActorKind, number>;
+  /** How much each kind of row counts: a malware's set says less about an intrusion. */
+  weights: Record<RowKind, number>;
   /** Share of the popularity prior in a score (the co-occurrence part is scaled to at most 1). */
   prior: number;
   /** Positive weights kept per technique (its SUGGESTS edges). */
@@ -32,7 +90,7 @@ export interface SuggestionParams {
 export const SUGGESTION_PARAMS: SuggestionParams = {
   lambda: 100,
   emphasis: 0.5,
-  weights: { group: 1, campaign: 1, software: 0.25 },
+  weights: { group: 1, campaign: 1, software: 0.25, report: 0.5 },
   prior: 0.2,
   keep: 50,
 };
@@ -50,11 +108,11 @@ export interface SuggestionModel {
 }
 
 /**
- * Fits the model on the actors' sets. The inverse is a dense n×n one (n = techniques used by
+ * Fits the model on the corpus' sets. The inverse is a dense n×n one (n = techniques used by
  * some actor, ~700 for Enterprise): a fraction of a second, once per release.
  */
 export function fitSuggestions(
-  rows: ActorRow[],
+  rows: CorpusRow[],
   params: SuggestionParams = SUGGESTION_PARAMS,
 ): SuggestionModel {
   const items = [...new Set(rows.flatMap((r) => r.techniques))].sort();

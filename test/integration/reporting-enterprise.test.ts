@@ -98,13 +98,22 @@ afterAll(async () => {
 
 describe('the next-step model in the graph', () => {
   it('is rebuilt by the release as weighted SUGGESTS edges, recorded with its data version', async () => {
-    const [m] = await graph.read<{ built: string; edges: number; version: string[] }>(
+    const [m] = await graph.read<{
+      built: string;
+      edges: number;
+      actors: number;
+      reports: number;
+      version: string[];
+    }>(
       `MATCH (m:SuggestionModel {name: 'next-steps'})
        MATCH (d:AttackDomain) WITH m, d ORDER BY d.name
-       RETURN m.data_version AS built, m.edges AS edges,
+       RETURN m.data_version AS built, m.edges AS edges, m.actors AS actors, m.reports AS reports,
               collect(d.name + '@' + toString(d.last_change_at)) AS version`,
     );
     expect(m?.built).toBe(m?.version.join('|'));
+    // Enterprise 18.1: ~1,000 actors with techniques; ~1,500 cited reports naming two or more.
+    expect(m?.actors).toBeGreaterThan(900);
+    expect(m?.reports).toBeGreaterThan(1_000);
     const [e] = await graph.read<{ n: number; bad: number }>(
       `MATCH (:Technique)-[s:SUGGESTS]->(:Technique)
        RETURN count(s) AS n, count(CASE WHEN s.weight <= 0 THEN 1 END) AS bad`,

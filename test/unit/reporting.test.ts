@@ -4,11 +4,17 @@ import { Snapshot, type SnapshotTechnique } from '../../src/reporting/next-steps
 import { likelyPaths } from '../../src/reporting/paths';
 import { attackUrl, buildReport, renderHtml, renderMarkdown } from '../../src/reporting/report';
 import { layOut } from '../../src/reporting/reporting-service';
-import { fitSuggestions, rankSuggestions, type ActorRow } from '../../src/reporting/suggestions';
+import {
+  corpusRows,
+  fitSuggestions,
+  rankSuggestions,
+  toUses,
+  type CorpusRow,
+} from '../../src/reporting/suggestions';
 import { readLayer } from '../support/layer-reader';
 
 // A small world: A and B always travel together, C and D too, E is everywhere.
-const rows: ActorRow[] = [
+const rows: CorpusRow[] = [
   ...Array.from({ length: 6 }, (_, i) => ({
     id: `g${i}`,
     kind: 'group' as const,
@@ -46,13 +52,40 @@ describe('the next-step model', () => {
     const few = fitSuggestions(rows, {
       lambda: 1,
       emphasis: 0,
-      weights: { group: 1, campaign: 1, software: 1 },
+      weights: { group: 1, campaign: 1, software: 1, report: 1 },
       prior: 0,
       keep: 1,
     });
     const from = new Map<string, number>();
     for (const e of few.edges) from.set(e.from, (from.get(e.from) ?? 0) + 1);
     expect(Math.max(...from.values())).toBe(1);
+  });
+
+  it('learns from each cited report as well as from each actor', () => {
+    const uses = toUses([
+      {
+        actor: 'g1',
+        kind: 'group',
+        technique: 'A',
+        description: 'Did A.(Citation: R1)(Citation: R2)',
+      },
+      { actor: 'g1', kind: 'group', technique: 'B', description: 'Did B.(Citation: R1)' },
+      {
+        actor: 's1',
+        kind: 'software',
+        technique: 'C',
+        description: 'Does C.(Citation: R1)(Citation: R1)',
+      },
+      { actor: 's1', kind: 'software', technique: 'D', description: null },
+    ]);
+    expect(uses[0]?.reports).toEqual(['R1', 'R2']);
+    expect(uses[2]?.reports).toEqual(['R1']);
+    // R1 joins two actors' techniques; R2 names one technique and says nothing about co-occurrence.
+    expect(corpusRows(uses)).toEqual([
+      { id: 'g1', kind: 'group', techniques: ['A', 'B'] },
+      { id: 'report:R1', kind: 'report', techniques: ['A', 'B', 'C'] },
+      { id: 's1', kind: 'software', techniques: ['C', 'D'] },
+    ]);
   });
 
   it('ranks without the observed, within the kept candidates, history counted when given', () => {
