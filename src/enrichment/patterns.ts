@@ -13,7 +13,11 @@ const patternSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9-]+$/),
     technique: z.string().regex(/^T\d{4}(\.\d{3})?$/),
-    regex: z.string().min(1),
+    // A control character is an editing slip (a `\b` read as a backspace), never an artefact.
+    regex: z
+      .string()
+      .min(1)
+      .refine((r) => !/[\x00-\x1f\x7f]/.test(r), 'holds a control character'),
     strength: z.enum(['strong', 'medium', 'weak']),
     case: z.boolean().optional(),
     fields: z.array(z.string()).optional(),

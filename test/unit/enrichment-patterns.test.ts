@@ -98,6 +98,21 @@ describe('the artefact pattern library', () => {
     }
   });
 
+  it('refuses an expression holding a control character', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'patterns-'));
+    try {
+      const file = path.join(dir, 'patterns.yaml');
+      writeFileSync(
+        file,
+        'version: 1\npatterns:\n  - id: x\n    technique: T1059\n    regex: "\\bcmd\\x08"\n' +
+          '    strength: weak\n    examples: [cmd]\n',
+      );
+      expect(() => loadPatterns(file)).toThrow(/control character/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports which field matched, each pattern once', () => {
     const hits = matchPatterns(lib, [
       ['text', 'Encoded PowerShell launched by Word'],
