@@ -11,7 +11,8 @@
  *   one advisory: the closest thing to an intrusion report the graph holds) with at least 6
  *   techniques; every relationship that cites a held-out report is left out of the learning.
  * Each held-out set reveals half of its techniques (BENCH_DRAWS fixed pseudo-random halves, each
- * scored) and the rest are to be found: recall@10, recall@20, NDCG@20 and MRR, observed techniques excluded from the ranking.
+ * scored) and the rest are to be found: recall@10, recall@20, NDCG@20 and MRR, observed techniques
+ * excluded from the ranking.
  * Baselines: popularity (how many actors use a technique), plain item–item co-occurrence over the
  * actors' `uses` relationships, and the model learnt from the actors' sets alone.
  */
@@ -191,9 +192,10 @@ async function main(): Promise<void> {
       caps: [Infinity],
     },
   ];
+  const reports = rows.filter((r) => r.kind === 'report').length;
   say(
-    `${uses.length} uses relationships: ${rows.length - rows.filter((r) => r.kind === 'report').length} actors, ` +
-      `${rows.filter((r) => r.kind === 'report').length} cited reports with 2 or more techniques`,
+    `${uses.length} uses relationships: ${rows.length - reports} actors, ` +
+      `${reports} cited reports with 2 or more techniques`,
   );
   const totals = new Map<string, Totals>();
   const total = (key: string) => {
@@ -203,9 +205,10 @@ async function main(): Promise<void> {
   };
   const settings: string[] = [];
   const fitMs: number[] = [];
+  const settingOf = (p: Protocol, cap: number) =>
+    `${p.label}|${cap === Infinity ? 'whole sets' : `report-sized (${cap})`}`;
   for (const p of protocols) {
-    for (const cap of p.caps)
-      settings.push(`${p.label}|${cap === Infinity ? 'whole sets' : `report-sized (${cap})`}`);
+    for (const cap of p.caps) settings.push(settingOf(p, cap));
     for (let fold = 0; fold < FOLDS; fold++) {
       const held = new Set(
         p.evaluated
@@ -220,8 +223,8 @@ async function main(): Promise<void> {
         for (const cap of p.caps)
           for (let draw = 0; draw < DRAWS; draw++) {
             const c = cases(row, cap, draw);
-            const setting = `${p.label}|${cap === Infinity ? 'whole sets' : `report-sized (${cap})`}`;
-            for (const m of METHODS) score(s[m](c.observed), c.hidden, total(`${setting}|${m}`));
+            for (const m of METHODS)
+              score(s[m](c.observed), c.hidden, total(`${settingOf(p, cap)}|${m}`));
           }
     }
   }

@@ -17,7 +17,10 @@ const patternSchema = z
     regex: z
       .string()
       .min(1)
-      .refine((r) => !/[\x00-\x1f\x7f]/.test(r), 'holds a control character'),
+      .refine(
+        (r) => ![...r].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
+        'holds a control character',
+      ),
     strength: z.enum(['strong', 'medium', 'weak']),
     case: z.boolean().optional(),
     fields: z.array(z.string()).optional(),
