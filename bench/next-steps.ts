@@ -25,6 +25,7 @@ import {
   toUses,
   type CorpusRow,
   type SuggestionModel,
+  type UseRecord,
   type UseRow,
 } from '../src/reporting/suggestions';
 import { enterpriseGraph, say } from './support';
@@ -163,7 +164,7 @@ interface Protocol {
 async function main(): Promise<void> {
   const { graph, stop } = await enterpriseGraph();
   const q = loadQueries(['reporting/suggestion-corpus']);
-  const uses = toUses(await graph.read(q['reporting/suggestion-corpus']));
+  const uses = toUses(await graph.read<UseRecord>(q['reporting/suggestion-corpus']));
   await stop();
   const rows = corpusRows(uses);
   const byActor = (held: Set<string>): UseRow[] => {

@@ -11,7 +11,7 @@ import {
   corpusRows,
   toUses,
   type ActorKind,
-  type UseRow,
+  type UseRecord,
   type Ranked,
 } from './suggestions';
 
@@ -333,9 +333,7 @@ export class NextSteps {
   private async rebuildIn(tx: Tx): Promise<Built> {
     const [v] = await tx.run<{ version: string[] }>(this.q['attack/data-version']);
     const version = (v?.version ?? []).join('|');
-    const uses = await tx.run<Omit<UseRow, 'reports'> & { description: string | null }>(
-      this.q['reporting/suggestion-corpus'],
-    );
+    const uses = await tx.run<UseRecord>(this.q['reporting/suggestion-corpus']);
     const rows = corpusRows(toUses(uses));
     const reports = rows.filter((r) => r.kind === 'report').length;
     const model = fitSuggestions(rows);

@@ -27,19 +27,25 @@ export interface UseRow {
   reports: string[];
 }
 
+/** A record of the corpus query: a use with the description its citations are read from. */
+export type UseRecord = Omit<UseRow, 'reports'> & { description: string | null };
+
 const CITATION = /\(Citation: ([^)]+)\)/g;
+/**
+ * A source naming more techniques than this is a catalogue, not one intrusion (ATT&CK's largest
+ * cited report names 70); it also bounds the fit's cost on a bundle that cites one name everywhere.
+ */
+const MAX_REPORT_TECHNIQUES = 200;
 
 /** The sources a relationship's description cites: ATT&CK writes each as `(Citation: name)`. */
-export function citations(description: string | null | undefined): string[] {
+function citations(description: string | null | undefined): string[] {
   return [
     ...new Set([...(description ?? '').matchAll(CITATION)].map((m) => (m[1] as string).trim())),
   ];
 }
 
 /** The corpus query's records as uses, each with the sources its description cites. */
-export function toUses(
-  records: Array<Omit<UseRow, 'reports'> & { description: string | null }>,
-): UseRow[] {
+export function toUses(records: UseRecord[]): UseRow[] {
   return records.map(({ description, ...u }) => ({ ...u, reports: citations(description) }));
 }
 
@@ -48,7 +54,8 @@ export function toUses(
  * the relationships citing one source (a vendor's write-up, an advisory) name, whichever actors
  * they belong to. A report is one intrusion or one malware as written up once, closer to what an
  * analyst holds than an actor's profile gathered over years. A report naming a single technique
- * says nothing about co-occurrence and is left out.
+ * says nothing about co-occurrence and is left out, as is one naming more than
+ * MAX_REPORT_TECHNIQUES.
  */
 export function corpusRows(uses: UseRow[]): CorpusRow[] {
   const actors = new Map<string, { kind: ActorKind; techniques: Set<string> }>();
@@ -69,7 +76,7 @@ export function corpusRows(uses: UseRow[]): CorpusRow[] {
     techniques: [...a.techniques].sort(),
   }));
   for (const [name, set] of reports)
-    if (set.size > 1)
+    if (set.size > 1 && set.size <= MAX_REPORT_TECHNIQUES)
       rows.push({ id: `report:${name}`, kind: 'report', techniques: [...set].sort() });
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

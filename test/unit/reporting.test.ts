@@ -86,6 +86,16 @@ describe('the next-step model', () => {
       { id: 'report:R1', kind: 'report', techniques: ['A', 'B', 'C'] },
       { id: 's1', kind: 'software', techniques: ['C', 'D'] },
     ]);
+    // A source cited for hundreds of techniques is a catalogue, not one intrusion.
+    const catalogue = toUses(
+      Array.from({ length: 201 }, (_, i) => ({
+        actor: 'g2',
+        kind: 'group' as const,
+        technique: `T${i}`,
+        description: '(Citation: Catalogue)',
+      })),
+    );
+    expect(corpusRows(catalogue).map((r) => r.id)).toEqual(['g2']);
   });
 
   it('ranks without the observed, within the kept candidates, history counted when given', () => {
