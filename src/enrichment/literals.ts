@@ -66,10 +66,29 @@ function trigram(s: string, at: number): number {
 /** Shorter literals are in almost every text: filtering on them would only cost. */
 const MIN_LITERAL = 3;
 
+/**
+ * Words that most alert and ATT&CK texts hold, however long: a literal that is one of them filters
+ * little, so it ranks with the shortest usable ones and any more specific literal of the
+ * expression is preferred (`(connect|traffic).{0,30}uncommon ports?` waits for `port`).
+ */
+const COMMON_WORDS = new Set(
+  (
+    'access and by collect command commands connect connection connections create data detects ' +
+    'execute file files for from gather group groups http https in local network of on over ' +
+    'process processes remote request requests script search server service services software ' +
+    'system target the to traffic user users using via victim windows with'
+  ).split(' '),
+);
+
 type Need = string[] | null;
 
+function selectivity(literal: string): number {
+  const word = literal.replace(/[^a-z]+/g, '');
+  return COMMON_WORDS.has(word) ? Math.min(literal.length, MIN_LITERAL) : literal.length;
+}
+
 function quality(n: Need): number {
-  return n && n.length > 0 ? Math.min(...n.map((s) => s.length)) : 0;
+  return n && n.length > 0 ? Math.min(...n.map(selectivity)) : 0;
 }
 
 /** A disjunction needs one of what each of its branches needs (nothing, if one needs nothing). */

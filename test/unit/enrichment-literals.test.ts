@@ -16,6 +16,9 @@ describe('required literals of an expression (the pattern prefilter)', () => {
     ['[Cc]ertutil', ['ertutil']],
     ['[c]ertutil', ['certutil']],
     ['SeDebugPrivilege', ['sedebugprivilege']],
+    // Common words filter little: a shorter specific literal is preferred to them.
+    ['\\b(connect|traffic)\\b.{0,30}\\bport\\b', ['port']],
+    ['\\bremote service\\b', ['remote service']],
   ])('%s needs one of %j', (source, expected) => {
     expect(requiredLiterals(source)).toEqual(expected);
   });
