@@ -69,7 +69,7 @@ const MIN_LITERAL = 3;
 /**
  * Words that most alert and ATT&CK texts hold, however long: a literal that is one of them filters
  * little, so it ranks with the shortest usable ones and any more specific literal of the
- * expression is preferred (`(connect|traffic).{0,30}uncommon ports?` waits for `port`).
+ * expression is preferred (`(connect|traffic).{0,30}\bport` waits for `port`).
  */
 const COMMON_WORDS = new Set(
   (
