@@ -1,19 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { BackupService } from '../../src/operations/backup-service';
 import { InvalidBundleError, ConflictError } from '../../src/shared/errors';
 import { appSuite, token } from '../support/api';
 import { bulkOf } from '../support/replica';
+import { scratchDir } from '../support/scratch';
 
 // Tenant data out and back: a backup taken while other writes go on is one consistent state, and
 // a restore into a database without tenant data gives back exactly what was backed up (the
 // backup of the restored database is the same file, record for record).
 const MAPPINGS = Number(process.env.TTPGRAPH_TEST_BACKUP_MAPPINGS ?? 100_000);
 const suite = appSuite({ fixture: true });
-const dir = mkdtempSync(path.join(tmpdir(), 'ttpgraph-backup-'));
+const dir = scratchDir('ttpgraph-backup-');
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
 
 const as = (tenant: string, sub = 'alice', roles = ['analyst']) => token({ sub, tenant, roles });

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Graph } from '../../src/shared/neo4j';
@@ -17,6 +16,7 @@ import {
   silentLogger,
 } from '../support/graph';
 import { AttackSource } from '../support/sync-sources';
+import { scratchDir } from '../support/scratch';
 
 const ENTERPRISE = ATTACK_COLLECTIONS['enterprise-attack'] as string;
 
@@ -45,7 +45,7 @@ function ttpgraph(
 let graph: Graph;
 let server: http.Server;
 let base: string;
-const tmp = mkdtempSync(path.join(tmpdir(), 'ttpgraph-cli-'));
+const tmp = scratchDir('ttpgraph-cli-');
 
 beforeAll(async () => {
   graph = await freshGraph();

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import request from 'supertest';
@@ -7,6 +6,7 @@ import type { Graph } from '../../src/shared/neo4j';
 import { testApp, token, type TestApi } from '../support/api';
 import { ARTIFACTS, browse, type Browsing } from '../support/browser';
 import { attackData, freshGraph } from '../support/graph';
+import { scratchDir } from '../support/scratch';
 
 // The web console as an analyst uses it, in Debian's headless Chromium, on Enterprise 18.1: sign
 // in with a token, the matrix with its 14 tactics coloured by the tenant's mappings (each cell's
@@ -307,7 +307,7 @@ it('signs a refused token out with the reason', async () => {
 
 it("shows an incident's kill chain, next steps and paths, and downloads its Navigator layer", async () => {
   const { page, problems } = await signedIn();
-  const downloads = mkdtempSync(path.join(tmpdir(), 'ttpgraph-console-dl-'));
+  const downloads = scratchDir('ttpgraph-console-dl-');
   const cdp = await page.createCDPSession();
   await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
   await page.click('nav a[href="#incident"]');

@@ -1,5 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { type Copy, DockerfileParser, type Instruction } from 'dockerfile-ast';
@@ -11,6 +10,7 @@ import type { Graph } from '../../src/shared/neo4j';
 import { token } from '../support/api';
 import { bundleBytes, FIXTURE, freshGraph, silentLogger } from '../support/graph';
 import { startReplica } from '../support/replica';
+import { scratchDir } from '../support/scratch';
 
 // No Docker engine runs where these tests do: the image and compose files are checked by parsing
 // them, and the image's file layout is assembled from the Dockerfile's own COPY lines and run.
@@ -144,7 +144,7 @@ describe('the image layout', () => {
   it('serves the API from exactly the files the runtime stage copies', async () => {
     // COPY lines of the runtime stage, replayed into an empty directory: from the build stage
     // (dist/ and node_modules as the repository built them) or from the build context.
-    const image = mkdtempSync(path.join(tmpdir(), 'ttpgraph-image-'));
+    const image = scratchDir('ttpgraph-image-');
     for (const c of keyword('COPY')) {
       const parts = args(c).filter((a) => !a.startsWith('--'));
       const dest = parts.pop() as string;

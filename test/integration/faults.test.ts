@@ -1,6 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applySchema } from '../../src/attack/schema';
 import { ImportService } from '../../src/attack/import-service';
@@ -11,13 +10,14 @@ import { analyst, superuser, token } from '../support/api';
 import { ATTACK_DATA, bundleBytes, FIXTURE, silentLogger } from '../support/graph';
 import { freePort } from '../support/net';
 import { bulkOf, call, startReplica, type Answer } from '../support/replica';
+import { scratchDir } from '../support/scratch';
 
 // Failures an operator meets, each against its own local Neo4j (one this suite may stop) and
 // `ttpgraph serve` processes: the database restarting, SIGTERM, a replica or a sync holder killed.
 // What a client was told was created is counted, and must be in the graph afterwards.
 let neo4j: LocalNeo4j;
 let graph: Graph;
-const home = mkdtempSync(path.join(tmpdir(), 'ttpgraph-faults-neo4j-'));
+const home = scratchDir('ttpgraph-faults-neo4j-');
 let port: number;
 const localCfg = () => ({
   ...loadConfig({ ...process.env, TTPGRAPH_NEO4J_PORT: '0' }).localNeo4j,

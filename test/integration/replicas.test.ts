@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ImportService } from '../../src/attack/import-service';
 import type { Graph } from '../../src/shared/neo4j';
 import { superuser, token } from '../support/api';
 import { asFetched, fixtureBundle, freshGraph, silentLogger } from '../support/graph';
 import { bulkOf, call, roundRobin, startReplica, type Replica } from '../support/replica';
+import { scratchDir } from '../support/scratch';
 
 // Three `ttpgraph serve` processes on one database behind a round-robin balancer behave as one
 // service: one of them applies a release, all serve it soon after, and writes through any of them
@@ -29,7 +29,7 @@ function nextRelease(): string {
       o.modified = '2026-11-01T00:00:00.000Z';
     }
   }
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'ttpgraph-replicas-')), 'next.json');
+  const file = path.join(scratchDir('ttpgraph-replicas-'), 'next.json');
   writeFileSync(file, JSON.stringify(bundle));
   return file;
 }

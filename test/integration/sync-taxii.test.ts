@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ImportService } from '../../src/attack/import-service';
 import { createAuthorizer } from '../../src/auth/authorization';
@@ -9,6 +8,7 @@ import type { Graph } from '../../src/shared/neo4j';
 import { SyncService, type SyncOptions } from '../../src/sync/sync-service';
 import { asFetched, fixtureBundle, freshGraph, silentLogger } from '../support/graph';
 import { AttackSource, type TaxiiCollection } from '../support/sync-sources';
+import { scratchDir } from '../support/scratch';
 
 // Syncing from a TAXII 2.1 server (the small fixture as a collection), and bundles read from a
 // directory, with the TAXII-specific faults: a looping next token, a page failing midway, 429.
@@ -187,7 +187,7 @@ describe('sync from TAXII 2.1', () => {
 describe('sync from a directory of bundles (air-gapped sites)', () => {
   it('applies the valid objects of a lenient bundle and keeps the invalid ones as they were', async () => {
     await importer.importBytes(asFetched(fixtureBundle()));
-    const dir = mkdtempSync(path.join(tmpdir(), 'ttpgraph-bundles-'));
+    const dir = scratchDir('ttpgraph-bundles-');
     const b = fixtureBundle();
     const victim = b.objects.find((o) => o.type === 'intrusion-set') as Record<string, unknown>;
     victim.modified = 'not a date';

@@ -42,6 +42,8 @@ function buildIfStale(): void {
  */
 export default async function globalSetup(): Promise<void> {
   buildIfStale();
+  // Every test file's temporary directories go under one root, removed by the teardown.
+  process.env.TTPGRAPH_TEST_SCRATCH = mkdtempSync(path.join(tmpdir(), 'ttpgraph-test-'));
   if (process.env.NEO4J_URI) return;
   if (process.env.DOCKER_HOST || existsSync('/var/run/docker.sock')) {
     try {
@@ -61,9 +63,8 @@ export default async function globalSetup(): Promise<void> {
     }
   }
   const cfg = loadConfig({ ...process.env, TTPGRAPH_NEO4J_PORT: '0' }).localNeo4j;
-  const home = mkdtempSync(path.join(tmpdir(), 'ttpgraph-test-neo4j-'));
+  const home = path.join(process.env.TTPGRAPH_TEST_SCRATCH, 'neo4j');
   const neo4j = await startLocalNeo4j({ ...cfg, home, port: 0 });
   process.env.NEO4J_URI = neo4j.uri;
-  process.env.TTPGRAPH_TEST_NEO4J_HOME = home;
   (globalThis as Record<string, unknown>).__TTPGRAPH_NEO4J_STOP__ = () => neo4j.stop();
 }

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TEST_SECRET } from './api';
 import { freePort } from './net';
+import { scratchDir } from './scratch';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -41,7 +40,7 @@ export async function startReplica(
         NEO4J_PASSWORD: process.env.NEO4J_PASSWORD,
         HTTP_PORT: String(port),
         JWT_SECRET: TEST_SECRET,
-        TTPGRAPH_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ttpgraph-replica-')),
+        TTPGRAPH_DATA_DIR: scratchDir('ttpgraph-replica-'),
         TTPGRAPH_SYNC_INTERVAL: 'off',
         TTPGRAPH_RATE_LIMIT_RPS: '0',
         LOG_LEVEL: 'warn',
