@@ -18,6 +18,37 @@ describe('the artefact pattern library', () => {
     expect(lib.patterns.length).toBeGreaterThan(150);
   });
 
+  // A pattern without a literal for the prefilter runs on every field of every item; one branch
+  // written without one (a backtick, a quote) makes the whole pattern do so. Adding to this list
+  // is a decision, not an accident.
+  it('runs only these patterns on every text; the rest wait for a literal', () => {
+    expect(
+      lib.patterns
+        .filter((p) => !p.literals)
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([
+      'archive-utility',
+      'at-exe',
+      'command-obfuscation-cmd',
+      'data-transfer-size-limits',
+      'exfil-alternative-protocol',
+      'file-and-directory-discovery',
+      'filename-trailing-space',
+      'hidden-files-attrib',
+      'ipconfig',
+      'local-storage-discovery',
+      'netstat',
+      'port-probe-netcat',
+      'reverse-shell',
+      'rtlo',
+      'smb-admin-shares',
+      'tasklist',
+      'unix-shell-c',
+      'whoami',
+    ]);
+  });
+
   // Read by the library as a whole: a counter-example may be one the pattern gives way to.
   it.each(lib.patterns.map((p) => [p.id, p] as const))('%s matches its examples only', (_id, p) => {
     const answers = (s: string) =>
