@@ -3,8 +3,9 @@ import { RegExpParser, type AST } from '@eslint-community/regexpp';
 /**
  * Literal strings that every match of a pattern contains (one of them at least), lower-cased:
  * the pattern library's prefilter. A field that contains none of them cannot match, so the
- * expression is not run on it — most of the 270-odd expressions are about words that an item
- * does not hold. `null` when the expression requires nothing useful (then it always runs).
+ * expression is not run on it — most of the library's several hundred expressions are about words
+ * that an item does not hold. `null` when the expression requires nothing useful (then it always
+ * runs).
  */
 export function requiredLiterals(source: string): string[] | null {
   const need = alternatives(new RegExpParser().parsePattern(source).alternatives);
