@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { packageRoot } from '../shared/paths';
-import { LiteralIndex, requiredLiterals } from './literals';
+import { branchesOf, LiteralIndex, type Branch } from './literals';
 
 export const STRENGTHS = { strong: 1, medium: 0.6, weak: 0.3 } as const;
 export type Strength = keyof typeof STRENGTHS;
@@ -37,11 +37,18 @@ export type PatternSpec = z.infer<typeof patternSchema>;
 
 export interface Pattern extends PatternSpec {
   re: RegExp;
-  /** A match contains one of these (lower-cased); null when nothing is required. */
-  literals: string[] | null;
+  /** The expression's top-level alternatives, each with the literals its matches contain. */
+  branches: Branch[];
   /** The patterns of `yields_to`, resolved. */
   yieldsTo: Pattern[];
   /** The expression with the global flag, to walk every match (only for a pattern that yields). */
+  everyMatch: RegExp | null;
+  /** The expression cut to some of its branches (by their positions), compiled when first needed. */
+  narrowed: Map<string, Expressions>;
+}
+
+interface Expressions {
+  re: RegExp;
   everyMatch: RegExp | null;
 }
 
@@ -50,8 +57,14 @@ export interface PatternLibrary {
   /** A hash of the file's bytes: weights fitted with one library are not reused with another. */
   digest: string;
   patterns: Pattern[];
-  /** Which patterns a field may match, from their literals: the others are not run. */
+  /**
+   * Which branches of which patterns a field may match, from their literals: the others are not
+   * run. Its entries are every pattern's branches in library order; `owner` maps one to its
+   * pattern and `firstBranch` a pattern to its first entry.
+   */
   prefilter: LiteralIndex;
+  owner: Int32Array;
+  firstBranch: Int32Array;
 }
 
 export const PATTERNS_FILE = path.join(packageRoot(), 'enrichment', 'patterns.yaml');
@@ -64,12 +77,18 @@ export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
   const patterns = parsed.patterns.map((p) => {
     if (byId.has(p.id)) throw new Error(`${file}: pattern id ${p.id} appears twice`);
     const source = boundGaps(p.regex);
+    let branches: Branch[];
+    try {
+      branches = branchesOf(source);
+    } catch (err) {
+      throw new Error(`${file}: ${p.id}: ${(err as Error).message}`);
+    }
     const pattern: Pattern = {
       ...p,
-      re: new RegExp(source, p.case ? 'm' : 'im'),
-      literals: requiredLiterals(source),
+      ...compiled(p, source),
+      branches,
       yieldsTo: [],
-      everyMatch: p.yields_to.length > 0 ? new RegExp(source, p.case ? 'gm' : 'gim') : null,
+      narrowed: new Map(),
     };
     byId.set(p.id, pattern);
     return pattern;
@@ -83,9 +102,37 @@ export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
       return to;
     });
   }
-  const prefilter = new LiteralIndex(patterns.length, (i) => patterns[i]?.literals ?? null);
   const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  return { version: parsed.version, digest, patterns, prefilter };
+  return { version: parsed.version, digest, patterns, ...branchIndex(patterns) };
+}
+
+function compiled(p: PatternSpec, source: string): Expressions {
+  return {
+    re: new RegExp(source, p.case ? 'm' : 'im'),
+    everyMatch: p.yields_to.length > 0 ? new RegExp(source, p.case ? 'gm' : 'gim') : null,
+  };
+}
+
+/** The prefilter over every pattern's branches; `always` keeps a branch from waiting for its literal. */
+export function branchIndex(
+  patterns: Pattern[],
+  always = false,
+): Pick<PatternLibrary, 'prefilter' | 'owner' | 'firstBranch'> {
+  const owner: number[] = [];
+  const literals: Array<Branch | null> = [];
+  const firstBranch = new Int32Array(patterns.length);
+  patterns.forEach((p, i) => {
+    firstBranch[i] = owner.length;
+    for (const b of p.branches) {
+      owner.push(i);
+      literals.push(always ? null : b);
+    }
+  });
+  return {
+    prefilter: new LiteralIndex(owner.length, (e) => literals[e] ?? null),
+    owner: Int32Array.from(owner),
+    firstBranch,
+  };
 }
 
 /**
@@ -114,11 +161,17 @@ export function matchPatterns(lib: PatternLibrary, fields: Array<[string, string
   for (const [field, value] of fields) {
     // Long fields are cut: a pathological input must not make an expression crawl.
     const text = value.length > PATTERN_FIELD_CHARS ? value.slice(0, PATTERN_FIELD_CHARS) : value;
-    const seen = new Uint8Array(lib.patterns.length);
-    for (const i of lib.prefilter.candidates(text.toLowerCase(), seen)) {
+    const entries = lib.prefilter.candidates(text.toLowerCase());
+    // Entries come in library order, a pattern's branches together.
+    for (let k = 0; k < entries.length;) {
+      const i = lib.owner[entries[k] as number] as number;
+      const present: number[] = [];
+      for (; k < entries.length && lib.owner[entries[k] as number] === i; k++) {
+        present.push((entries[k] as number) - (lib.firstBranch[i] as number));
+      }
       const p = lib.patterns[i] as Pattern;
       if (done[i] || (p.fields && !p.fields.includes(field))) continue;
-      const m = firstStanding(p, field, text);
+      const m = firstStanding(p, narrowed(p, present), field, text);
       if (m) {
         done[i] = 1;
         hits.push({ pattern: p, field, match: m.slice(0, 120), at: i });
@@ -134,10 +187,10 @@ export function matchPatterns(lib: PatternLibrary, fields: Array<[string, string
  * artefact (rundll32, mimikatz, reg query) gives way to the specific one it is part of
  * (comsvcs MiniDump, lsadump::sam, the Uninstall key), which answers the technique instead.
  */
-function firstStanding(p: Pattern, field: string, text: string): string | null {
+function firstStanding(p: Pattern, x: Expressions, field: string, text: string): string | null {
   const over = p.yieldsTo.filter((to) => !to.fields || to.fields.includes(field));
-  const all = p.everyMatch;
-  if (over.length === 0 || !all) return p.re.exec(text)?.[0] ?? null;
+  const all = x.everyMatch;
+  if (over.length === 0 || !all) return x.re.exec(text)?.[0] ?? null;
   all.lastIndex = 0;
   for (let m = all.exec(text); m; m = all.exec(text)) {
     const start = text.lastIndexOf('\n', m.index) + 1;
@@ -147,4 +200,24 @@ function firstStanding(p: Pattern, field: string, text: string): string | null {
     if (m[0].length === 0) all.lastIndex++;
   }
   return null;
+}
+
+/** Beyond this many branch combinations per pattern, the rest run the whole expression. */
+const MAX_NARROWED = 32;
+
+/**
+ * The pattern's expression with only the branches whose literal the text holds: the same first
+ * match (and the same sequence of matches) as the whole expression, since the branches left out
+ * cannot match, at a fraction of the cost on a long alternation.
+ */
+function narrowed(p: Pattern, present: number[]): Expressions {
+  if (present.length === p.branches.length) return p;
+  const key = present.join(',');
+  let x = p.narrowed.get(key);
+  if (!x) {
+    if (p.narrowed.size >= MAX_NARROWED) return p;
+    x = compiled(p, present.map((b) => (p.branches[b] as Branch).source).join('|'));
+    p.narrowed.set(key, x);
+  }
+  return x;
 }
