@@ -82,6 +82,8 @@ interface Candidate {
   patternHits: number;
   patternFamily: number;
   actor: number;
+  /** Among the text model's best three: its text evidence is written when it is answered. */
+  textTop3: boolean;
   evidence: Evidence[];
 }
 
@@ -317,7 +319,7 @@ export class EnrichmentEngine {
   enrich(item: EnrichItem, opts: EnrichOptions = {}): Suggestion[] {
     const topK = opts.topK ?? 5;
     const min = opts.minConfidence ?? 0.2;
-    const { explicit, candidates } = this.candidates(item);
+    const { explicit, candidates, textEvidence } = this.candidates(item);
     const ranked: Array<{ id: string; p: number; members: string[] }> = [];
     for (const id of explicit.keys()) ranked.push({ id, p: EXPLICIT_CONFIDENCE, members: [] });
     const scored = [...candidates.values()].filter((c) => !explicit.has(c.id));
@@ -373,7 +375,13 @@ export class EnrichmentEngine {
         this.suggestion(
           r.id,
           r.p,
-          explicit.get(r.id) ?? dedupe(r.members.flatMap((m) => candidates.get(m)?.evidence ?? [])),
+          explicit.get(r.id) ??
+            dedupe(
+              r.members.flatMap((m) => {
+                const c = candidates.get(m);
+                return c ? [...textEvidence(c), ...c.evidence] : [];
+              }),
+            ),
         ),
       );
   }
@@ -411,10 +419,14 @@ export class EnrichmentEngine {
     ];
   }
 
-  /** Explicit ids (taken as given) and every other candidate with its signals. */
+  /**
+   * Explicit ids (taken as given) and every other candidate with its signals; the text model's
+   * evidence for a candidate is written only when asked (for those answered).
+   */
   private candidates(item: EnrichItem): {
     explicit: Map<string, Evidence[]>;
     candidates: Map<string, Candidate>;
+    textEvidence: (c: Candidate) => Evidence[];
   } {
     const all = [...FREE_TEXT_FIELDS, ...ARTEFACT_FIELDS]
       .map((f) => [f, untemplated(unescapedPaths(item[f] ?? ''))] as [string, string])
@@ -439,6 +451,7 @@ export class EnrichmentEngine {
           patternHits: 0,
           patternFamily: 0,
           actor: 0,
+          textTop3: false,
           evidence: [],
         };
         cands.set(id, c);
@@ -459,23 +472,20 @@ export class EnrichmentEngine {
       const s = scored.scores[i] as number;
       c.text = { z: (s - stats.mean) / stats.std, gap: s - stats.top, top: i === stats.order[0] };
     };
-    let written: Map<string, string> | undefined;
     if (scored && stats) {
       stats.order.slice(0, TEXT_CANDIDATES).forEach((i, rank) => {
         const c = cand(this.model.classes[i] as string);
-        if (!c) return;
-        if (rank < 3) {
-          const features = this.model.explain(scored.matched, c.id, 4);
-          if (features.length > 0) {
-            written ??= surfaces(all.map(([, v]) => v).join('\n'));
-            const words = [
-              ...new Set(features.map((f) => asWritten(f, written as Map<string, string>))),
-            ];
-            c.evidence.push({ signal: 'text', field: textFields, match: words.join(', ') });
-          }
-        }
+        if (c) c.textTop3 = rank < 3;
       });
     }
+    let written: Map<string, string> | undefined;
+    const textEvidence = (c: Candidate): Evidence[] => {
+      const features = scored && c.textTop3 ? this.model.explain(scored.matched, c.id, 4) : [];
+      if (features.length === 0) return [];
+      written ??= surfaces(all.map(([, v]) => v).join('\n'));
+      const words = [...new Set(features.map((f) => asWritten(f, written as Map<string, string>)))];
+      return [{ signal: 'text', field: textFields, match: words.join(', ') }];
+    };
 
     const existing = (id: string) => cands.get(id);
     for (const [field, seq] of split) this.readNames(field, seq, cand, existing);
@@ -516,7 +526,7 @@ export class EnrichmentEngine {
         if (!t.tactics.some((x) => tagged.has(x))) cands.delete(id);
       }
     }
-    return { explicit, candidates: cands };
+    return { explicit, candidates: cands, textEvidence };
   }
 
   private family(id: string): string[] {

@@ -3,6 +3,8 @@ import { bagOf, features } from './text';
 interface Posting {
   classes: Int32Array;
   gains: Float64Array;
+  /** The feature's idf over the training documents (kept here: one lookup per feature). */
+  idf: number;
 }
 
 /**
@@ -18,8 +20,6 @@ export class TextModel {
     private readonly postings: Map<string, Posting>,
     /** Per class: log(α / (N_c + α·|V|)), the log-probability of an unseen feature. */
     private readonly unseen: Float64Array,
-    private readonly idf: Map<string, number>,
-    private readonly defaultIdf: number,
   ) {}
 
   private indexOf: Map<string, number> | undefined;
@@ -65,12 +65,10 @@ export class TextModel {
       const sorted = [...row].sort((a, b) => a[0] - b[0]);
       const classes = Int32Array.from(sorted, ([c]) => c);
       const gains = Float64Array.from(sorted, ([, n]) => Math.log((n + alpha) / alpha));
-      postings.set(f, { classes, gains });
+      postings.set(f, { classes, gains, idf: Math.log(1 + nDocs / (df.get(f) as number)) });
     }
     const unseen = Float64Array.from(totals, (n) => Math.log(alpha / (n + alpha * vocab)));
-    const idf = new Map<string, number>();
-    for (const [f, n] of df) idf.set(f, Math.log(1 + nDocs / n));
-    return new TextModel([...classIndex.keys()], postings, unseen, idf, Math.log(1 + nDocs));
+    return new TextModel([...classIndex.keys()], postings, unseen);
   }
 
   /**
@@ -85,7 +83,7 @@ export class TextModel {
     for (const [f, tf] of bag) {
       const list = this.postings.get(f);
       if (!list) continue;
-      const w = tf * (this.idf.get(f) ?? this.defaultIdf);
+      const w = tf * list.idf;
       weight += w;
       matched.set(f, w);
       const { classes, gains } = list;
