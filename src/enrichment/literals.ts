@@ -47,94 +47,88 @@ export function branchesOf(source: string): Branch[] {
 /**
  * Literals indexed by their first characters (three for a literal of three, four for a longer
  * one): one pass over a field finds every entry (a pattern's branch) whose literals it contains (a
- * thousand `includes` per field cost more than the expressions they spared). Each list of
- * alternatives an entry needs is one requirement; an entry qualifies when all of its own are met.
+ * thousand `includes` per field cost more than the expressions they spared). An entry waits for
+ * one of its own literals; once one is found, each of its further lists must have a literal found.
  */
 export class LiteralIndex {
   private readonly short = new Keyed();
   private readonly long = new Keyed();
   /** Entries that require nothing: always run. */
   private readonly always: number[] = [];
-  /** Per distinct literal, the requirements it meets. */
-  private readonly meets: number[][] = [];
-  /** Per requirement, the entry it belongs to; an entry's first requirement is the one waited for. */
-  private readonly owner: number[] = [];
-  private readonly first: boolean[] = [];
-  /** Per entry, its requirements. */
-  private readonly needs: number[][] = [];
-  /** Scratch: the literals the text holds and the requirements it meets (cleared after each call). */
+  /** Per distinct literal, the entries that wait for it. */
+  private readonly waiting: number[][] = [];
+  /** Per entry, its further requirements: lists of literals, one of each to be found. */
+  private readonly also: number[][][] = [];
+  /** Scratch, cleared after each call: the literals the text holds, the entries proposed. */
   private found = new Uint8Array(0);
-  private met = new Uint8Array(0);
+  private proposed = new Uint8Array(0);
 
   constructor(size: number, literals: (i: number) => Pick<Branch, 'literals' | 'also'> | null) {
     const ids = new Map<string, number>();
+    const id = (literal: string): number => {
+      let n = ids.get(literal);
+      if (n === undefined) {
+        n = ids.size;
+        ids.set(literal, n);
+        this.waiting.push([]);
+        (literal.length >= 4 ? this.long : this.short).add(literal, n);
+      }
+      return n;
+    };
     for (let i = 0; i < size; i++) {
       const branch = literals(i);
-      const reqs: number[] = [];
-      this.needs.push(reqs);
-      if (!branch?.literals) {
-        this.always.push(i);
-        continue;
-      }
-      for (const list of [branch.literals, ...branch.also]) {
-        const req = this.owner.length;
-        this.owner.push(i);
-        this.first.push(reqs.length === 0);
-        reqs.push(req);
-        for (const literal of list) {
-          let id = ids.get(literal);
-          if (id === undefined) {
-            id = ids.size;
-            ids.set(literal, id);
-            this.meets.push([]);
-            const key = prefixKey(literal, 0, Math.min(4, literal.length));
-            (literal.length >= 4 ? this.long : this.short).add(key, id, literal);
-          }
-          this.meets[id]?.push(req);
-        }
-      }
+      this.also.push((branch?.literals ? branch.also : []).map((list) => list.map(id)));
+      if (!branch?.literals) this.always.push(i);
+      else for (const literal of branch.literals) this.waiting[id(literal)]?.push(i);
     }
     this.short.seal();
     this.long.seal();
     this.found = new Uint8Array(ids.size);
-    this.met = new Uint8Array(this.owner.length);
+    this.proposed = new Uint8Array(size);
   }
 
   /** The entries that may match the lower-cased text, in ascending order. */
   candidates(lower: string): number[] {
     const found: number[] = [];
-    for (let at = 0; at + 3 <= lower.length; at++) {
-      const three = prefixKey(lower, at, 3);
-      if (three < 0) continue;
-      this.short.visit(three, lower, at, this.found, found);
-      if (at + 4 > lower.length) continue;
-      const d = lower.charCodeAt(at + 3);
-      if (d < 128) this.long.visit((three << 7) | d, lower, at, this.found, found);
+    // The last four ASCII characters as one integer (7 bits each), `run` of them since a non-ASCII.
+    let key = 0;
+    let run = 0;
+    for (let i = 0; i < lower.length; i++) {
+      const c = lower.charCodeAt(i);
+      if (c >= 128) {
+        run = 0;
+        continue;
+      }
+      key = ((key << 7) | c) & 0xfffffff;
+      run++;
+      if (run >= 3) this.short.visit(key & 0x1fffff, lower, i - 2, this.found, found);
+      if (run >= 4) this.long.visit(key, lower, i - 3, this.found, found);
     }
-    const met: number[] = [];
-    for (const id of found) {
-      this.found[id] = 0;
-      for (const req of this.meets[id] as number[]) {
-        if (this.met[req] === 0) {
-          this.met[req] = 1;
-          met.push(req);
+    const proposed: number[] = [];
+    for (const l of found) {
+      for (const e of this.waiting[l] as number[]) {
+        if (this.proposed[e] === 0) {
+          this.proposed[e] = 1;
+          proposed.push(e);
         }
       }
     }
     const out = [...this.always];
-    for (const req of met) {
-      if (!this.first[req]) continue;
-      const entry = this.owner[req] as number;
-      if ((this.needs[entry] as number[]).every((r) => this.met[r] === 1)) out.push(entry);
+    for (const e of proposed) {
+      this.proposed[e] = 0;
+      if ((this.also[e] as number[][]).every((list) => list.some((l) => this.found[l] === 1))) {
+        out.push(e);
+      }
     }
-    for (const req of met) this.met[req] = 0;
-    return out.sort((a, b) => a - b);
+    for (const l of found) this.found[l] = 0;
+    return out.sort((x, y) => x - y);
   }
 }
 
 /**
- * Literals by a key of their first characters, in a hash table laid out flat (bucket by bucket)
- * so that a position of the text costs one typed-array read when no literal starts there.
+ * Literals by a key of their first three or four characters, in a hash table laid out flat
+ * (bucket by bucket) so that a position of the text costs two typed-array reads when no literal
+ * starts there.
  */
 class Keyed {
   private readonly pending: Array<{ key: number; id: number; literal: string }> = [];
@@ -144,7 +138,9 @@ class Keyed {
   private ids = new Int32Array(0);
   private literals: string[] = [];
 
-  add(key: number, id: number, literal: string): void {
+  add(literal: string, id: number): void {
+    let key = 0;
+    for (let k = 0; k < Math.min(4, literal.length); k++) key = (key << 7) | literal.charCodeAt(k);
     this.pending.push({ key, id, literal });
   }
 
@@ -164,17 +160,21 @@ class Keyed {
     }
   }
 
-  /** Marks in `found` (and lists in `out`) the literals that stand at `at`. */
+  /**
+   * Marks in `found` (and lists in `out`) the literals that stand at `at`, whose first characters
+   * make `key` (so only the rest is compared).
+   */
   visit(key: number, lower: string, at: number, found: Uint8Array, out: number[]): void {
     const h = bucket(key);
     const end = this.start[h + 1] as number;
     for (let j = this.start[h] as number; j < end; j++) {
       const id = this.ids[j] as number;
-      if (
-        this.keys[j] === key &&
-        found[id] === 0 &&
-        lower.startsWith(this.literals[j] as string, at)
-      ) {
+      if (this.keys[j] !== key || found[id] === 1) continue;
+      const literal = this.literals[j] as string;
+      if (at + literal.length > lower.length) continue;
+      let k = Math.min(4, literal.length);
+      while (k < literal.length && lower.charCodeAt(at + k) === literal.charCodeAt(k)) k++;
+      if (k === literal.length) {
         found[id] = 1;
         out.push(id);
       }
@@ -186,20 +186,6 @@ const BUCKETS = 1 << 16;
 
 function bucket(key: number): number {
   return (key ^ (key >>> 11) ^ (key >>> 17)) & (BUCKETS - 1);
-}
-
-/**
- * `n` (3 or 4) ASCII characters from `at` as one small integer; -1 when one is not ASCII (a literal
- * never holds one: `ascii` keeps them out).
- */
-function prefixKey(s: string, at: number, n: number): number {
-  let key = 0;
-  for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(at + k);
-    if (c >= 128) return -1;
-    key = (key << 7) | c;
-  }
-  return key;
 }
 
 /** Shorter literals are in almost every text: filtering on them would only cost. */
