@@ -2,15 +2,7 @@ import { createHash } from 'node:crypto';
 import { Combiner, logistic, logit } from './combiner';
 import type { Corpus, TechniqueDoc } from './corpus';
 import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
-import {
-  asWritten,
-  featuresOf,
-  stripMarkup,
-  surfaces,
-  terms,
-  unescapedPaths,
-  untemplated,
-} from './text';
+import { asWritten, featuresOf, stripMarkup, terms, unescapedPaths, untemplated } from './text';
 import { TextModel } from './text-model';
 
 /** What an analyzer sends: any of these fields; `text`, `title` and `description` are free text. */
@@ -461,7 +453,8 @@ export class EnrichmentEngine {
 
     // The text model reads every field: artefacts are text too (`rundll32`, `-enc`).
     // Each field is split into terms once: for the model (terms and in-field bigrams) and names.
-    const split = all.map(([f, v]) => [f, terms(v)] as [string, string[]]);
+    const written = new Map<string, string>();
+    const split = all.map(([f, v]) => [f, terms(v, written)] as [string, string[]]);
     const textFields = all.map(([f]) => f).join('+');
     const scored =
       split.length > 0 ? this.model.score(split.flatMap(([, t]) => featuresOf(t))) : null;
@@ -478,12 +471,10 @@ export class EnrichmentEngine {
         if (c) c.textTop3 = rank < 3;
       });
     }
-    let written: Map<string, string> | undefined;
     const textEvidence = (c: Candidate): Evidence[] => {
       const features = scored && c.textTop3 ? this.model.explain(scored.matched, c.id, 4) : [];
       if (features.length === 0) return [];
-      written ??= surfaces(all.map(([, v]) => v).join('\n'));
-      const words = [...new Set(features.map((f) => asWritten(f, written as Map<string, string>)))];
+      const words = [...new Set(features.map((f) => asWritten(f, written)))];
       return [{ signal: 'text', field: textFields, match: words.join(', ') }];
     };
 

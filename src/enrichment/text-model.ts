@@ -1,5 +1,12 @@
 import { bagOf, features } from './text';
 
+/** A known feature of a scored text: its weight there and its posting. */
+interface Matched {
+  feature: string;
+  weight: number;
+  posting: Posting;
+}
+
 interface Posting {
   classes: Int32Array;
   gains: Float64Array;
@@ -73,19 +80,19 @@ export class TextModel {
 
   /**
    * Per class, the mean log-likelihood of the text's known features (weighted by idf), and those
-   * features with their weights (for explain): null when no feature of the text is known.
+   * features with their weights and postings (for explain): null when no feature is known.
    */
-  score(feats: string[]): { scores: Float64Array; matched: Map<string, number> } | null {
+  score(feats: string[]): { scores: Float64Array; matched: Matched[] } | null {
     const bag = bagOf(feats);
     const scores = new Float64Array(this.classes.length);
     let weight = 0;
-    const matched = new Map<string, number>();
+    const matched: Matched[] = [];
     for (const [f, tf] of bag) {
       const list = this.postings.get(f);
       if (!list) continue;
       const w = tf * list.idf;
       weight += w;
-      matched.set(f, w);
+      matched.push({ feature: f, weight: w, posting: list });
       const { classes, gains } = list;
       for (let k = 0; k < classes.length; k++) {
         const c = classes[k] as number;
@@ -103,14 +110,13 @@ export class TextModel {
    * The known features of a scored text (`matched`) that speak most for `label` (its evidence), as
    * the model writes them (stems, bigrams joined by `_`).
    */
-  explain(matched: Map<string, number>, label: string, n = 5): string[] {
+  explain(matched: Matched[], label: string, n = 5): string[] {
     const c = this.index(label);
     if (c < 0) return [];
     const out: Array<[string, number]> = [];
-    for (const [f, w] of matched) {
-      const list = this.postings.get(f);
-      const k = list ? search(list.classes, c) : -1;
-      if (list && k >= 0) out.push([f, w * (list.gains[k] as number)]);
+    for (const { feature, weight, posting } of matched) {
+      const k = search(posting.classes, c);
+      if (k >= 0) out.push([feature, weight * (posting.gains[k] as number)]);
     }
     return out
       .sort((a, b) => b[1] - a[1])

@@ -70,32 +70,18 @@ const RAW = /[a-z0-9_$%]+(?:[.\-:][a-z0-9_$%]+)*/g;
 
 /**
  * The terms of a text, in order: each word stemmed; a dotted or hyphenated word (`rundll32.exe`,
- * `win32_process`) also as a whole, and its parts.
+ * `win32_process`) also as a whole, and its parts. `written` (when given) receives each new term
+ * with the word it was made from, to show terms as written.
  */
-export function terms(text: string): string[] {
+export function terms(text: string, written?: Map<string, string>): string[] {
   const out: string[] = [];
   const lower = stripMarkup(text).toLowerCase();
   for (const m of lower.matchAll(RAW)) {
     const raw = m[0];
     if (/[.\-:]/.test(raw)) {
-      if (raw.length <= 60) out.push(raw);
-      for (const part of raw.split(/[.\-:]+/)) pushWord(out, part);
-    } else pushWord(out, raw);
-  }
-  return out;
-}
-
-/** Each term of a text with the word it was made from (first seen), to show terms as written. */
-export function surfaces(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const lower = stripMarkup(text).toLowerCase();
-  for (const m of lower.matchAll(RAW)) {
-    const raw = m[0];
-    if (!out.has(raw)) out.set(raw, raw);
-    for (const part of raw.split(/[.\-:]+/)) {
-      const t = stem(part);
-      if (!out.has(t)) out.set(t, part);
-    }
+      if (raw.length <= 60) push(out, raw, raw, written);
+      for (const part of raw.split(/[.\-:]+/)) pushWord(out, part, written);
+    } else pushWord(out, raw, written);
   }
   return out;
 }
@@ -111,9 +97,14 @@ export function asWritten(feature: string, words: Map<string, string>): string {
   );
 }
 
-function pushWord(out: string[], w: string): void {
+function pushWord(out: string[], w: string, written?: Map<string, string>): void {
   if (w.length < 2 || w.length > 40 || STOPWORDS.has(w)) return;
-  out.push(stem(w));
+  push(out, stem(w), w, written);
+}
+
+function push(out: string[], term: string, word: string, written?: Map<string, string>): void {
+  out.push(term);
+  if (written && !written.has(term)) written.set(term, word);
 }
 
 /** Terms and the bigrams of adjacent terms (`scheduled task` → `schedul_task`): the model's features. */
