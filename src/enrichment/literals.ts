@@ -33,14 +33,13 @@ export function branchesOf(source: string): Branch[] {
     const every: string[][] = [];
     const need = sequence(a.elements, every);
     const literals = need && quality(need) >= MIN_LITERAL ? need : null;
-    const also = literals
-      ? every.filter((n) => n.join('|') !== literals.join('|') && quality(n) >= MIN_LITERAL)
-      : [];
-    return {
-      source: a.raw,
-      literals,
-      also: [...new Map(also.map((n) => [n.join('|'), n])).values()],
-    };
+    // The other usable requirements, each once.
+    const also = new Map<string, string[]>();
+    for (const n of literals ? every : []) {
+      if (quality(n) >= MIN_LITERAL) also.set(n.join('|'), n);
+    }
+    also.delete((literals ?? []).join('|'));
+    return { source: a.raw, literals, also: [...also.values()] };
   });
 }
 
@@ -60,8 +59,8 @@ export class LiteralIndex {
   /** Per entry, its further requirements: lists of literals, one of each to be found. */
   private readonly also: number[][][] = [];
   /** Scratch, cleared after each call: the literals the text holds, the entries proposed. */
-  private found = new Uint8Array(0);
-  private proposed = new Uint8Array(0);
+  private readonly found: Uint8Array;
+  private readonly proposed: Uint8Array;
 
   constructor(size: number, literals: (i: number) => Pick<Branch, 'literals' | 'also'> | null) {
     const ids = new Map<string, number>();
@@ -228,10 +227,11 @@ function alternatives(alts: AST.Alternative[]): Need {
 }
 
 /**
- * A sequence needs each of its mandatory parts: keep the most selective one (and each in `every`). Adjacent literal
- * characters form one string, and a group of literal alternatives multiplies it (`\.(exe|js)`
- * contains `.exe` or `.js`); zero-width assertions (`\b`, lookarounds) do not break it. A
- * repeated character ends one string and starts the next (`xa+b` contains `xa` and `ab`).
+ * A sequence needs each of its mandatory parts: keep the most selective one (and push each to
+ * `every`). Adjacent literal characters form one string, and a group of literal alternatives
+ * multiplies it (`\.(exe|js)` contains `.exe` or `.js`); zero-width assertions (`\b`,
+ * lookarounds) do not break it. A repeated character ends one string and starts the next
+ * (`xa+b` contains `xa` and `ab`).
  */
 function sequence(elements: AST.Element[], every?: string[][]): Need {
   let best: Need = null;

@@ -57,14 +57,8 @@ export interface PatternLibrary {
   /** A hash of the file's bytes: weights fitted with one library are not reused with another. */
   digest: string;
   patterns: Pattern[];
-  /**
-   * Which branches of which patterns a field may match, from their literals: the others are not
-   * run. Its entries are every pattern's branches in library order; `owner` maps one to its
-   * pattern and `firstBranch` a pattern to its first entry.
-   */
-  prefilter: LiteralIndex;
-  owner: Int32Array;
-  firstBranch: Int32Array;
+  /** Which branches of which patterns a field may match, from their literals: the others are not run. */
+  prefilter: BranchIndex;
 }
 
 export const PATTERNS_FILE = path.join(packageRoot(), 'enrichment', 'patterns.yaml');
@@ -103,7 +97,7 @@ export function loadPatterns(file = PATTERNS_FILE): PatternLibrary {
     });
   }
   const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  return { version: parsed.version, digest, patterns, ...branchIndex(patterns) };
+  return { version: parsed.version, digest, patterns, prefilter: new BranchIndex(patterns) };
 }
 
 function compiled(p: PatternSpec, source: string): Expressions {
@@ -113,26 +107,44 @@ function compiled(p: PatternSpec, source: string): Expressions {
   };
 }
 
-/** The prefilter over every pattern's branches; `always` keeps a branch from waiting for its literal. */
-export function branchIndex(
-  patterns: Pattern[],
-  always = false,
-): Pick<PatternLibrary, 'prefilter' | 'owner' | 'firstBranch'> {
-  const owner: number[] = [];
-  const literals: Array<Branch | null> = [];
-  const firstBranch = new Int32Array(patterns.length);
-  patterns.forEach((p, i) => {
-    firstBranch[i] = owner.length;
-    for (const b of p.branches) {
-      owner.push(i);
-      literals.push(always ? null : b);
+/**
+ * The prefilter over every pattern's branches: the literal index's entries are the branches in
+ * library order. `always` keeps every branch from waiting for its literal (what running every
+ * expression would find).
+ */
+export class BranchIndex {
+  private readonly literals: LiteralIndex;
+  /** Per entry, its pattern; per pattern, its first entry. */
+  private readonly owner: Int32Array;
+  private readonly firstBranch: Int32Array;
+
+  constructor(patterns: Pattern[], always = false) {
+    const owner: number[] = [];
+    const branches: Branch[] = [];
+    this.firstBranch = new Int32Array(patterns.length);
+    patterns.forEach((p, i) => {
+      this.firstBranch[i] = owner.length;
+      for (const b of p.branches) {
+        owner.push(i);
+        branches.push(b);
+      }
+    });
+    this.owner = Int32Array.from(owner);
+    this.literals = new LiteralIndex(owner.length, (e) => (always ? null : (branches[e] ?? null)));
+  }
+
+  /** Each pattern the lower-cased text may match (library order) and the branches it may match. */
+  candidates(lower: string): Array<{ pattern: number; branches: number[] }> {
+    const out: Array<{ pattern: number; branches: number[] }> = [];
+    for (const e of this.literals.candidates(lower)) {
+      const pattern = this.owner[e] as number;
+      const branch = e - (this.firstBranch[pattern] as number);
+      const last = out[out.length - 1];
+      if (last?.pattern === pattern) last.branches.push(branch);
+      else out.push({ pattern, branches: [branch] });
     }
-  });
-  return {
-    prefilter: new LiteralIndex(owner.length, (e) => literals[e] ?? null),
-    owner: Int32Array.from(owner),
-    firstBranch,
-  };
+    return out;
+  }
 }
 
 /**
@@ -161,17 +173,10 @@ export function matchPatterns(lib: PatternLibrary, fields: Array<[string, string
   for (const [field, value] of fields) {
     // Long fields are cut: a pathological input must not make an expression crawl.
     const text = value.length > PATTERN_FIELD_CHARS ? value.slice(0, PATTERN_FIELD_CHARS) : value;
-    const entries = lib.prefilter.candidates(text.toLowerCase());
-    // Entries come in library order, a pattern's branches together.
-    for (let k = 0; k < entries.length;) {
-      const i = lib.owner[entries[k] as number] as number;
-      const present: number[] = [];
-      for (; k < entries.length && lib.owner[entries[k] as number] === i; k++) {
-        present.push((entries[k] as number) - (lib.firstBranch[i] as number));
-      }
+    for (const { pattern: i, branches } of lib.prefilter.candidates(text.toLowerCase())) {
       const p = lib.patterns[i] as Pattern;
       if (done[i] || (p.fields && !p.fields.includes(field))) continue;
-      const m = firstStanding(p, narrowed(p, present), field, text);
+      const m = firstStanding(p, narrowed(p, branches), field, text);
       if (m) {
         done[i] = 1;
         hits.push({ pattern: p, field, match: m.slice(0, 120), at: i });

@@ -1,6 +1,6 @@
 import { branchesOf, LiteralIndex } from '../../src/enrichment/literals';
 import {
-  branchIndex,
+  BranchIndex,
   loadPatterns,
   matchPatterns,
   type PatternLibrary,
@@ -83,7 +83,7 @@ describe('the prefilter never hides a match', () => {
   /** What matching every expression on every field, with no prefilter, finds. */
   const unfiltered: PatternLibrary = {
     ...lib,
-    ...branchIndex(lib.patterns, true),
+    prefilter: new BranchIndex(lib.patterns, true),
   };
   const found = (l: PatternLibrary, fields: Array<[string, string]>) =>
     matchPatterns(l, fields).map((h) => `${h.pattern.id} ${h.field} ${h.match}`);
