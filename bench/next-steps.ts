@@ -10,20 +10,27 @@
  * - held-out cited reports: the technique sets of the sources ATT&CK cites (one vendor write-up,
  *   one advisory: the closest thing to an intrusion report the graph holds) with at least 6
  *   techniques; every relationship that cites a held-out report is left out of the learning.
+ * Both again with every sub-technique written as its parent ("techniques only"): how a caller
+ * who names techniques alone (many reports, flows and rule tags do) is answered.
  * Each held-out set reveals half of its techniques (BENCH_DRAWS fixed pseudo-random halves, each
  * scored) and the rest are to be found: recall@10, recall@20, NDCG@20 and MRR, observed techniques
  * excluded from the ranking.
  * Baselines: popularity (how many actors use a technique), plain item–item co-occurrence over the
- * actors' `uses` relationships, and the model learnt from the actors' sets alone.
+ * actors' `uses` relationships (both at the held-out sets' granularity), the model learnt from the
+ * actors' sets alone, and the model that knows ATT&CK's granularity alone (this service before it
+ * answered techniques with techniques).
  */
 import { fraction } from '../src/enrichment/engine';
 import { loadQueries } from '../src/shared/cypher';
+import { Snapshot, type SnapshotTechnique } from '../src/reporting/next-steps';
 import {
   corpusRows,
   fitSuggestions,
   rankSuggestions,
   toUses,
+  GRANULARITIES,
   type CorpusRow,
+  type Granularity,
   type SuggestionModel,
   type UseRecord,
   type UseRow,
@@ -69,6 +76,32 @@ function modelScorer(model: SuggestionModel): Scorer {
       limit: 20,
     }).map((r) => r.technique);
   };
+}
+
+/** The service's own ranking: a snapshot of both granularities' models, as the graph keeps them. */
+function serviceScorer(train: UseRow[]): Scorer {
+  const models = Object.fromEntries(
+    GRANULARITIES.map((g) => [g, fitSuggestions(corpusRows(train, g))]),
+  ) as Record<Granularity, SuggestionModel>;
+  const parents = new Map(train.map((u) => [u.technique, u.parent]));
+  for (const p of parents.values()) if (p && !parents.has(p)) parents.set(p, null);
+  const techniques: SnapshotTechnique[] = [...parents].map(([id, parent]) => ({
+    id,
+    attackId: id,
+    name: id,
+    parent,
+    tactics: [],
+    prior: {
+      'sub-technique': models['sub-technique'].prior.get(id) ?? 0,
+      technique: models.technique.prior.get(id) ?? 0,
+    },
+    suggests: { 'sub-technique': [], technique: [] },
+  }));
+  const byId = new Map(techniques.map((t) => [t.id, t]));
+  for (const g of GRANULARITIES)
+    for (const e of models[g].edges) byId.get(e.from)?.suggests[g].push(e);
+  const snapshot = new Snapshot('bench', techniques, []);
+  return (observed) => snapshot.rank(observed, 20).ranked.map((r) => r.technique);
 }
 
 function popularityScorer(rows: CorpusRow[]): Scorer {
@@ -136,17 +169,20 @@ function score(ranked: string[], hidden: Set<string>, t: Totals): void {
 const METHODS = [
   'model (EASE + popularity)',
   'model, actors only',
+  "model, ATT&CK's granularity",
   'co-occurrence',
   'popularity',
 ] as const;
 type Method = (typeof METHODS)[number];
 
-function scorers(train: UseRow[]): Record<Method, Scorer> {
-  const rows = corpusRows(train);
+/** Every method learnt from `train`; the baselines at the granularity of the sets to find. */
+function scorers(train: UseRow[], granularity: Granularity): Record<Method, Scorer> {
+  const rows = corpusRows(train, granularity);
   const actors = rows.filter((r) => r.kind !== 'report');
   return {
-    'model (EASE + popularity)': modelScorer(fitSuggestions(rows)),
+    'model (EASE + popularity)': serviceScorer(train),
     'model, actors only': modelScorer(fitSuggestions(actors)),
+    "model, ATT&CK's granularity": modelScorer(fitSuggestions(corpusRows(train))),
     'co-occurrence': cooccurrenceScorer(actors),
     popularity: popularityScorer(actors),
   };
@@ -154,6 +190,7 @@ function scorers(train: UseRow[]): Record<Method, Scorer> {
 
 interface Protocol {
   label: string;
+  granularity: Granularity;
   /** The sets to hold out and score. */
   evaluated: CorpusRow[];
   /** What the model may learn from while `held` is held out. */
@@ -167,6 +204,7 @@ async function main(): Promise<void> {
   const uses = toUses(await graph.read<UseRecord>(q['reporting/suggestion-corpus']));
   await stop();
   const rows = corpusRows(uses);
+  const coarse = corpusRows(uses, 'technique');
   const byActor = (held: Set<string>): UseRow[] => {
     // The reports behind a held-out actor's relationships are held out with it.
     const banned = new Set(uses.filter((u) => held.has(u.actor)).flatMap((u) => u.reports));
@@ -176,19 +214,38 @@ async function main(): Promise<void> {
   };
   const byReport = (held: Set<string>): UseRow[] =>
     uses.filter((u) => !u.reports.some((r) => held.has(`report:${r}`)));
+  const actorSets = (from: CorpusRow[]) =>
+    from.filter(
+      (r) => (r.kind === 'group' || r.kind === 'campaign') && r.techniques.length >= MIN_TECHNIQUES,
+    );
+  const reportSets = (from: CorpusRow[]) =>
+    from.filter((r) => r.kind === 'report' && r.techniques.length >= MIN_TECHNIQUES);
   const protocols: Protocol[] = [
     {
       label: 'held-out actors',
-      evaluated: rows.filter(
-        (r) =>
-          (r.kind === 'group' || r.kind === 'campaign') && r.techniques.length >= MIN_TECHNIQUES,
-      ),
+      granularity: 'sub-technique',
+      evaluated: actorSets(rows),
       train: byActor,
       caps: [Infinity, REPORT_SIZE],
     },
     {
       label: 'held-out cited reports',
-      evaluated: rows.filter((r) => r.kind === 'report' && r.techniques.length >= MIN_TECHNIQUES),
+      granularity: 'sub-technique',
+      evaluated: reportSets(rows),
+      train: byReport,
+      caps: [Infinity],
+    },
+    {
+      label: 'held-out actors, techniques only',
+      granularity: 'technique',
+      evaluated: actorSets(coarse),
+      train: byActor,
+      caps: [Infinity, REPORT_SIZE],
+    },
+    {
+      label: 'held-out reports, techniques only',
+      granularity: 'technique',
+      evaluated: reportSets(coarse),
       train: byReport,
       caps: [Infinity],
     },
@@ -217,7 +274,7 @@ async function main(): Promise<void> {
           .map((r) => r.id),
       );
       const t0 = Date.now();
-      const s = scorers(p.train(held));
+      const s = scorers(p.train(held), p.granularity);
       fitMs.push(Date.now() - t0);
       say(`${p.label}, fold ${fold + 1}/${FOLDS}: ${held.size} held out`);
       for (const row of p.evaluated.filter((r) => held.has(r.id)))
@@ -231,14 +288,14 @@ async function main(): Promise<void> {
   }
   const f = (x: number, n: number) => (x / n).toFixed(3);
   console.log(
-    'held out                setting           method                      recall@10  recall@20  NDCG@20  MRR    n (sets × draws)',
+    `${'held out'.padEnd(36)}${'setting'.padEnd(18)}${'method'.padEnd(30)}recall@10  recall@20  NDCG@20  MRR    n (sets × draws)`,
   );
   for (const setting of settings)
     for (const m of METHODS) {
       const t = total(`${setting}|${m}`);
       const [held, size] = setting.split('|') as [string, string];
       console.log(
-        `${held.padEnd(24)}${size.padEnd(18)}${m.padEnd(28)}${f(t.r10, t.n).padEnd(11)}${f(t.r20, t.n).padEnd(11)}${f(t.ndcg, t.n).padEnd(9)}${f(t.mrr, t.n).padEnd(7)}${t.n}`,
+        `${held.padEnd(36)}${size.padEnd(18)}${m.padEnd(30)}${f(t.r10, t.n).padEnd(11)}${f(t.r20, t.n).padEnd(11)}${f(t.ndcg, t.n).padEnd(9)}${f(t.mrr, t.n).padEnd(7)}${t.n}`,
       );
     }
   console.log(`fit per fold (models and baselines): ${fitMs.map((x) => `${x} ms`).join(', ')}`);

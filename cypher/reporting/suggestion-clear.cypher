@@ -3,6 +3,6 @@ MATCH (:Technique)-[s:SUGGESTS]->(:Technique)
 DELETE s
 WITH count(*) AS removed
 MATCH (t:Technique)
-WHERE t.suggest_prior IS NOT NULL
-REMOVE t.suggest_prior
+WHERE t.suggest_prior IS NOT NULL OR t.suggest_prior_technique IS NOT NULL
+REMOVE t.suggest_prior, t.suggest_prior_technique
 RETURN removed

@@ -1,4 +1,5 @@
-// Each technique's popularity among ATT&CK's actors (the most used has 1).
+// Each technique's popularity among ATT&CK's actors (the most used has 1), as ATT&CK maps and with
+// sub-techniques counted as their parents.
 UNWIND $rows AS row
 MATCH (t:AttackObject {stix_id: row.id})
-SET t.suggest_prior = row.prior
+SET t.suggest_prior = row.prior, t.suggest_prior_technique = row.techniquePrior

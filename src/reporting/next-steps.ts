@@ -6,11 +6,14 @@ import { accessParams } from '../auth/access';
 import type { Reader } from '../mappings/mapping-service';
 import {
   fitSuggestions,
+  granularityOf,
   rankSuggestions,
   SUGGESTION_PARAMS,
   corpusRows,
   toUses,
+  GRANULARITIES,
   type ActorKind,
+  type Granularity,
   type UseRecord,
   type Ranked,
 } from './suggestions';
@@ -35,6 +38,8 @@ const HISTORY_INCIDENTS = 50;
 const HISTORY_WEIGHT = 0.5;
 /** Actors listed as evidence per suggestion. */
 const ACTORS_SHOWN = 5;
+/** The shape the model is kept in: a model another format wrote is rebuilt, whatever its data. */
+const MODEL_FORMAT = 2;
 
 export interface TacticPlace {
   tactic: string;
@@ -46,9 +51,11 @@ export interface SnapshotTechnique {
   id: string;
   attackId: string;
   name: string;
-  prior: number;
+  /** The parent technique of a sub-technique. */
+  parent: string | null;
+  prior: Record<Granularity, number>;
   tactics: TacticPlace[];
-  suggests: Array<{ to: string; weight: number }>;
+  suggests: Record<Granularity, Array<{ to: string; weight: number }>>;
 }
 
 export interface SnapshotActor {
@@ -64,9 +71,12 @@ export interface SnapshotActor {
 /** The model as read from the graph once per data version: what every answer is scored with. */
 export class Snapshot {
   readonly techniques: Map<string, SnapshotTechnique>;
-  private readonly prior: Map<string, number>;
-  /** Actors using each technique. */
-  private readonly users = new Map<string, SnapshotActor[]>();
+  /** Per granularity, the candidates and their popularity (techniques alone at `technique`). */
+  private readonly prior: Record<Granularity, Map<string, number>>;
+  /** Per granularity, the actors using each technique (or, at `technique`, one of its family). */
+  private readonly users: Record<Granularity, Map<string, SnapshotActor[]>>;
+  /** Techniques that have sub-techniques. */
+  private readonly families = new Set<string>();
 
   constructor(
     readonly version: string,
@@ -74,23 +84,46 @@ export class Snapshot {
     readonly actors: SnapshotActor[],
   ) {
     this.techniques = new Map(techniques.map((t) => [t.id, t]));
-    this.prior = new Map(techniques.map((t) => [t.id, t.prior]));
-    for (const a of actors)
-      for (const t of a.techniques) {
-        const list = this.users.get(t);
-        if (list) list.push(a);
-        else this.users.set(t, [a]);
-      }
+    for (const t of techniques) if (t.parent) this.families.add(t.parent);
+    this.prior = {
+      'sub-technique': new Map(techniques.map((t) => [t.id, t.prior['sub-technique']])),
+      technique: new Map(techniques.filter((t) => !t.parent).map((t) => [t.id, t.prior.technique])),
+    };
+    this.users = { 'sub-technique': new Map(), technique: new Map() };
+    for (const g of GRANULARITIES) {
+      const users = this.users[g];
+      for (const a of actors)
+        for (const t of new Set(a.techniques.map((id) => this.at(id, g)))) {
+          const list = users.get(t);
+          if (list) list.push(a);
+          else users.set(t, [a]);
+        }
+    }
   }
 
-  usersOf(technique: string): SnapshotActor[] {
-    return this.users.get(technique) ?? [];
+  /** A technique as counted at a granularity: a sub-technique is its parent at `technique`. */
+  private at(id: string, granularity: Granularity): string {
+    return granularity === 'technique' ? (this.techniques.get(id)?.parent ?? id) : id;
+  }
+
+  /** The granularity an observed set (STIX ids) is answered at. */
+  granularity(observed: Iterable<string>): Granularity {
+    return granularityOf(
+      observed,
+      (id) => Boolean(this.techniques.get(id)?.parent),
+      (id) => this.families.has(id),
+    );
+  }
+
+  private usersOf(technique: string, granularity: Granularity): SnapshotActor[] {
+    return this.users[granularity].get(technique) ?? [];
   }
 
   /** How many of the observed techniques each actor uses (actors using none are absent). */
-  private sharedCounts(seen: Set<string>): Map<SnapshotActor, number> {
+  private sharedCounts(seen: Set<string>, granularity: Granularity): Map<SnapshotActor, number> {
     const out = new Map<SnapshotActor, number>();
-    for (const t of seen) for (const a of this.usersOf(t)) out.set(a, (out.get(a) ?? 0) + 1);
+    for (const t of seen)
+      for (const a of this.usersOf(t, granularity)) out.set(a, (out.get(a) ?? 0) + 1);
     return out;
   }
 
@@ -111,12 +144,13 @@ export class Snapshot {
     keep?: (t: SnapshotTechnique) => boolean,
   ): Scored {
     const seen = new Set(observed);
+    const granularity = this.granularity(seen);
     const sums = new Map<string, number>();
     const from = new Map<string, Array<{ technique: string; weight: number }>>();
     for (const o of seen) {
       const t = this.techniques.get(o);
       if (!t) continue;
-      for (const s of t.suggests) {
+      for (const s of t.suggests[granularity]) {
         sums.set(s.to, (sums.get(s.to) ?? 0) + s.weight);
         const list = from.get(s.to) ?? [];
         list.push({ technique: t.attackId, weight: round(s.weight) });
@@ -126,7 +160,7 @@ export class Snapshot {
     const votes = historyVotes(history, seen);
     const ranked = rankSuggestions({
       sums,
-      prior: this.prior,
+      prior: this.prior[granularity],
       observed: seen,
       history: votes.scores,
       historyWeight: history.length > 0 ? HISTORY_WEIGHT : 0,
@@ -138,16 +172,16 @@ export class Snapshot {
           return t !== undefined && keep(t);
         }),
     });
-    return { seen, ranked, from, support: votes.support };
+    return { seen, granularity, ranked, from, support: votes.support };
   }
 
   /** A ranked technique with its evidence: what points to it, who uses it too, past incidents. */
   explain(r: Ranked, scored: Scored): Suggestion {
-    const { seen } = scored;
+    const { seen, granularity } = scored;
     const t = this.techniques.get(r.technique) as SnapshotTechnique;
-    scored.shared ??= this.sharedCounts(seen);
+    scored.shared ??= this.sharedCounts(seen, granularity);
     const shared = scored.shared;
-    const supporters = this.usersOf(r.technique)
+    const supporters = this.usersOf(r.technique, granularity)
       .map((a) => ({ a, shared: shared.get(a) ?? 0 }))
       .filter((s) => s.shared > 0)
       .sort((x, y) => y.shared - x.shared || x.a.attackId.localeCompare(y.a.attackId));
@@ -203,6 +237,7 @@ export interface HistoryRow {
 
 export interface Scored {
   seen: Set<string>;
+  granularity: Granularity;
   /** Per actor, the observed techniques it uses: counted at the first explanation. */
   shared?: Map<SnapshotActor, number>;
   /** The latest observed tactic's matrix order (-1: none): found at the first explanation. */
@@ -334,21 +369,33 @@ export class NextSteps {
     const [v] = await tx.run<{ version: string[] }>(this.q['attack/data-version']);
     const version = (v?.version ?? []).join('|');
     const uses = await tx.run<UseRecord>(this.q['reporting/suggestion-corpus']);
-    const rows = corpusRows(toUses(uses));
+    const corpus = toUses(uses);
+    const rows = corpusRows(corpus);
     const reports = rows.filter((r) => r.kind === 'report').length;
-    const model = fitSuggestions(rows);
+    const models = {
+      'sub-technique': fitSuggestions(rows),
+      technique: fitSuggestions(corpusRows(corpus, 'technique')),
+    };
     await tx.run(this.q['reporting/suggestion-clear']);
-    for (let i = 0; i < model.edges.length; i += 10_000)
-      await tx.run(this.q['reporting/suggestion-edges'], {
-        rows: model.edges.slice(i, i + 10_000),
-      });
+    const edges = GRANULARITIES.flatMap((granularity) =>
+      models[granularity].edges.map((e) => ({ ...e, granularity })),
+    );
+    for (let i = 0; i < edges.length; i += 10_000)
+      await tx.run(this.q['reporting/suggestion-edges'], { rows: edges.slice(i, i + 10_000) });
+    const fine = models['sub-technique'].prior;
+    const coarse = models.technique.prior;
     await tx.run(this.q['reporting/suggestion-priors'], {
-      rows: [...model.prior].map(([id, prior]) => ({ id, prior })),
+      rows: [...new Set([...fine.keys(), ...coarse.keys()])].map((id) => ({
+        id,
+        prior: fine.get(id) ?? null,
+        techniquePrior: coarse.get(id) ?? null,
+      })),
     });
-    const built = { version, edges: model.edges.length, actors: rows.length - reports, reports };
+    const built = { version, edges: edges.length, actors: rows.length - reports, reports };
     await tx.run(this.q['reporting/suggestion-record'], {
       ...built,
       params: JSON.stringify(SUGGESTION_PARAMS),
+      format: MODEL_FORMAT,
     });
     return built;
   }
@@ -359,7 +406,9 @@ export class NextSteps {
     if (this.current && now - this.checkedAt < this.checkMs) return this.current;
     const version = await this.graph.readTransaction(async (tx) => {
       const [v] = await tx.run<{ version: string[] }>(this.q['attack/data-version']);
-      const [m] = await tx.run<{ built: string | null }>(this.q['reporting/suggestion-state']);
+      const [m] = await tx.run<{ built: string | null }>(this.q['reporting/suggestion-state'], {
+        format: MODEL_FORMAT,
+      });
       return { data: (v?.version ?? []).join('|'), built: m?.built ?? null };
     });
     this.checkedAt = now;
@@ -379,7 +428,9 @@ export class NextSteps {
 
   private async load(): Promise<Snapshot> {
     return this.graph.readTransaction(async (tx) => {
-      const [m] = await tx.run<{ built: string | null }>(this.q['reporting/suggestion-state']);
+      const [m] = await tx.run<{ built: string | null }>(this.q['reporting/suggestion-state'], {
+        format: MODEL_FORMAT,
+      });
       const techniques = await tx.run<SnapshotTechnique>(this.q['reporting/suggestion-snapshot']);
       const actors = await tx.run<SnapshotActor>(this.q['reporting/suggestion-actors']);
       return new Snapshot(m?.built ?? '', techniques, actors);

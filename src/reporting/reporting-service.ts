@@ -8,6 +8,7 @@ import { buildLayer, COMPARE, HEAT, type Layer, type LayerEntry } from './naviga
 import type { NextSteps, Resolved, Suggestion } from './next-steps';
 import { likelyPaths, type PathsPlan } from './paths';
 import { buildReport, type CoverageRow, type IncidentReport } from './report';
+import type { Granularity } from './suggestions';
 
 const QUERIES = [
   'reporting/incident-techniques',
@@ -364,7 +365,10 @@ export class ReportingService {
       this.nextSteps.history(reader, resolved.observed, exclude),
     ]);
     return {
-      model: { data_version: snapshot.version },
+      model: {
+        data_version: snapshot.version,
+        granularity: snapshot.granularity(resolved.observed),
+      },
       observed: resolved.observed.map((id) => snapshot.techniques.get(id)?.attackId ?? id),
       replaced: resolved.replaced,
       unknown: resolved.unknown,
@@ -465,7 +469,8 @@ export type { CandidateGroup };
 
 export interface NextStepsAnswer {
   incident?: string;
-  model: { data_version: string };
+  /** The model's data and the granularity it answered at (techniques alone for callers who use them). */
+  model: { data_version: string; granularity: Granularity };
   observed: string[];
   replaced: Resolved['replaced'];
   unknown: string[];

@@ -24,8 +24,20 @@ export interface UseRow {
   actor: string;
   kind: ActorKind;
   technique: string;
+  /** The technique's parent when it is a sub-technique. */
+  parent: string | null;
   reports: string[];
 }
+
+/**
+ * The model is learnt twice: as ATT&CK maps (sub-techniques where it names them) and with every
+ * sub-technique counted as its parent technique. Callers that speak in techniques alone (many
+ * reports, flows and rule tags do) are answered at their level: the first model, asked about
+ * parents that ATT&CK's actors mostly use through a sub-technique, knows little of them and
+ * answers with sub-techniques they never name.
+ */
+export type Granularity = 'sub-technique' | 'technique';
+export const GRANULARITIES: readonly Granularity[] = ['sub-technique', 'technique'];
 
 /** A record of the corpus query: a use with the description its citations are read from. */
 export type UseRecord = Omit<UseRow, 'reports'> & { description: string | null };
@@ -55,18 +67,22 @@ export function toUses(records: UseRecord[]): UseRow[] {
  * they belong to. A report is one intrusion or one malware as written up once, closer to what an
  * analyst holds than an actor's profile gathered over years. A report naming a single technique
  * says nothing about co-occurrence and is left out, as is one naming more than
- * MAX_REPORT_TECHNIQUES.
+ * MAX_REPORT_TECHNIQUES. At the `technique` granularity each sub-technique counts as its parent.
  */
-export function corpusRows(uses: UseRow[]): CorpusRow[] {
+export function corpusRows(
+  uses: UseRow[],
+  granularity: Granularity = 'sub-technique',
+): CorpusRow[] {
   const actors = new Map<string, { kind: ActorKind; techniques: Set<string> }>();
   const reports = new Map<string, Set<string>>();
   for (const u of uses) {
+    const technique = granularity === 'technique' ? (u.parent ?? u.technique) : u.technique;
     const a = actors.get(u.actor) ?? { kind: u.kind, techniques: new Set<string>() };
-    a.techniques.add(u.technique);
+    a.techniques.add(technique);
     actors.set(u.actor, a);
     for (const r of u.reports) {
       const set = reports.get(r) ?? new Set<string>();
-      set.add(u.technique);
+      set.add(technique);
       reports.set(r, set);
     }
   }
@@ -79,6 +95,25 @@ export function corpusRows(uses: UseRow[]): CorpusRow[] {
     if (set.size > 1 && set.size <= MAX_REPORT_TECHNIQUES)
       rows.push({ id: `report:${name}`, kind: 'report', techniques: [...set].sort() });
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The granularity an observed set speaks at: `technique` when none of it is a sub-technique and
+ * some of it is a technique that has sub-techniques (a caller who knew the sub-technique would
+ * have named it), as ATT&CK maps otherwise — a set of techniques that have no sub-techniques says
+ * nothing either way.
+ */
+export function granularityOf(
+  observed: Iterable<string>,
+  isSubTechnique: (t: string) => boolean,
+  hasSubTechniques: (t: string) => boolean,
+): Granularity {
+  let parents = false;
+  for (const t of observed) {
+    if (isSubTechnique(t)) return 'sub-technique';
+    parents ||= hasSubTechniques(t);
+  }
+  return parents ? 'technique' : 'sub-technique';
 }
 
 export interface SuggestionParams {
@@ -99,7 +134,7 @@ export const SUGGESTION_PARAMS: SuggestionParams = {
   emphasis: 0.5,
   weights: { group: 1, campaign: 1, software: 0.25, report: 0.5 },
   prior: 0.2,
-  keep: 50,
+  keep: 100,
 };
 
 export interface SuggestionEdge {

@@ -121,6 +121,18 @@ describe('the next-step model in the graph', () => {
     expect(e?.n).toBe(m?.edges);
     expect(e?.n).toBeGreaterThan(10_000);
     expect(e?.bad).toBe(0);
+    // Both granularities, the technique one among techniques alone.
+    const [g] = await graph.read<{ fine: number; coarse: number; subs: number }>(
+      `MATCH (a:Technique)-[s:SUGGESTS]->(b:Technique)
+       RETURN count(CASE s.granularity WHEN 'sub-technique' THEN 1 END) AS fine,
+              count(CASE s.granularity WHEN 'technique' THEN 1 END) AS coarse,
+              count(CASE WHEN s.granularity = 'technique'
+                          AND (a.is_subtechnique OR b.is_subtechnique) THEN 1 END) AS subs`,
+    );
+    expect(g?.fine).toBeGreaterThan(10_000);
+    expect(g?.coarse).toBeGreaterThan(5_000);
+    expect((g?.fine ?? 0) + (g?.coarse ?? 0)).toBe(e?.n);
+    expect(g?.subs).toBe(0);
   });
 });
 
@@ -167,6 +179,29 @@ describe('next steps', () => {
       expect.arrayContaining(['T1566.001', 'T1059.001', 'T1204.002']),
     );
     expect(r.body.suggestions).toHaveLength(5);
+    expect(r.body.model.granularity).toBe('sub-technique');
+  });
+
+  it('answers a caller who names techniques alone with techniques alone', async () => {
+    const ask = async (techniques: string[]) =>
+      request(api.app)
+        .post(`${API}/next-steps/`)
+        .set('Authorization', `Bearer ${await viewer()}`)
+        .send({ techniques, top_k: 20 });
+    const coarse = await ask(['T1566', 'T1059', 'T1105', 'T1071']);
+    expect(coarse.status).toBe(200);
+    expect(coarse.body.model.granularity).toBe('technique');
+    const ids: string[] = coarse.body.suggestions.map((s: { technique: string }) => s.technique);
+    expect(ids).toHaveLength(20);
+    expect(ids.filter((t) => t.includes('.'))).toEqual([]);
+    // Actors count through their sub-techniques: most of them use T1566 and T1059 only so.
+    expect(coarse.body.suggestions[0].evidence.actors_total).toBeGreaterThan(50);
+    // One sub-technique, and the answer is at ATT&CK's granularity again.
+    const fine = await ask(['T1566.001', 'T1059', 'T1105', 'T1071']);
+    expect(fine.body.model.granularity).toBe('sub-technique');
+    expect(
+      fine.body.suggestions.some((s: { technique: string }) => s.technique.includes('.')),
+    ).toBe(true);
   });
 });
 

@@ -7,6 +7,7 @@ import { layOut } from '../../src/reporting/reporting-service';
 import {
   corpusRows,
   fitSuggestions,
+  granularityOf,
   rankSuggestions,
   toUses,
   type CorpusRow,
@@ -67,16 +68,24 @@ describe('the next-step model', () => {
         actor: 'g1',
         kind: 'group',
         technique: 'A',
+        parent: null,
         description: 'Did A.(Citation: R1)(Citation: R2)',
       },
-      { actor: 'g1', kind: 'group', technique: 'B', description: 'Did B.(Citation: R1)' },
+      {
+        actor: 'g1',
+        kind: 'group',
+        technique: 'B',
+        parent: null,
+        description: 'Did B.(Citation: R1)',
+      },
       {
         actor: 's1',
         kind: 'software',
         technique: 'C',
+        parent: null,
         description: 'Does C.(Citation: R1)(Citation: R1)',
       },
-      { actor: 's1', kind: 'software', technique: 'D', description: null },
+      { actor: 's1', kind: 'software', technique: 'D', parent: null, description: null },
     ]);
     expect(uses[0]?.reports).toEqual(['R1', 'R2']);
     expect(uses[2]?.reports).toEqual(['R1']);
@@ -92,10 +101,35 @@ describe('the next-step model', () => {
         actor: 'g2',
         kind: 'group' as const,
         technique: `T${i}`,
+        parent: null,
         description: '(Citation: Catalogue)',
       })),
     );
     expect(corpusRows(catalogue).map((r) => r.id)).toEqual(['g2']);
+  });
+
+  it('counts each sub-technique as its parent at the technique granularity', () => {
+    const uses = toUses([
+      { actor: 'g1', kind: 'group', technique: 'T1.001', parent: 'T1', description: null },
+      { actor: 'g1', kind: 'group', technique: 'T1.002', parent: 'T1', description: null },
+      { actor: 'g1', kind: 'group', technique: 'T2', parent: null, description: null },
+    ]);
+    expect(corpusRows(uses)).toEqual([
+      { id: 'g1', kind: 'group', techniques: ['T1.001', 'T1.002', 'T2'] },
+    ]);
+    expect(corpusRows(uses, 'technique')).toEqual([
+      { id: 'g1', kind: 'group', techniques: ['T1', 'T2'] },
+    ]);
+  });
+
+  it('answers a set at the technique granularity only when it names parents and no sub-technique', () => {
+    const isSub = (t: string) => t.includes('.');
+    const hasSubs = (t: string) => ['T1059', 'T1566'].includes(t);
+    expect(granularityOf(['T1059', 'T1105'], isSub, hasSubs)).toBe('technique');
+    expect(granularityOf(['T1059', 'T1566.001'], isSub, hasSubs)).toBe('sub-technique');
+    // Techniques without sub-techniques say nothing of the caller's level.
+    expect(granularityOf(['T1105', 'T1082'], isSub, hasSubs)).toBe('sub-technique');
+    expect(granularityOf([], isSub, hasSubs)).toBe('sub-technique');
   });
 
   it('ranks without the observed, within the kept candidates, history counted when given', () => {
@@ -136,18 +170,19 @@ describe('the next-step model', () => {
 
 // Tactics of one matrix in order: initial-access 0, execution 1, discovery 2, exfiltration 3.
 const ORDER = ['initial-access', 'execution', 'discovery', 'exfiltration'];
-const tech = (
-  id: string,
-  tactic: string,
-  suggests: Array<[string, number]>,
-): SnapshotTechnique => ({
-  id,
-  attackId: id,
-  name: `name of ${id}`,
-  prior: 0.5,
-  tactics: [{ tactic, matrix: 'Enterprise ATT&CK', order: ORDER.indexOf(tactic) }],
-  suggests: suggests.map(([to, weight]) => ({ to, weight })),
-});
+// The technique-level model here is the other one without its sub-techniques.
+const tech = (id: string, tactic: string, suggests: Array<[string, number]>): SnapshotTechnique => {
+  const weights = suggests.map(([to, weight]) => ({ to, weight }));
+  return {
+    id,
+    attackId: id,
+    name: `name of ${id}`,
+    parent: id.includes('.') ? id.split('.')[0]! : null,
+    prior: { 'sub-technique': 0.5, technique: 0.5 },
+    tactics: [{ tactic, matrix: 'Enterprise ATT&CK', order: ORDER.indexOf(tactic) }],
+    suggests: { 'sub-technique': weights, technique: weights.filter((w) => !w.to.includes('.')) },
+  };
+};
 const snapshot = new Snapshot(
   'v1',
   [
@@ -185,6 +220,31 @@ const snapshot = new Snapshot(
     },
   ],
 );
+
+describe('the snapshot', () => {
+  it('answers parents with parents: the technique model, actors counted through sub-techniques', () => {
+    const coarse = snapshot.rank(['T1059'], 10);
+    expect(coarse.granularity).toBe('technique');
+    expect(coarse.ranked.map((r) => r.technique).sort()).toEqual(['T1041', 'T1082', 'T1566']);
+    // Narrow uses T1059 only through T1059.001: at this granularity it uses T1059 too.
+    const t1566 = snapshot.explain(
+      coarse.ranked.find((r) => r.technique === 'T1566')!,
+      coarse,
+    );
+    expect(t1566.evidence.actors.map((a) => [a.id, a.shared])).toEqual([
+      ['G0001', 1],
+      ['G0002', 1],
+    ]);
+    const fine = snapshot.rank(['T1059.001'], 10);
+    expect(fine.granularity).toBe('sub-technique');
+    expect(fine.ranked.map((r) => r.technique)).toContain('T1059');
+    const again = snapshot.explain(
+      fine.ranked.find((r) => r.technique === 'T1566')!,
+      fine,
+    );
+    expect(again.evidence.actors.map((a) => [a.id, a.shared])).toEqual([['G0002', 1]]);
+  });
+});
 
 describe('paths', () => {
   it('walks forward in matrix order and ends in the goal tactic', () => {
