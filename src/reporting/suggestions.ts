@@ -26,6 +26,8 @@ export interface UseRow {
   technique: string;
   /** The technique's parent when it is a sub-technique. */
   parent: string | null;
+  /** When ATT&CK added the relationship (ISO 8601): the benchmark's split in time. */
+  created?: string | null;
   reports: string[];
 }
 
