@@ -157,7 +157,16 @@ export class Snapshot {
         from.set(s.to, list);
       }
     }
-    const votes = historyVotes(history, seen);
+    // Past incidents vote at the answer's granularity: their sub-techniques as their parents.
+    const votes = historyVotes(
+      granularity === 'technique'
+        ? history.map((h) => ({
+            ...h,
+            techniques: [...new Set(h.techniques.map((t) => this.at(t, granularity)))],
+          }))
+        : history,
+      seen,
+    );
     const ranked = rankSuggestions({
       sums,
       prior: this.prior[granularity],

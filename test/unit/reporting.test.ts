@@ -244,6 +244,16 @@ describe('the snapshot', () => {
     );
     expect(again.evidence.actors.map((a) => [a.id, a.shared])).toEqual([['G0002', 1]]);
   });
+
+  it("counts a past incident's sub-techniques as their parents when answering with techniques", () => {
+    const past = [{ incident: 'I-1', shared: 1, techniques: ['T1059', 'T1059.001', 'T1041'] }];
+    const coarse = snapshot.rank(['T1059'], 10, past);
+    expect(coarse.ranked.map((r) => r.technique)).not.toContain('T1059.001');
+    expect(coarse.ranked.find((r) => r.technique === 'T1041')?.history).toBeGreaterThan(0);
+    // At ATT&CK's granularity the incident's sub-technique is a candidate like any other.
+    const fine = snapshot.rank(['T1566'], 10, past);
+    expect(fine.ranked.find((r) => r.technique === 'T1059.001')?.history).toBeGreaterThan(0);
+  });
 });
 
 describe('paths', () => {
