@@ -9,11 +9,6 @@ WHERE (a:Group OR a:Campaign OR a:Software) AND NOT coalesce(a.revoked, false)
 RETURN a.stix_id AS actor,
        CASE WHEN a:Group THEN 'group' WHEN a:Campaign THEN 'campaign' ELSE 'software' END AS kind,
        t.stix_id AS technique,
-       COLLECT {
-         MATCH (t)-[s:SUBTECHNIQUE_OF]->(p:Technique)
-         WHERE NOT coalesce(s.revoked, false) AND NOT coalesce(p.revoked, false)
-           AND NOT coalesce(p.deprecated, false)
-         RETURN p.stix_id ORDER BY p.stix_id
-       }[0] AS parent,
+       @active-parent(t) AS parent,
        u.description AS description, toString(u.created) AS created
 ORDER BY actor, technique

@@ -4,12 +4,7 @@
 MATCH (t:Technique)
 WHERE NOT coalesce(t.revoked, false) AND t.attack_id IS NOT NULL
 RETURN t.stix_id AS id, t.attack_id AS attackId, t.name AS name,
-       COLLECT {
-         MATCH (t)-[s:SUBTECHNIQUE_OF]->(p:Technique)
-         WHERE NOT coalesce(s.revoked, false) AND NOT coalesce(p.revoked, false)
-           AND NOT coalesce(p.deprecated, false)
-         RETURN p.stix_id ORDER BY p.stix_id
-       }[0] AS parent,
+       @active-parent(t) AS parent,
        {`sub-technique`: coalesce(t.suggest_prior, 0.0),
         technique: coalesce(t.suggest_prior_technique, 0.0)} AS prior,
        COLLECT {
