@@ -11,7 +11,8 @@
  * held-out procedures (command-line-like), scored the same way.
  */
 import { loadCorpus, type Corpus } from '../src/enrichment/corpus';
-import { detectionSource, EnrichmentEngine, fraction } from '../src/enrichment/engine';
+import { detectionSource, EnrichmentEngine } from '../src/enrichment/engine';
+import { fraction } from '../src/shared/fraction';
 import { loadPatterns } from '../src/enrichment/patterns';
 import { Bm25 } from './bm25';
 import { stripMarkup } from '../src/enrichment/text';

@@ -4,5 +4,6 @@ DELETE s
 WITH count(*) AS removed
 MATCH (t:Technique)
 WHERE t.suggest_prior IS NOT NULL OR t.suggest_prior_technique IS NOT NULL
-REMOVE t.suggest_prior, t.suggest_prior_technique
+   OR t.suggest_prior_mixed IS NOT NULL
+REMOVE t.suggest_prior, t.suggest_prior_technique, t.suggest_prior_mixed
 RETURN removed

@@ -6,7 +6,8 @@ WHERE NOT coalesce(t.revoked, false) AND t.attack_id IS NOT NULL
 RETURN t.stix_id AS id, t.attack_id AS attackId, t.name AS name,
        @active-parent(t) AS parent,
        {`sub-technique`: coalesce(t.suggest_prior, 0.0),
-        technique: coalesce(t.suggest_prior_technique, 0.0)} AS prior,
+        technique: coalesce(t.suggest_prior_technique, 0.0),
+        mixed: coalesce(t.suggest_prior_mixed, 0.0)} AS prior,
        COLLECT {
          MATCH (t)-[:IN_TACTIC]->(ta:Tactic)<-[h:HAS_TACTIC]-(mx:Matrix)
          WHERE NOT coalesce(mx.revoked, false) AND NOT coalesce(mx.deprecated, false)
@@ -19,6 +20,10 @@ RETURN t.stix_id AS id, t.attack_id AS attackId, t.name AS name,
          },
          technique: COLLECT {
            MATCH (t)-[s:SUGGESTS {granularity: 'technique'}]->(b:Technique)
+           RETURN {to: b.stix_id, weight: s.weight} ORDER BY s.weight DESC
+         },
+         mixed: COLLECT {
+           MATCH (t)-[s:SUGGESTS {granularity: 'mixed'}]->(b:Technique)
            RETURN {to: b.stix_id, weight: s.weight} ORDER BY s.weight DESC
          }
        } AS suggests

@@ -443,7 +443,13 @@ async function nextSteps(argv: {
       const suggestions = snapshot.suggest(r.observed, argv.topK).map(wireSuggestion);
       if (argv.json)
         await writeLine(
-          JSON.stringify({ id, replaced: r.replaced, unknown: r.unknown, suggestions }),
+          JSON.stringify({
+            id,
+            granularity: snapshot.level(r.observed).granularity,
+            replaced: r.replaced,
+            unknown: r.unknown,
+            suggestions,
+          }),
         );
       else {
         const best = suggestions.map((s) => `${s.technique} ${s.name} (${s.score})`);
@@ -735,7 +741,8 @@ export function cli(args: string[]): Argv {
           .option('json', {
             type: 'boolean',
             default: false,
-            describe: 'One JSON line per input: {"id", "suggestions": [...]}, best first',
+            describe:
+              'One JSON line per input: {"id", "granularity", "suggestions": [...]}, best first',
           })
           .example(
             '$0 next-steps --input seen.jsonl --top-k 20 --json',

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { fraction } from '../shared/fraction';
 import { Combiner, logistic, logit } from './combiner';
 import type { Corpus, TechniqueDoc } from './corpus';
 import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
@@ -160,11 +160,6 @@ function exampleSource(id: string, i: number): string {
 export function detectionSource(text: string): string {
   const end = text.indexOf('. ');
   return `detection:${end < 0 ? text : text.slice(0, end)}`;
-}
-
-/** A stable pseudo-random fraction in [0, 1) of a string: folds and samples without Math.random. */
-export function fraction(key: string): number {
-  return createHash('sha1').update(key).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 export interface BuildOptions {

@@ -5,15 +5,19 @@ import type { Graph, Tx } from '../shared/neo4j';
 import { accessParams } from '../auth/access';
 import type { Reader } from '../mappings/mapping-service';
 import {
+  answerLevel,
+  blendRankings,
   fitSuggestions,
-  granularityOf,
+  parentNamingRates,
   rankSuggestions,
   SUGGESTION_PARAMS,
   corpusRows,
   toUses,
   GRANULARITIES,
   type ActorKind,
+  type AnswerLevel,
   type Granularity,
+  type Level,
   type UseRecord,
   type Ranked,
 } from './suggestions';
@@ -38,8 +42,9 @@ const HISTORY_INCIDENTS = 50;
 const HISTORY_WEIGHT = 0.5;
 /** Actors listed as evidence per suggestion. */
 const ACTORS_SHOWN = 5;
+const LEVELS: readonly Level[] = ['sub-technique', 'technique'];
 /** The shape the model is kept in: a model another format wrote is rebuilt, whatever its data. */
-const MODEL_FORMAT = 2;
+const MODEL_FORMAT = 3;
 
 export interface TacticPlace {
   tactic: string;
@@ -73,10 +78,12 @@ export class Snapshot {
   readonly techniques: Map<string, SnapshotTechnique>;
   /** Per granularity, the candidates and their popularity (techniques alone at `technique`). */
   private readonly prior: Record<Granularity, Map<string, number>>;
-  /** Per granularity, the actors using each technique (or, at `technique`, one of its family). */
-  private readonly users: Record<Granularity, Map<string, SnapshotActor[]>>;
-  /** Techniques that have sub-techniques. */
-  private readonly families = new Set<string>();
+  /** Per level, the actors using each technique (or, at `technique`, one of its family). */
+  private readonly users: Record<Level, Map<string, SnapshotActor[]>>;
+  /** Techniques that have sub-techniques, with theirs. */
+  private readonly families = new Map<string, string[]>();
+  /** How often ATT&CK's actors name each family by its parent: the base rates of the level rule. */
+  private readonly parentRate: (family: string) => number;
 
   constructor(
     readonly version: string,
@@ -84,45 +91,65 @@ export class Snapshot {
     readonly actors: SnapshotActor[],
   ) {
     this.techniques = new Map(techniques.map((t) => [t.id, t]));
-    for (const t of techniques) if (t.parent) this.families.add(t.parent);
+    for (const t of techniques) {
+      if (!t.parent) continue;
+      const subs = this.families.get(t.parent);
+      if (subs) subs.push(t.id);
+      else this.families.set(t.parent, [t.id]);
+    }
     this.prior = {
       'sub-technique': new Map(techniques.map((t) => [t.id, t.prior['sub-technique']])),
       technique: new Map(techniques.filter((t) => !t.parent).map((t) => [t.id, t.prior.technique])),
+      mixed: new Map(techniques.map((t) => [t.id, t.prior.mixed])),
     };
     this.users = { 'sub-technique': new Map(), technique: new Map() };
-    for (const g of GRANULARITIES) {
+    for (const g of LEVELS) {
       const users = this.users[g];
       for (const a of actors)
-        for (const t of new Set(a.techniques.map((id) => this.at(id, g)))) {
+        for (const t of this.atLevel(a.techniques, g)) {
           const list = users.get(t);
           if (list) list.push(a);
           else users.set(t, [a]);
         }
     }
-  }
-
-  /** A technique as counted at a granularity: a sub-technique is its parent at `technique`. */
-  private at(id: string, granularity: Granularity): string {
-    return granularity === 'technique' ? (this.techniques.get(id)?.parent ?? id) : id;
-  }
-
-  /** The granularity an observed set (STIX ids) is answered at. */
-  granularity(observed: Iterable<string>): Granularity {
-    return granularityOf(
-      observed,
-      (id) => Boolean(this.techniques.get(id)?.parent),
-      (id) => this.families.has(id),
+    this.parentRate = parentNamingRates(
+      actors.map((a) => a.techniques),
+      this.familyOf,
     );
   }
 
-  private usersOf(technique: string, granularity: Granularity): SnapshotActor[] {
+  private readonly familyOf = (id: string): string | null =>
+    this.techniques.get(id)?.parent ?? (this.families.has(id) ? id : null);
+
+  /** Techniques as counted at a granularity: a sub-technique is its parent at `technique`. */
+  private atLevel(ids: Iterable<string>, granularity: Granularity): Set<string> {
+    if (granularity !== 'technique') return new Set(ids);
+    return new Set([...ids].map((id) => this.techniques.get(id)?.parent ?? id));
+  }
+
+  /**
+   * What counts as each observed technique when past incidents are looked up: itself, and for a
+   * parent its sub-techniques (naming the parent says the family, not which member).
+   */
+  family(observed: string[]): Array<{ observed: string; technique: string }> {
+    return observed.flatMap((o) =>
+      [o, ...(this.families.get(o) ?? [])].map((technique) => ({ observed: o, technique })),
+    );
+  }
+
+  /** The level an observed set (STIX ids) is answered at. */
+  level(observed: Iterable<string>): AnswerLevel {
+    return answerLevel(observed, this.familyOf, this.parentRate);
+  }
+
+  private usersOf(technique: string, granularity: Level): SnapshotActor[] {
     return this.users[granularity].get(technique) ?? [];
   }
 
   /** How many of the observed techniques each actor uses (actors using none are absent). */
-  private sharedCounts(seen: Set<string>, granularity: Granularity): Map<SnapshotActor, number> {
+  private sharedCounts(seen: Set<string>, granularity: Level): Map<SnapshotActor, number> {
     const out = new Map<SnapshotActor, number>();
-    for (const t of seen)
+    for (const t of this.atLevel(seen, granularity))
       for (const a of this.usersOf(t, granularity)) out.set(a, (out.get(a) ?? 0) + 1);
     return out;
   }
@@ -144,52 +171,74 @@ export class Snapshot {
     keep?: (t: SnapshotTechnique) => boolean,
   ): Scored {
     const seen = new Set(observed);
-    const granularity = this.granularity(seen);
-    const sums = new Map<string, number>();
+    const level = this.level(seen);
     const from = new Map<string, Array<{ technique: string; weight: number }>>();
-    for (const o of seen) {
-      const t = this.techniques.get(o);
-      if (!t) continue;
-      for (const s of t.suggests[granularity]) {
-        sums.set(s.to, (sums.get(s.to) ?? 0) + s.weight);
-        const list = from.get(s.to) ?? [];
-        list.push({ technique: t.attackId, weight: round(s.weight) });
-        from.set(s.to, list);
+    const keepId =
+      keep &&
+      ((id: string) => {
+        const t = this.techniques.get(id);
+        return t !== undefined && keep(t);
+      });
+    const rankAt = (granularity: Granularity, max: number) => {
+      const at = this.atLevel(seen, granularity);
+      const sums = new Map<string, number>();
+      for (const o of at) {
+        const t = this.techniques.get(o);
+        if (!t) continue;
+        for (const s of t.suggests[granularity]) {
+          sums.set(s.to, (sums.get(s.to) ?? 0) + s.weight);
+          const list = from.get(s.to) ?? [];
+          const same = list.find((x) => x.technique === t.attackId);
+          if (same) same.weight = Math.max(same.weight, round(s.weight));
+          else list.push({ technique: t.attackId, weight: round(s.weight) });
+          from.set(s.to, list);
+        }
       }
+      // Past incidents vote at the model's granularity: their sub-techniques as their parents.
+      const votes = historyVotes(
+        history.map((h) => ({ ...h, techniques: [...this.atLevel(h.techniques, granularity)] })),
+        at,
+      );
+      const ranked = rankSuggestions({
+        sums,
+        prior: this.prior[granularity],
+        observed: at,
+        history: votes.scores,
+        historyWeight: history.length > 0 ? HISTORY_WEIGHT : 0,
+        limit: max,
+        keep: keepId,
+      });
+      return { ranked, support: votes.support };
+    };
+    if (level.granularity !== 'mixed') {
+      const { ranked, support } = rankAt(level.granularity, limit);
+      return { seen, level, ranked, from, support, shared: {} };
     }
-    // Past incidents vote at the answer's granularity: their sub-techniques as their parents.
-    const votes = historyVotes(
-      granularity === 'technique'
-        ? history.map((h) => ({
-            ...h,
-            techniques: [...new Set(h.techniques.map((t) => this.at(t, granularity)))],
-          }))
-        : history,
+    // Both levels in one set: ATT&CK's granularity and the mixed model rank every candidate.
+    const fine = rankAt('sub-technique', Infinity);
+    const mixed = rankAt('mixed', Infinity);
+    return {
       seen,
-    );
-    const ranked = rankSuggestions({
-      sums,
-      prior: this.prior[granularity],
-      observed: seen,
-      history: votes.scores,
-      historyWeight: history.length > 0 ? HISTORY_WEIGHT : 0,
-      limit,
-      keep:
-        keep &&
-        ((id) => {
-          const t = this.techniques.get(id);
-          return t !== undefined && keep(t);
-        }),
-    });
-    return { seen, granularity, ranked, from, support: votes.support };
+      level,
+      ranked: blendRankings(fine.ranked, mixed.ranked, level.blend, limit),
+      from,
+      support: new Map([...mixed.support, ...fine.support]),
+      shared: {},
+    };
   }
 
   /** A ranked technique with its evidence: what points to it, who uses it too, past incidents. */
   explain(r: Ranked, scored: Scored): Suggestion {
-    const { seen, granularity } = scored;
+    const { seen, level } = scored;
     const t = this.techniques.get(r.technique) as SnapshotTechnique;
-    scored.shared ??= this.sharedCounts(seen, granularity);
-    const shared = scored.shared;
+    // Who uses it, at its own level in a mixed answer: a parent through its sub-techniques.
+    const granularity: Level =
+      level.granularity === 'mixed'
+        ? t.parent
+          ? 'sub-technique'
+          : 'technique'
+        : level.granularity;
+    const shared = (scored.shared[granularity] ??= this.sharedCounts(seen, granularity));
     const supporters = this.usersOf(r.technique, granularity)
       .map((a) => ({ a, shared: shared.get(a) ?? 0 }))
       .filter((s) => s.shared > 0)
@@ -246,9 +295,9 @@ export interface HistoryRow {
 
 export interface Scored {
   seen: Set<string>;
-  granularity: Granularity;
-  /** Per actor, the observed techniques it uses: counted at the first explanation. */
-  shared?: Map<SnapshotActor, number>;
+  level: AnswerLevel;
+  /** Per level and actor, the observed techniques it uses: counted at first explanation. */
+  shared: Partial<Record<Level, Map<SnapshotActor, number>>>;
   /** The latest observed tactic's matrix order (-1: none): found at the first explanation. */
   latest?: number;
   ranked: Ranked[];
@@ -384,6 +433,7 @@ export class NextSteps {
     const models = {
       'sub-technique': fitSuggestions(rows),
       technique: fitSuggestions(corpusRows(corpus, 'technique')),
+      mixed: fitSuggestions(corpusRows(corpus, 'mixed')),
     };
     await tx.run(this.q['reporting/suggestion-clear']);
     const edges = GRANULARITIES.flatMap((granularity) =>
@@ -391,13 +441,13 @@ export class NextSteps {
     );
     for (let i = 0; i < edges.length; i += 10_000)
       await tx.run(this.q['reporting/suggestion-edges'], { rows: edges.slice(i, i + 10_000) });
-    const fine = models['sub-technique'].prior;
-    const coarse = models.technique.prior;
+    const priors = GRANULARITIES.map((g) => models[g].prior);
     await tx.run(this.q['reporting/suggestion-priors'], {
-      rows: [...new Set([...fine.keys(), ...coarse.keys()])].map((id) => ({
+      rows: [...new Set(priors.flatMap((p) => [...p.keys()]))].map((id) => ({
         id,
-        prior: fine.get(id) ?? null,
-        techniquePrior: coarse.get(id) ?? null,
+        prior: models['sub-technique'].prior.get(id) ?? null,
+        techniquePrior: models.technique.prior.get(id) ?? null,
+        mixedPrior: models.mixed.prior.get(id) ?? null,
       })),
     });
     const built = { version, edges: edges.length, actors: rows.length - reports, reports };
@@ -463,13 +513,21 @@ export class NextSteps {
     return new Map(rows.map((r) => [r.given, r]));
   }
 
-  /** The tenant's past incidents sharing observed techniques (tenant-scoped, those the reader sees). */
-  async history(reader: Reader, observed: string[], exclude: string | null): Promise<HistoryRow[]> {
+  /**
+   * The tenant's past incidents sharing observed techniques (tenant-scoped, those the reader sees);
+   * an observed parent is shared by an incident that shows one of its sub-techniques.
+   */
+  async history(
+    reader: Reader,
+    snapshot: Snapshot,
+    observed: string[],
+    exclude: string | null,
+  ): Promise<HistoryRow[]> {
     if (observed.length === 0) return [];
     return this.graph.read(this.q['reporting/next-steps-history'], {
       tenant: reader.tenant,
       ...accessParams(reader),
-      observed,
+      observed: snapshot.family(observed),
       exclude,
       limit: HISTORY_INCIDENTS,
     });

@@ -162,7 +162,7 @@ export class ReportingService {
       this.nextSteps.snapshot(),
     ]);
     const resolved = asResolved(observed);
-    const history = await this.nextSteps.history(reader, resolved.observed, incidentId);
+    const history = await this.nextSteps.history(reader, snapshot, resolved.observed, incidentId);
     const plan = likelyPaths(snapshot, resolved.observed, to, limit, history);
     if (!plan) throw new BadRequestError(`no loaded matrix has a tactic named ${to}`);
     const stepIds = [
@@ -199,9 +199,9 @@ export class ReportingService {
     ]);
     const killChain = layOut(incidentId, row.observed, tactics);
     const resolved = asResolved(row.observed);
-    const [snapshot, history, coverage] = await Promise.all([
-      this.nextSteps.snapshot(),
-      this.nextSteps.history(reader, resolved.observed, incidentId),
+    const snapshot = await this.nextSteps.snapshot();
+    const [history, coverage] = await Promise.all([
+      this.nextSteps.history(reader, snapshot, resolved.observed, incidentId),
       this.coverage(resolved.observed),
     ]);
     const procedures = new Map<string, string[]>();
@@ -360,14 +360,12 @@ export class ReportingService {
     limit: number,
     exclude: string | null,
   ): Promise<NextStepsAnswer> {
-    const [snapshot, history] = await Promise.all([
-      this.nextSteps.snapshot(),
-      this.nextSteps.history(reader, resolved.observed, exclude),
-    ]);
+    const snapshot = await this.nextSteps.snapshot();
+    const history = await this.nextSteps.history(reader, snapshot, resolved.observed, exclude);
     return {
       model: {
         data_version: snapshot.version,
-        granularity: snapshot.granularity(resolved.observed),
+        granularity: snapshot.level(resolved.observed).granularity,
       },
       observed: resolved.observed.map((id) => snapshot.techniques.get(id)?.attackId ?? id),
       replaced: resolved.replaced,
@@ -469,7 +467,7 @@ export type { CandidateGroup };
 
 export interface NextStepsAnswer {
   incident?: string;
-  /** The model's data and the granularity it answered at (techniques alone for callers who use them). */
+  /** The model's data and the level it answered at (techniques alone for callers who use them). */
   model: { data_version: string; granularity: Granularity };
   observed: string[];
   replaced: Resolved['replaced'];

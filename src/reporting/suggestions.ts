@@ -1,3 +1,5 @@
+import { fraction } from '../shared/fraction';
+
 /**
  * What comes next, learnt from ATT&CK's `uses` relationships: an item–item linear model (EASE,
  * Steck 2019, with EDLAE's emphasis on the diagonal) over technique sets — each actor's, and each
@@ -32,14 +34,19 @@ export interface UseRow {
 }
 
 /**
- * The model is learnt twice: as ATT&CK maps (sub-techniques where it names them) and with every
- * sub-technique counted as its parent technique. Callers that speak in techniques alone (many
- * reports, flows and rule tags do) are answered at their level: the first model, asked about
- * parents that ATT&CK's actors mostly use through a sub-technique, knows little of them and
- * answers with sub-techniques they never name.
+ * The model is learnt three times: as ATT&CK maps (sub-techniques where it names them); with every
+ * sub-technique counted as its parent technique; and with a fixed pseudo-random half of each set's
+ * sub-techniques so counted (`mixed`). Callers that speak in techniques alone (many reports, flows
+ * and rule tags do) are answered at their level: the first model, asked about parents that
+ * ATT&CK's actors mostly use through a sub-technique, knows little of them and answers with
+ * sub-techniques they never name. Callers that name the sub-technique where they know it and the
+ * parent elsewhere (an extractor, a set of rule tags) write at both levels, which the third model
+ * has seen side by side.
  */
-export type Granularity = 'sub-technique' | 'technique';
-export const GRANULARITIES: readonly Granularity[] = ['sub-technique', 'technique'];
+export type Granularity = 'sub-technique' | 'technique' | 'mixed';
+export const GRANULARITIES: readonly Granularity[] = ['sub-technique', 'technique', 'mixed'];
+/** The levels a technique itself is at (whom it is used by, counted). */
+export type Level = Exclude<Granularity, 'mixed'>;
 
 /** A record of the corpus query: a use with the description its citations are read from. */
 export type UseRecord = Omit<UseRow, 'reports'> & { description: string | null };
@@ -69,7 +76,8 @@ export function toUses(records: UseRecord[]): UseRow[] {
  * they belong to. A report is one intrusion or one malware as written up once, closer to what an
  * analyst holds than an actor's profile gathered over years. A report naming a single technique
  * says nothing about co-occurrence and is left out, as is one naming more than
- * MAX_REPORT_TECHNIQUES. At the `technique` granularity each sub-technique counts as its parent.
+ * MAX_REPORT_TECHNIQUES. At the `technique` granularity each sub-technique counts as its parent;
+ * at `mixed`, in a fixed pseudo-random half of the sets that name it.
  */
 export function corpusRows(
   uses: UseRow[],
@@ -77,14 +85,19 @@ export function corpusRows(
 ): CorpusRow[] {
   const actors = new Map<string, { kind: ActorKind; techniques: Set<string> }>();
   const reports = new Map<string, Set<string>>();
+  const at = (u: UseRow, row: string): string =>
+    !u.parent || granularity === 'sub-technique'
+      ? u.technique
+      : granularity === 'technique' || fraction(`mixed|${row}|${u.technique}`) < 0.5
+        ? u.parent
+        : u.technique;
   for (const u of uses) {
-    const technique = granularity === 'technique' ? (u.parent ?? u.technique) : u.technique;
     const a = actors.get(u.actor) ?? { kind: u.kind, techniques: new Set<string>() };
-    a.techniques.add(technique);
+    a.techniques.add(at(u, u.actor));
     actors.set(u.actor, a);
     for (const r of u.reports) {
       const set = reports.get(r) ?? new Set<string>();
-      set.add(technique);
+      set.add(at(u, `report:${r}`));
       reports.set(r, set);
     }
   }
@@ -99,23 +112,82 @@ export function corpusRows(
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+export interface AnswerLevel {
+  granularity: Granularity;
+  /** At `mixed`, the share of the mixed model in each score (ATT&CK's granularity has the rest). */
+  blend: number;
+}
+
+/** How strongly the mixed model takes over as a set names parents beyond the base rate. */
+const MIXED_EMPHASIS = 2;
+
+/** A technique's family: itself when it has sub-techniques, its parent when it is one, else none. */
+export type FamilyOf = (technique: string) => string | null;
+
+/** Observations at the overall rate that a family's own rate is shrunk with. */
+const PSEUDO_SETS = 2;
+
 /**
- * The granularity an observed set speaks at: `technique` when none of it is a sub-technique and
- * some of it is a technique that has sub-techniques (a caller who knew the sub-technique would
- * have named it), as ATT&CK maps otherwise — a set of techniques that have no sub-techniques says
- * nothing either way.
+ * Per family, how often a corpus of sets names it by the parent rather than a sub-technique: the
+ * rate a set written as ATT&CK's own actors write is expected to show (≈ 0.14 over all families;
+ * T1059 alone is named far more often than T1566). A family's rate is shrunk towards the overall
+ * one by two pseudo-observations.
  */
-export function granularityOf(
+export function parentNamingRates(
+  sets: Iterable<Iterable<string>>,
+  familyOf: FamilyOf,
+): (family: string) => number {
+  const named = new Map<string, number>();
+  const total = new Map<string, number>();
+  let allNamed = 0;
+  let all = 0;
+  for (const set of sets)
+    for (const t of set) {
+      const family = familyOf(t);
+      if (!family) continue;
+      all++;
+      total.set(family, (total.get(family) ?? 0) + 1);
+      if (family === t) {
+        allNamed++;
+        named.set(family, (named.get(family) ?? 0) + 1);
+      }
+    }
+  const overall = all > 0 ? allNamed / all : 0;
+  return (family) =>
+    ((named.get(family) ?? 0) + PSEUDO_SETS * overall) / ((total.get(family) ?? 0) + PSEUDO_SETS);
+}
+
+/**
+ * The level an observed set speaks at. None of it a sub-technique and some of it a technique that
+ * has sub-techniques: `technique` (a caller who knew the sub-technique would have named it). Both
+ * levels: `mixed` when the set names parents more often than ATT&CK's own actors would (`rateOf`,
+ * summed over the set's families) — a writer who rolls some sub-techniques up is likely to have
+ * rolled up some of the rest — and the mixed model's share grows with the excess, shrunk by one
+ * pseudo-observation (one parent among a few sub-techniques is what ATT&CK itself writes). As
+ * ATT&CK maps otherwise: techniques that have no sub-techniques say nothing either way.
+ */
+export function answerLevel(
   observed: Iterable<string>,
-  isSubTechnique: (t: string) => boolean,
-  hasSubTechniques: (t: string) => boolean,
-): Granularity {
-  let parents = false;
+  familyOf: FamilyOf,
+  rateOf: (family: string) => number,
+): AnswerLevel {
+  let named = 0;
+  let subs = 0;
+  let expected = 0;
   for (const t of observed) {
-    if (isSubTechnique(t)) return 'sub-technique';
-    parents ||= hasSubTechniques(t);
+    const family = familyOf(t);
+    if (!family) continue;
+    expected += rateOf(family);
+    if (family === t) named++;
+    else subs++;
   }
-  return parents ? 'technique' : 'sub-technique';
+  if (subs === 0)
+    return named > 0
+      ? { granularity: 'technique', blend: 1 }
+      : { granularity: 'sub-technique', blend: 0 };
+  const excess = Math.max(0, named - expected) / (named + subs + 1 - expected);
+  const blend = Math.min(1, MIXED_EMPHASIS * excess);
+  return blend > 0 ? { granularity: 'mixed', blend } : { granularity: 'sub-technique', blend: 0 };
 }
 
 export interface SuggestionParams {
@@ -261,6 +333,42 @@ export function rankSuggestions(input: {
       (cooccurrence + params.prior * popularity + hw * history) / (1 + params.prior + hw);
     if (score > 0) out.push({ technique: t, score, cooccurrence, popularity, history });
   }
-  out.sort((a, b) => b.score - a.score || a.technique.localeCompare(b.technique));
-  return out.slice(0, input.limit);
+  return best(out, input.limit);
+}
+
+function best(ranked: Ranked[], limit: number): Ranked[] {
+  ranked.sort((a, b) => b.score - a.score || a.technique.localeCompare(b.technique));
+  return ranked.slice(0, limit);
+}
+
+/**
+ * Two rankings of the same set as one: every part weighted, `blend` for the second; a technique
+ * either ranking lacks counts 0 there.
+ */
+export function blendRankings(
+  first: Ranked[],
+  second: Ranked[],
+  blend: number,
+  limit: number,
+): Ranked[] {
+  const out = new Map<string, Ranked>();
+  const add = (list: Ranked[], w: number) => {
+    for (const r of list) {
+      const o = out.get(r.technique) ?? {
+        technique: r.technique,
+        score: 0,
+        cooccurrence: 0,
+        popularity: 0,
+        history: 0,
+      };
+      o.score += w * r.score;
+      o.cooccurrence += w * r.cooccurrence;
+      o.popularity += w * r.popularity;
+      o.history += w * r.history;
+      out.set(r.technique, o);
+    }
+  };
+  add(first, 1 - blend);
+  add(second, blend);
+  return best([...out.values()], limit);
 }

@@ -121,17 +121,19 @@ describe('the next-step model in the graph', () => {
     expect(e?.n).toBe(m?.edges);
     expect(e?.n).toBeGreaterThan(10_000);
     expect(e?.bad).toBe(0);
-    // Both granularities, the technique one among techniques alone.
-    const [g] = await graph.read<{ fine: number; coarse: number; subs: number }>(
+    // Three granularities, the technique one among techniques alone.
+    const [g] = await graph.read<{ fine: number; coarse: number; mixed: number; subs: number }>(
       `MATCH (a:Technique)-[s:SUGGESTS]->(b:Technique)
        RETURN count(CASE s.granularity WHEN 'sub-technique' THEN 1 END) AS fine,
               count(CASE s.granularity WHEN 'technique' THEN 1 END) AS coarse,
+              count(CASE s.granularity WHEN 'mixed' THEN 1 END) AS mixed,
               count(CASE WHEN s.granularity = 'technique'
                           AND (a.is_subtechnique OR b.is_subtechnique) THEN 1 END) AS subs`,
     );
     expect(g?.fine).toBeGreaterThan(10_000);
     expect(g?.coarse).toBeGreaterThan(5_000);
-    expect((g?.fine ?? 0) + (g?.coarse ?? 0)).toBe(e?.n);
+    expect(g?.mixed).toBeGreaterThan(10_000);
+    expect((g?.fine ?? 0) + (g?.coarse ?? 0) + (g?.mixed ?? 0)).toBe(e?.n);
     expect(g?.subs).toBe(0);
   });
 });
@@ -196,12 +198,40 @@ describe('next steps', () => {
     expect(ids.filter((t) => t.includes('.'))).toEqual([]);
     // Actors count through their sub-techniques: most of them use T1566 and T1059 only so.
     expect(coarse.body.suggestions[0].evidence.actors_total).toBeGreaterThan(50);
-    // One sub-technique, and the answer is at ATT&CK's granularity again.
-    const fine = await ask(['T1566.001', 'T1059', 'T1105', 'T1071']);
+    // Sub-techniques alone (beside techniques without any): ATT&CK's granularity.
+    const fine = await ask(['T1566.001', 'T1059.001', 'T1105', 'T1071.001']);
     expect(fine.body.model.granularity).toBe('sub-technique');
-    expect(
-      fine.body.suggestions.some((s: { technique: string }) => s.technique.includes('.')),
-    ).toBe(true);
+    // Both levels, parents named more than ATT&CK's actors do: answered at both.
+    const mixed = await ask(['T1566.001', 'T1059', 'T1105', 'T1071']);
+    expect(mixed.body.model.granularity).toBe('mixed');
+    const levels = mixed.body.suggestions.map((s: { technique: string }) =>
+      s.technique.includes('.'),
+    );
+    expect(levels).toContain(true);
+    expect(levels).toContain(false);
+  });
+
+  it('finds past incidents through the sub-techniques of an observed parent', async () => {
+    const initech = (role: string) => token({ sub: 'ivan', tenant: 'initech', roles: [role] });
+    await bulk(
+      'incident',
+      [
+        { incident_id: 'I-FAMILY', technique: 'T1566.001' },
+        { incident_id: 'I-FAMILY', technique: 'T1059.001' },
+        { incident_id: 'I-FAMILY', technique: 'T1650' },
+      ],
+      await initech('analyst'),
+    );
+    const r = await request(api.app)
+      .post(`${API}/next-steps/`)
+      .set('Authorization', `Bearer ${await initech('viewer')}`)
+      .send({ techniques: ['T1566', 'T1059'], top_k: 200 });
+    // The dashboards below count every tenant's incidents.
+    await graph.write(`MATCH (n {tenant: 'initech'}) DETACH DELETE n`);
+    expect(r.status).toBe(200);
+    const t1650 = r.body.suggestions.find((s: { technique: string }) => s.technique === 'T1650');
+    expect(t1650.evidence.incidents).toEqual([{ incident: 'I-FAMILY', shared: 2 }]);
+    expect(t1650.parts.history).toBeGreaterThan(0);
   });
 });
 
@@ -493,6 +523,7 @@ describe('CLI', () => {
       .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(3);
     expect(rows[0].id).toBe('a');
+    expect(rows[0].granularity).toBe('sub-technique');
     expect(rows[0].suggestions).toHaveLength(7);
     expect(rows[0].suggestions.map((s: { technique: string }) => s.technique)).not.toContain(
       'T1566.001',

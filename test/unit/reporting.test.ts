@@ -7,7 +7,9 @@ import { layOut } from '../../src/reporting/reporting-service';
 import {
   corpusRows,
   fitSuggestions,
-  granularityOf,
+  answerLevel,
+  blendRankings,
+  parentNamingRates,
   rankSuggestions,
   toUses,
   type CorpusRow,
@@ -122,14 +124,82 @@ describe('the next-step model', () => {
     ]);
   });
 
-  it('answers a set at the technique granularity only when it names parents and no sub-technique', () => {
-    const isSub = (t: string) => t.includes('.');
-    const hasSubs = (t: string) => ['T1059', 'T1566'].includes(t);
-    expect(granularityOf(['T1059', 'T1105'], isSub, hasSubs)).toBe('technique');
-    expect(granularityOf(['T1059', 'T1566.001'], isSub, hasSubs)).toBe('sub-technique');
+  it("writes a fixed half of each set's sub-techniques as their parents at the mixed granularity", () => {
+    const uses = toUses(
+      Array.from({ length: 40 }, (_, i) => ({
+        actor: 'g1',
+        kind: 'group' as const,
+        technique: `T1.${String(i + 1).padStart(3, '0')}`,
+        parent: 'T1',
+        description: null,
+      })),
+    );
+    const [row] = corpusRows(uses, 'mixed');
+    const kept = row!.techniques.filter((t) => t.includes('.')).length;
+    expect(row!.techniques).toContain('T1');
+    expect(kept).toBeGreaterThan(10);
+    expect(kept).toBeLessThan(30);
+    expect(corpusRows(uses, 'mixed')).toEqual([row]);
+  });
+
+  it('answers a set with techniques when it names parents and no sub-technique, both levels when it names parents more than ATT&CK does', () => {
+    const families = ['T1059', 'T1566', 'T1003', 'T1021'];
+    const familyOf = (t: string) =>
+      t.includes('.') ? t.split('.')[0]! : families.includes(t) ? t : null;
+    const rates: Record<string, number> = { T1059: 0.6, T1566: 0.05 };
+    const level = (observed: string[]) => answerLevel(observed, familyOf, (f) => rates[f] ?? 0.14);
+    expect(level(['T1059', 'T1105'])).toEqual({ granularity: 'technique', blend: 1 });
+    expect(level(['T1566.001', 'T1105'])).toEqual({ granularity: 'sub-technique', blend: 0 });
+    // A parent ATT&CK's actors seldom name (T1566) says more than one they often do (T1059).
+    const rare = level(['T1566', 'T1003.001', 'T1021.002']);
+    const common = level(['T1059', 'T1003.001', 'T1021.002']);
+    expect(rare.granularity).toBe('mixed');
+    expect(rare.blend).toBeCloseTo((2 * (1 - 0.33)) / (4 - 0.33));
+    expect(common.granularity).toBe('mixed');
+    expect(common.blend).toBeCloseTo((2 * (1 - 0.88)) / (4 - 0.88));
+    // No more parents than expected: as ATT&CK maps.
+    expect(level(['T1059', 'T1059.001', 'T1003.001', 'T1021.002'])).toEqual({
+      granularity: 'sub-technique',
+      blend: 0,
+    });
     // Techniques without sub-techniques say nothing of the caller's level.
-    expect(granularityOf(['T1105', 'T1082'], isSub, hasSubs)).toBe('sub-technique');
-    expect(granularityOf([], isSub, hasSubs)).toBe('sub-technique');
+    expect(level(['T1105', 'T1082'])).toEqual({ granularity: 'sub-technique', blend: 0 });
+    expect(level([])).toEqual({ granularity: 'sub-technique', blend: 0 });
+  });
+
+  it('measures how often a corpus names each family by its parent, shrunk to the overall rate', () => {
+    const familyOf = (t: string) =>
+      t.includes('.') ? t.split('.')[0]! : ['T1059', 'T1566'].includes(t) ? t : null;
+    const rateOf = parentNamingRates(
+      [
+        ['T1059', 'T1105'],
+        ['T1059.001', 'T1566.001', 'T1566'],
+        ['T1059', 'T1566.002'],
+      ],
+      familyOf,
+    );
+    // Overall 3 named of 6; T1059 2 of 3, T1566 1 of 3; two pseudo-observations at 0.5.
+    expect(rateOf('T1059')).toBeCloseTo(3 / 5);
+    expect(rateOf('T1566')).toBeCloseTo(2 / 5);
+    expect(rateOf('T1003')).toBeCloseTo(0.5);
+  });
+
+  it('blends two rankings part by part, a technique one of them lacks counting 0 there', () => {
+    const r = (technique: string, score: number) => ({
+      technique,
+      score,
+      cooccurrence: score,
+      popularity: 0,
+      history: 0,
+    });
+    const blended = blendRankings([r('A', 0.8), r('B', 0.4)], [r('B', 1), r('C', 0.5)], 0.5, 10);
+    expect(blended.map((x) => [x.technique, x.score])).toEqual([
+      ['B', 0.7],
+      ['A', 0.4],
+      ['C', 0.25],
+    ]);
+    expect(blended[0]?.cooccurrence).toBeCloseTo(0.7);
+    expect(blendRankings([r('A', 0.8), r('B', 0.4)], [], 0, 1)).toEqual([r('A', 0.8)]);
   });
 
   it('ranks without the observed, within the kept candidates, history counted when given', () => {
@@ -178,9 +248,13 @@ const tech = (id: string, tactic: string, suggests: Array<[string, number]>): Sn
     attackId: id,
     name: `name of ${id}`,
     parent: id.includes('.') ? id.split('.')[0]! : null,
-    prior: { 'sub-technique': 0.5, technique: 0.5 },
+    prior: { 'sub-technique': 0.5, technique: 0.5, mixed: 0.5 },
     tactics: [{ tactic, matrix: 'Enterprise ATT&CK', order: ORDER.indexOf(tactic) }],
-    suggests: { 'sub-technique': weights, technique: weights.filter((w) => !w.to.includes('.')) },
+    suggests: {
+      'sub-technique': weights,
+      technique: weights.filter((w) => !w.to.includes('.')),
+      mixed: weights,
+    },
   };
 };
 const snapshot = new Snapshot(
@@ -218,13 +292,22 @@ const snapshot = new Snapshot(
       lastSeen: null,
       techniques: ['T1566', 'T1059.001'],
     },
+    {
+      id: 's3',
+      attackId: 'S0003',
+      name: 'Fine',
+      kind: 'software',
+      firstSeen: null,
+      lastSeen: null,
+      techniques: ['T1059.001', 'T1082'],
+    },
   ],
 );
 
 describe('the snapshot', () => {
   it('answers parents with parents: the technique model, actors counted through sub-techniques', () => {
     const coarse = snapshot.rank(['T1059'], 10);
-    expect(coarse.granularity).toBe('technique');
+    expect(coarse.level).toEqual({ granularity: 'technique', blend: 1 });
     expect(coarse.ranked.map((r) => r.technique).sort()).toEqual(['T1041', 'T1082', 'T1566']);
     // Narrow uses T1059 only through T1059.001: at this granularity it uses T1059 too.
     const t1566 = snapshot.explain(
@@ -236,13 +319,39 @@ describe('the snapshot', () => {
       ['G0002', 1],
     ]);
     const fine = snapshot.rank(['T1059.001'], 10);
-    expect(fine.granularity).toBe('sub-technique');
+    expect(fine.level).toEqual({ granularity: 'sub-technique', blend: 0 });
     expect(fine.ranked.map((r) => r.technique)).toContain('T1059');
     const again = snapshot.explain(
       fine.ranked.find((r) => r.technique === 'T1566')!,
       fine,
     );
     expect(again.evidence.actors.map((a) => [a.id, a.shared])).toEqual([['G0002', 1]]);
+  });
+
+  it('answers a set written at both levels with both models, each candidate explained at its level', () => {
+    // The actors name T1059's family by the parent once in three: this set does so once in two.
+    const mixed = snapshot.rank(['T1059', 'T1059.001'], 10);
+    expect(mixed.level.granularity).toBe('mixed');
+    // T1059's rate: (1 named + 2 × 1/3) / (3 + 2) = 1/3, twice in the set.
+    expect(mixed.level.blend).toBeCloseTo((2 * (1 - 2 / 3)) / (3 - 2 / 3));
+    expect(mixed.ranked[0]?.technique).toBe('T1082');
+    const fine = snapshot.rank(['T1059.001', 'T1082'], 10);
+    const t1082 = snapshot.explain(mixed.ranked[0]!, mixed);
+    // T1059 points to T1082 in both models: listed once, with the stronger weight.
+    expect(t1082.evidence.observed).toEqual([
+      { technique: 'T1059', weight: 0.8 },
+      { technique: 'T1059.001', weight: 0.5 },
+    ]);
+    const t1566 = snapshot.explain(
+      mixed.ranked.find((r) => r.technique === 'T1566')!,
+      mixed,
+    );
+    // A technique is supported at the technique level: Narrow uses T1059 through T1059.001.
+    expect(t1566.evidence.actors.map((a) => [a.id, a.shared])).toEqual([
+      ['G0001', 1],
+      ['G0002', 1],
+    ]);
+    expect(fine.level.granularity).toBe('sub-technique');
   });
 
   it("counts a past incident's sub-techniques as their parents when answering with techniques", () => {
