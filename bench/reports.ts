@@ -17,6 +17,8 @@ import { accessParams } from '../src/auth/access';
 import { signDevelopmentToken } from '../src/auth/identity';
 import { loadConfig } from '../src/shared/config';
 import { loadQueries } from '../src/shared/cypher';
+import { createLogger } from '../src/shared/logger';
+import { NextSteps } from '../src/reporting/next-steps';
 import type { Graph } from '../src/shared/neo4j';
 import {
   BENCH_SECRET,
@@ -173,10 +175,12 @@ async function main(): Promise<void> {
     const incident = () =>
       graph.read(q['reporting/incident-techniques'], { tenant, id: INCIDENT, ...viewer });
     const resolve = () => graph.read(q['mappings/resolve-techniques'], { ids });
+    // The past incidents are looked up through each observed parent's sub-techniques too.
+    const family = (await new NextSteps(graph, createLogger('warn')).snapshot()).family(stix);
     const history = () =>
       graph.read(q['reporting/next-steps-history'], {
         tenant,
-        observed: stix,
+        observed: family,
         exclude: INCIDENT,
         limit: 50,
         ...viewer,

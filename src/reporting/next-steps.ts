@@ -42,6 +42,7 @@ const HISTORY_INCIDENTS = 50;
 const HISTORY_WEIGHT = 0.5;
 /** Actors listed as evidence per suggestion. */
 const ACTORS_SHOWN = 5;
+/** The levels actors are counted at: the mixed model has no actors of its own. */
 const LEVELS: readonly Level[] = ['sub-technique', 'technique'];
 /** The shape the model is kept in: a model another format wrote is rebuilt, whatever its data. */
 const MODEL_FORMAT = 3;
