@@ -336,6 +336,7 @@ export function rankSuggestions(input: {
   return best(out, input.limit);
 }
 
+/** Best first (ties by id), at most `limit`. */
 function best(ranked: Ranked[], limit: number): Ranked[] {
   ranked.sort((a, b) => b.score - a.score || a.technique.localeCompare(b.technique));
   return ranked.slice(0, limit);
