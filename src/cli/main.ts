@@ -440,12 +440,13 @@ async function nextSteps(argv: {
         return;
       }
       const r = resolve(given as string[]);
-      const suggestions = snapshot.suggest(r.observed, argv.topK).map(wireSuggestion);
+      const answer = snapshot.suggest(r.observed, argv.topK);
+      const suggestions = answer.suggestions.map(wireSuggestion);
       if (argv.json)
         await writeLine(
           JSON.stringify({
             id,
-            granularity: snapshot.level(r.observed).granularity,
+            granularity: answer.level.granularity,
             replaced: r.replaced,
             unknown: r.unknown,
             suggestions,

@@ -139,7 +139,7 @@ export class Snapshot {
   }
 
   /** The level an observed set (STIX ids) is answered at. */
-  level(observed: Iterable<string>): AnswerLevel {
+  private level(observed: Iterable<string>): AnswerLevel {
     return answerLevel(observed, this.familyOf, this.parentRate);
   }
 
@@ -159,9 +159,13 @@ export class Snapshot {
    * Ranked suggestions for an observed set of STIX ids, with their evidence; `history` holds the
    * tenant's past incidents that share observed techniques.
    */
-  suggest(observed: string[], limit: number, history: HistoryRow[] = []): Suggestion[] {
+  suggest(
+    observed: string[],
+    limit: number,
+    history: HistoryRow[] = [],
+  ): { level: AnswerLevel; suggestions: Suggestion[] } {
     const scored = this.rank(observed, limit, history);
-    return scored.ranked.map((r) => this.explain(r, scored));
+    return { level: scored.level, suggestions: scored.ranked.map((r) => this.explain(r, scored)) };
   }
 
   /** The ranking alone; `keep` narrows the candidates (a path's next tactics). */

@@ -220,7 +220,7 @@ export class ReportingService {
       candidates: candidateGroups(snapshot, ids, REPORT_GROUPS),
       nextSteps: snapshot
         .suggest(resolved.observed, REPORT_NEXT_STEPS, history)
-        .map(({ technique, name, tactics: t, phase, score }) => ({
+        .suggestions.map(({ technique, name, tactics: t, phase, score }) => ({
           technique,
           name,
           tactics: t,
@@ -362,15 +362,13 @@ export class ReportingService {
   ): Promise<NextStepsAnswer> {
     const snapshot = await this.nextSteps.snapshot();
     const history = await this.nextSteps.history(reader, snapshot, resolved.observed, exclude);
+    const { level, suggestions } = snapshot.suggest(resolved.observed, limit, history);
     return {
-      model: {
-        data_version: snapshot.version,
-        granularity: snapshot.level(resolved.observed).granularity,
-      },
+      model: { data_version: snapshot.version, granularity: level.granularity },
       observed: resolved.observed.map((id) => snapshot.techniques.get(id)?.attackId ?? id),
       replaced: resolved.replaced,
       unknown: resolved.unknown,
-      suggestions: snapshot.suggest(resolved.observed, limit, history).map(wireSuggestion),
+      suggestions: suggestions.map(wireSuggestion),
     };
   }
 }
