@@ -7,6 +7,8 @@ import type { Reader } from '../mappings/mapping-service';
 import {
   answerLevel,
   blendRankings,
+  bothLevels,
+  pairRate,
   fitSuggestions,
   parentNamingRates,
   rankSuggestions,
@@ -16,6 +18,7 @@ import {
   GRANULARITIES,
   type ActorKind,
   type AnswerLevel,
+  type BothLevels,
   type Granularity,
   type Level,
   type UseRecord,
@@ -85,6 +88,8 @@ export class Snapshot {
   private readonly families = new Map<string, string[]>();
   /** How often ATT&CK's actors name each family by its parent: the base rates of the level rule. */
   private readonly parentRate: (family: string) => number;
+  /** How often they name a parent beside its sub-technique: the base rate of the both-levels rule. */
+  private readonly pairRate: number;
 
   constructor(
     readonly version: string,
@@ -114,6 +119,10 @@ export class Snapshot {
         }
     }
     this.parentRate = parentNamingRates(
+      actors.map((a) => a.techniques),
+      this.familyOf,
+    );
+    this.pairRate = pairRate(
       actors.map((a) => a.techniques),
       this.familyOf,
     );
@@ -177,6 +186,7 @@ export class Snapshot {
   ): Scored {
     const seen = new Set(observed);
     const level = this.level(seen);
+    const family = bothLevels(seen, this.familyOf, this.pairRate);
     const from = new Map<string, Array<{ technique: string; weight: number }>>();
     const keepId =
       keep &&
@@ -210,6 +220,7 @@ export class Snapshot {
         observed: at,
         history: votes.scores,
         historyWeight: history.length > 0 ? HISTORY_WEIGHT : 0,
+        family,
         limit: max,
         keep: keepId,
       });
@@ -217,7 +228,7 @@ export class Snapshot {
     };
     if (level.granularity !== 'mixed') {
       const { ranked, support } = rankAt(level.granularity, limit);
-      return { seen, level, ranked, from, support, shared: {} };
+      return { seen, level, family, ranked, from, support, shared: {} };
     }
     // Both levels in one set: ATT&CK's granularity and the mixed model rank every candidate.
     const fine = rankAt('sub-technique', Infinity);
@@ -225,6 +236,7 @@ export class Snapshot {
     return {
       seen,
       level,
+      family,
       ranked: blendRankings(fine.ranked, mixed.ranked, level.blend, limit),
       from,
       support: new Map([...mixed.support, ...fine.support]),
@@ -273,6 +285,7 @@ export class Snapshot {
         cooccurrence: round(r.cooccurrence),
         popularity: round(r.popularity),
         history: round(r.history),
+        family: round(r.family),
       },
       evidence: {
         observed: [...(scored.from.get(r.technique) ?? [])]
@@ -287,6 +300,13 @@ export class Snapshot {
         })),
         actors_total: supporters.length,
         incidents: scored.support.get(r.technique) ?? [],
+        ...(r.family > 0
+          ? {
+              sub_techniques: (scored.family.parents.get(r.technique) ?? []).map(
+                (id) => this.techniques.get(id)?.attackId ?? id,
+              ),
+            }
+          : {}),
       },
     };
   }
@@ -301,6 +321,8 @@ export interface HistoryRow {
 export interface Scored {
   seen: Set<string>;
   level: AnswerLevel;
+  /** Whether the list names both levels, and the parents it leaves out. */
+  family: BothLevels;
   /** Per level and actor, the observed techniques it uses: counted at first explanation. */
   shared: Partial<Record<Level, Map<SnapshotActor, number>>>;
   /** The latest observed tactic's matrix order (-1: none): found at the first explanation. */
@@ -347,7 +369,7 @@ export interface Suggestion {
   tactics: string[];
   phase: 'later' | 'same' | 'earlier' | 'unknown';
   score: number;
-  parts: { cooccurrence: number; popularity: number; history: number };
+  parts: { cooccurrence: number; popularity: number; history: number; family: number };
   evidence: {
     observed: Array<{ technique: string; weight: number }>;
     actors: Array<{
@@ -360,6 +382,8 @@ export interface Suggestion {
     }>;
     actors_total: number;
     incidents: Array<{ incident: string; shared: number }>;
+    /** For a parent the list leaves out, the observed sub-techniques of its family. */
+    sub_techniques?: string[];
   };
 }
 

@@ -190,6 +190,69 @@ export function answerLevel(
   return blend > 0 ? { granularity: 'mixed', blend } : { granularity: 'sub-technique', blend: 0 };
 }
 
+/**
+ * How often a set that names a sub-technique names its parent too, over sets written as ATT&CK's
+ * actors write (≈ 0.06 in Enterprise 18.1): what the both-levels rule weighs a list's own pairs
+ * against.
+ */
+export function pairRate(sets: Iterable<Iterable<string>>, familyOf: FamilyOf): number {
+  let families = 0;
+  let paired = 0;
+  for (const set of sets) {
+    const named = new Set(set);
+    const withSub = new Set<string>();
+    for (const t of named) {
+      const family = familyOf(t);
+      if (family && family !== t) withSub.add(family);
+    }
+    families += withSub.size;
+    for (const f of withSub) if (named.has(f)) paired++;
+  }
+  return families > 0 ? paired / families : 0;
+}
+
+/**
+ * Some writers list every sub-technique beside its parent (extractors, report datasets that count
+ * both): prior share of such lists, and the share of a pair's parents seen beside their
+ * sub-technique when about half such a list is known.
+ */
+const BOTH_LEVELS_PRIOR = 0.2;
+const BOTH_LEVELS_PAIR_RATE = 0.5;
+
+export interface BothLevels {
+  /** How likely the list is written with every sub-technique beside its parent (0–1). */
+  share: number;
+  /** Parents it leaves out, each with the observed sub-techniques of its family. */
+  parents: Map<string, string[]>;
+}
+
+/**
+ * Whether an observed list names sub-techniques beside their parents, and the parents it leaves
+ * out: among the families it names a sub-technique of, the number whose parent it names too, as
+ * likely under that convention (half of each pair seen) as against ATT&CK's own rate (`rate`).
+ */
+export function bothLevels(
+  observed: Iterable<string>,
+  familyOf: FamilyOf,
+  rate: number,
+): BothLevels {
+  const named = new Set(observed);
+  const parents = new Map<string, string[]>();
+  const paired = new Set<string>();
+  for (const t of named) {
+    const family = familyOf(t);
+    if (!family || family === t) continue;
+    if (named.has(family)) paired.add(family);
+    else parents.set(family, [...(parents.get(family) ?? []), t]);
+  }
+  if (parents.size === 0) return { share: 0, parents };
+  const [k, n] = [paired.size, paired.size + parents.size];
+  const p = BOTH_LEVELS_PAIR_RATE;
+  const yes = BOTH_LEVELS_PRIOR * p ** k * (1 - p) ** (n - k);
+  const no = (1 - BOTH_LEVELS_PRIOR) * rate ** k * (1 - rate) ** (n - k);
+  return { share: yes / (yes + no), parents };
+}
+
 export interface SuggestionParams {
   /** Ridge of the item–item regression: larger spreads the weight over more techniques. */
   lambda: number;
@@ -292,6 +355,13 @@ function invertSymmetric(a: Float64Array, n: number): Float64Array {
   return inv;
 }
 
+/**
+ * The weight of a left-out parent's part, times how likely the list names both levels: at 2, a
+ * list that surely does ranks those parents above anything co-occurrence suggests, one that
+ * likely does not keeps its order (`npm run bench:next-steps`, *both levels* against the rest).
+ */
+const FAMILY_WEIGHT = 2;
+
 export interface Ranked {
   technique: string;
   score: number;
@@ -300,6 +370,8 @@ export interface Ranked {
   popularity: number;
   /** The tenant's own past incidents' part (0–1), when they were consulted. */
   history: number;
+  /** For a parent the list leaves out, how likely the list names both levels (0–1). */
+  family: number;
 }
 
 /**
@@ -312,6 +384,8 @@ export function rankSuggestions(input: {
   observed: Set<string>;
   history?: Map<string, number>;
   historyWeight?: number;
+  /** The parents an observed list leaves out and how likely it names both levels. */
+  family?: BothLevels;
   limit: number;
   /** Narrows the candidates; the scores stay on the scale of all of them. */
   keep?: (technique: string) => boolean;
@@ -319,19 +393,24 @@ export function rankSuggestions(input: {
 }): Ranked[] {
   const params = input.params ?? SUGGESTION_PARAMS;
   const hw = input.historyWeight ?? 0;
+  // Weighted by the share, so a list unlikely to name both levels keeps its scores as they were.
+  const fw = FAMILY_WEIGHT * (input.family?.share ?? 0);
   const top = Math.max(0, ...input.sums.values());
   const candidates = new Set([...input.prior.keys(), ...input.sums.keys()]);
   for (const t of input.history?.keys() ?? []) candidates.add(t);
+  for (const t of input.family?.parents.keys() ?? []) candidates.add(t);
   const out: Ranked[] = [];
   for (const t of candidates) {
     if (input.observed.has(t) || (input.keep && !input.keep(t))) continue;
     const cooccurrence = top > 0 ? Math.max(0, input.sums.get(t) ?? 0) / top : 0;
     const popularity = input.prior.get(t) ?? 0;
     const history = input.history?.get(t) ?? 0;
+    const family = input.family?.parents.has(t) ? input.family.share : 0;
     // Scaled to 0–1: the parts' weights sum to one.
     const score =
-      (cooccurrence + params.prior * popularity + hw * history) / (1 + params.prior + hw);
-    if (score > 0) out.push({ technique: t, score, cooccurrence, popularity, history });
+      (cooccurrence + params.prior * popularity + hw * history + (family > 0 ? fw : 0)) /
+      (1 + params.prior + hw + fw);
+    if (score > 0) out.push({ technique: t, score, cooccurrence, popularity, history, family });
   }
   return best(out, input.limit);
 }
@@ -361,11 +440,13 @@ export function blendRankings(
         cooccurrence: 0,
         popularity: 0,
         history: 0,
+        family: 0,
       };
       o.score += w * r.score;
       o.cooccurrence += w * r.cooccurrence;
       o.popularity += w * r.popularity;
       o.history += w * r.history;
+      o.family += w * r.family;
       out.set(r.technique, o);
     }
   };

@@ -211,6 +211,26 @@ describe('next steps', () => {
     expect(levels).toContain(false);
   });
 
+  it('proposes the parents that a list naming sub-techniques beside their parents leaves out', async () => {
+    const ask = async (techniques: string[]) =>
+      request(api.app)
+        .post(`${API}/next-steps/`)
+        .set('Authorization', `Bearer ${await viewer()}`)
+        .send({ techniques, top_k: 20 });
+    // Two families of three named at both levels: ATT&CK's actors pair about 6 % of theirs.
+    const both = await ask(['T1566', 'T1566.001', 'T1059', 'T1059.001', 'T1071.001', 'T1105']);
+    expect(both.status).toBe(200);
+    const first = both.body.suggestions[0];
+    expect(first.technique).toBe('T1071');
+    expect(first.parts.family).toBeGreaterThan(0.8);
+    expect(first.evidence.sub_techniques).toEqual(['T1071.001']);
+    for (const s of both.body.suggestions.slice(1)) expect(s.parts.family).toBe(0);
+    // No pair among three families: the parents are no more likely than co-occurrence says.
+    const fine = await ask(['T1566.001', 'T1059.001', 'T1071.001', 'T1105']);
+    for (const s of fine.body.suggestions) expect(s.parts.family).toBeLessThan(0.05);
+    expect(fine.body.suggestions[0].technique).not.toMatch(/^T(1566|1059|1071)$/);
+  });
+
   it('finds past incidents through the sub-techniques of an observed parent', async () => {
     const initech = (role: string) => token({ sub: 'ivan', tenant: 'initech', roles: [role] });
     await bulk(

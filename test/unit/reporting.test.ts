@@ -9,6 +9,8 @@ import {
   fitSuggestions,
   answerLevel,
   blendRankings,
+  bothLevels,
+  pairRate,
   parentNamingRates,
   rankSuggestions,
   toUses,
@@ -184,6 +186,70 @@ describe('the next-step model', () => {
     expect(rateOf('T1003')).toBeCloseTo(0.5);
   });
 
+  it('measures how often a set naming a sub-technique names its parent too', () => {
+    const familyOf = (t: string) =>
+      t.includes('.') ? t.split('.')[0]! : ['T1059', 'T1566'].includes(t) ? t : null;
+    // Families with a sub-technique named: T1059 and T1566, then T1059, then T1566 — one paired.
+    const sets = [
+      ['T1059.001', 'T1566.001', 'T1566'],
+      ['T1059.003', 'T1105'],
+      ['T1566.002', 'T1059'],
+    ];
+    expect(pairRate(sets, familyOf)).toBeCloseTo(1 / 4);
+    expect(pairRate([['T1105']], familyOf)).toBe(0);
+  });
+
+  it('tells a list written with sub-techniques beside their parents, and the parents it leaves out', () => {
+    const familyOf = (t: string) =>
+      t.includes('.') ? t.split('.')[0]! : ['T1059', 'T1566', 'T1071'].includes(t) ? t : null;
+    const paired = bothLevels(
+      ['T1566', 'T1566.001', 'T1059.001', 'T1059.003', 'T1105'],
+      familyOf,
+      0.06,
+    );
+    expect([...paired.parents]).toEqual([['T1059', ['T1059.001', 'T1059.003']]]);
+    // One pair of two families: 0.2 × 0.5 × 0.5 against 0.8 × 0.06 × 0.94.
+    expect(paired.share).toBeCloseTo(0.05 / (0.05 + 0.8 * 0.06 * 0.94));
+    // No pair among three families: the convention is unlikely.
+    const unpaired = bothLevels(['T1566.001', 'T1059.001', 'T1071.001'], familyOf, 0.06);
+    expect(unpaired.parents.size).toBe(3);
+    expect(unpaired.share).toBeLessThan(0.05);
+    // Nothing left out, nothing to propose.
+    expect(bothLevels(['T1566', 'T1566.001', 'T1105'], familyOf, 0.06)).toEqual({
+      share: 0,
+      parents: new Map(),
+    });
+  });
+
+  it('ranks the parents a both-levels list leaves out by how likely it is written so', () => {
+    const sums = new Map([
+      ['B', 1],
+      ['C', 0.5],
+    ]);
+    const prior = new Map([
+      ['B', 0.5],
+      ['C', 0.5],
+      ['P', 0.1],
+    ]);
+    const rank = (share: number) =>
+      rankSuggestions({
+        sums,
+        prior,
+        observed: new Set(['P.001']),
+        family: { share, parents: new Map([['P', ['P.001']]]) },
+        limit: 10,
+      });
+    const sure = rank(0.9);
+    expect(sure[0]).toMatchObject({ technique: 'P', family: 0.9 });
+    expect(sure[1]?.family).toBe(0);
+    // Unlikely: the parent stays below what co-occurrence suggests, the others' scores barely move.
+    const unlikely = rank(0.01);
+    expect(unlikely.map((r) => r.technique)).toEqual(['B', 'C', 'P']);
+    const none = rankSuggestions({ sums, prior, observed: new Set(['P.001']), limit: 10 });
+    expect(unlikely[0]?.score).toBeCloseTo(none[0]!.score, 1);
+    expect(none.map((r) => r.technique)).toEqual(['B', 'C', 'P']);
+  });
+
   it('blends two rankings part by part, a technique one of them lacks counting 0 there', () => {
     const r = (technique: string, score: number) => ({
       technique,
@@ -191,6 +257,7 @@ describe('the next-step model', () => {
       cooccurrence: score,
       popularity: 0,
       history: 0,
+      family: 0,
     });
     const blended = blendRankings([r('A', 0.8), r('B', 0.4)], [r('B', 1), r('C', 0.5)], 0.5, 10);
     expect(blended.map((x) => [x.technique, x.score])).toEqual([
@@ -352,6 +419,49 @@ describe('the snapshot', () => {
       ['G0002', 1],
     ]);
     expect(fine.level.granularity).toBe('sub-technique');
+  });
+
+  it('proposes the parent a list leaves out, with the sub-techniques that point to it', () => {
+    const actor = (id: string, techniques: string[]) => ({
+      id,
+      attackId: id,
+      name: id,
+      kind: 'group' as const,
+      firstSeen: null,
+      lastSeen: null,
+      techniques,
+    });
+    const families = new Snapshot(
+      'v1',
+      [
+        tech('T1566', 'initial-access', []),
+        tech('T1566.001', 'initial-access', [['T1082', 0.4]]),
+        tech('T1059', 'execution', []),
+        tech('T1059.001', 'execution', [['T1082', 0.5]]),
+        tech('T1082', 'discovery', []),
+      ],
+      // One family of the four with a sub-technique named has its parent beside it: rate 1/4.
+      [actor('G1', ['T1566.001', 'T1059.001']), actor('G2', ['T1566', 'T1566.001', 'T1059.001'])],
+    );
+    const both = families.rank(['T1566', 'T1566.001', 'T1059.001'], 10);
+    // One pair of two families: 0.2 × 0.5 × 0.5 against 0.8 × 0.25 × 0.75.
+    expect(both.family.share).toBeCloseTo(0.05 / (0.05 + 0.15));
+    const t1059 = families.explain(
+      both.ranked.find((r) => r.technique === 'T1059')!,
+      both,
+    );
+    expect(t1059.parts.family).toBe(0.25);
+    expect(t1059.evidence.sub_techniques).toEqual(['T1059.001']);
+    const t1082 = families.explain(
+      both.ranked.find((r) => r.technique === 'T1082')!,
+      both,
+    );
+    expect(t1082.parts.family).toBe(0);
+    expect(t1082.evidence).not.toHaveProperty('sub_techniques');
+    // The same list without the pair: its parents are no more likely than co-occurrence says.
+    const one = families.rank(['T1566.001', 'T1059.001'], 10);
+    expect(one.family.share).toBeLessThan(both.family.share);
+    expect(one.ranked[0]?.technique).toBe('T1082');
   });
 
   it("counts a past incident's sub-techniques as their parents when answering with techniques", () => {
