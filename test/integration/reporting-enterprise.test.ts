@@ -139,6 +139,13 @@ describe('the next-step model in the graph', () => {
 });
 
 describe('next steps', () => {
+  /** A caller's list of observed techniques, top 20 answered. */
+  const ask = async (techniques: string[]) =>
+    request(api.app)
+      .post(`${API}/next-steps/`)
+      .set('Authorization', `Bearer ${await viewer()}`)
+      .send({ techniques, top_k: 20 });
+
   it('ranks the rest of a known group first, with its evidence, observed ones excluded', async () => {
     const r = await get('/incidents/I-38/next-steps/?top_k=20');
     expect(r.status).toBe(200);
@@ -185,11 +192,6 @@ describe('next steps', () => {
   });
 
   it('answers a caller who names techniques alone with techniques alone', async () => {
-    const ask = async (techniques: string[]) =>
-      request(api.app)
-        .post(`${API}/next-steps/`)
-        .set('Authorization', `Bearer ${await viewer()}`)
-        .send({ techniques, top_k: 20 });
     const coarse = await ask(['T1566', 'T1059', 'T1105', 'T1071']);
     expect(coarse.status).toBe(200);
     expect(coarse.body.model.granularity).toBe('technique');
@@ -212,11 +214,6 @@ describe('next steps', () => {
   });
 
   it('proposes the parents that a list naming sub-techniques beside their parents leaves out', async () => {
-    const ask = async (techniques: string[]) =>
-      request(api.app)
-        .post(`${API}/next-steps/`)
-        .set('Authorization', `Bearer ${await viewer()}`)
-        .send({ techniques, top_k: 20 });
     // Two families of three named at both levels: ATT&CK's actors pair about 6 % of theirs.
     const both = await ask(['T1566', 'T1566.001', 'T1059', 'T1059.001', 'T1071.001', 'T1105']);
     expect(both.status).toBe(200);
