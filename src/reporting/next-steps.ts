@@ -118,14 +118,9 @@ export class Snapshot {
           else users.set(t, [a]);
         }
     }
-    this.parentRate = parentNamingRates(
-      actors.map((a) => a.techniques),
-      this.familyOf,
-    );
-    this.pairRate = pairRate(
-      actors.map((a) => a.techniques),
-      this.familyOf,
-    );
+    const sets = actors.map((a) => a.techniques);
+    this.parentRate = parentNamingRates(sets, this.familyOf);
+    this.pairRate = pairRate(sets, this.familyOf);
   }
 
   private readonly familyOf = (id: string): string | null =>

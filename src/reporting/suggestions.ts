@@ -243,7 +243,8 @@ export function bothLevels(
     const family = familyOf(t);
     if (!family || family === t) continue;
     if (named.has(family)) paired.add(family);
-    else parents.set(family, [...(parents.get(family) ?? []), t]);
+    else if (parents.has(family)) parents.get(family)?.push(t);
+    else parents.set(family, [t]);
   }
   if (parents.size === 0) return { share: 0, parents };
   const [k, n] = [paired.size, paired.size + parents.size];
@@ -393,7 +394,7 @@ export function rankSuggestions(input: {
 }): Ranked[] {
   const params = input.params ?? SUGGESTION_PARAMS;
   const hw = input.historyWeight ?? 0;
-  // Weighted by the share, so a list unlikely to name both levels keeps its scores as they were.
+  // Weighted by the share, so a list unlikely to name both levels keeps its scores nearly as they were.
   const fw = FAMILY_WEIGHT * (input.family?.share ?? 0);
   const top = Math.max(0, ...input.sums.values());
   const candidates = new Set([...input.prior.keys(), ...input.sums.keys()]);
