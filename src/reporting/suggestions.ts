@@ -243,8 +243,11 @@ export function bothLevels(
     const family = familyOf(t);
     if (!family || family === t) continue;
     if (named.has(family)) paired.add(family);
-    else if (parents.has(family)) parents.get(family)?.push(t);
-    else parents.set(family, [t]);
+    else {
+      const members = parents.get(family);
+      if (members) members.push(t);
+      else parents.set(family, [t]);
+    }
   }
   if (parents.size === 0) return { share: 0, parents };
   const [k, n] = [paired.size, paired.size + parents.size];
