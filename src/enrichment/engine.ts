@@ -58,7 +58,12 @@ interface TechniqueInfo {
 interface Actor {
   name: string;
   kind: 'software' | 'group';
+  /** The techniques it uses, revoked ids resolved (unknown ones left out), read per name match. */
   techniques: string[];
+  /** 1/√(techniques it uses): a software or group that uses many says little of each. */
+  weight: number;
+  /** Whether it proposes its techniques or only supports candidates found otherwise. */
+  proposes: boolean;
 }
 
 /** Signals of one candidate technique for one item. */
@@ -243,11 +248,20 @@ export class EnrichmentEngine {
     }
     const names = new Map<string, string[]>();
     for (const t of techniques.values()) addName(names, t.name, t.id);
+    const revoked = resolveRevocations(corpus.revoked, techniques);
     const actors = new Map<string, Actor[]>();
     for (const a of corpus.actors) {
       // A held-out actor's own uses are not known to the engine that is measured on them.
       if (exclude.has(a.stixId)) continue;
-      const actor: Actor = { name: a.name, kind: a.kind, techniques: a.techniques };
+      const actor: Actor = {
+        name: a.name,
+        kind: a.kind,
+        techniques: a.techniques.flatMap((id) => resolveId(id, techniques, revoked) ?? []),
+        weight: 1 / Math.sqrt(a.techniques.length),
+        // A software or group with a few techniques proposes them; one with many only supports
+        // candidates found otherwise (a group's fifty techniques are not fifty suggestions).
+        proposes: a.techniques.length <= ACTOR_PROPOSES,
+      };
       for (const n of new Set([a.name, ...a.aliases])) addName(actors, n, actor);
     }
     const namePrefixes = new Set<string>();
@@ -257,7 +271,7 @@ export class EnrichmentEngine {
     }
     return new EnrichmentEngine(
       techniques,
-      resolveRevocations(corpus.revoked, techniques),
+      revoked,
       tactics,
       names,
       actors,
@@ -524,9 +538,7 @@ export class EnrichmentEngine {
 
   /** An id as given, or what replaced it when it was revoked; undefined when unknown. */
   private resolve(id: string): string | undefined {
-    const upper = id.toUpperCase();
-    if (this.techniques.has(upper)) return upper;
-    return this.revoked.get(upper);
+    return resolveId(id, this.techniques, this.revoked);
   }
 
   private readTag(tag: string, explicit: Map<string, Evidence[]>, tagged: Set<string>): void {
@@ -586,15 +598,10 @@ export class EnrichmentEngine {
           });
         }
         for (const actor of this.actors.get(key) ?? []) {
-          const weight = 1 / Math.sqrt(actor.techniques.length);
-          // A software or group with a few techniques proposes them; one with many only supports
-          // candidates found otherwise (a group's fifty techniques are not fifty suggestions).
-          const proposes = actor.techniques.length <= ACTOR_PROPOSES;
-          for (const tid of actor.techniques) {
-            const id = this.resolve(tid) ?? '';
-            const c = proposes ? cand(id) : existing(id);
-            if (!c || c.actor >= weight) continue;
-            c.actor = weight;
+          for (const id of actor.techniques) {
+            const c = actor.proposes ? cand(id) : existing(id);
+            if (!c || c.actor >= actor.weight) continue;
+            c.actor = actor.weight;
             c.evidence.push({ signal: actor.kind, field, match: key, detail: actor.name });
           }
         }
@@ -611,6 +618,15 @@ function addName<T>(index: Map<string, T[]>, name: string, value: T): void {
   const list = index.get(key) ?? [];
   if (!list.includes(value)) list.push(value);
   index.set(key, list);
+}
+
+function resolveId(
+  id: string,
+  techniques: Map<string, TechniqueInfo>,
+  revoked: Map<string, string>,
+): string | undefined {
+  const upper = id.toUpperCase();
+  return techniques.has(upper) ? upper : revoked.get(upper);
 }
 
 function resolveRevocations(
