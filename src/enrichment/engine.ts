@@ -66,6 +66,13 @@ interface Actor {
   proposes: boolean;
 }
 
+/** What a sequence of terms names, and whether a longer name starts with it. */
+interface NameEntry {
+  techniques: string[];
+  actors: Actor[];
+  longer: boolean;
+}
+
 /** Signals of one candidate technique for one item. */
 interface Candidate {
   id: string;
@@ -190,10 +197,8 @@ export class EnrichmentEngine {
     private readonly techniques: Map<string, TechniqueInfo>,
     private readonly revoked: Map<string, string>,
     private readonly tactics: Map<string, string>,
-    private readonly names: Map<string, string[]>,
-    private readonly actors: Map<string, Actor[]>,
-    /** Every leading part (in terms) of a longer name: a scan stops where no name goes on. */
-    private readonly namePrefixes: Set<string>,
+    /** Names (and leading parts of names) as terms joined by spaces: one lookup per sequence. */
+    private readonly lexicon: Map<string, NameEntry>,
     private readonly patterns: PatternLibrary,
     private readonly model: TextModel,
     private combiner: Combiner,
@@ -246,8 +251,11 @@ export class EnrichmentEngine {
       tactics.set(t.name.toLowerCase().replace(/[\s-]+/g, '_'), t.shortname);
       if (t.id) tactics.set(t.id.toLowerCase(), t.shortname);
     }
-    const names = new Map<string, string[]>();
-    for (const t of techniques.values()) addName(names, t.name, t.id);
+    const lexicon = new Map<string, NameEntry>();
+    for (const t of techniques.values()) {
+      const entry = nameEntry(lexicon, t.name);
+      if (entry && !entry.techniques.includes(t.id)) entry.techniques.push(t.id);
+    }
     const revoked = resolveRevocations(corpus.revoked, techniques);
     const actors = new Map<string, Actor[]>();
     for (const a of corpus.actors) {
@@ -262,20 +270,25 @@ export class EnrichmentEngine {
         // candidates found otherwise (a group's fifty techniques are not fifty suggestions).
         proposes: a.techniques.length <= ACTOR_PROPOSES,
       };
-      for (const n of new Set([a.name, ...a.aliases])) addName(actors, n, actor);
+      for (const n of new Set([a.name, ...a.aliases])) {
+        const entry = nameEntry(lexicon, n);
+        if (entry && !entry.actors.includes(actor)) entry.actors.push(actor);
+      }
     }
-    const namePrefixes = new Set<string>();
-    for (const key of [...names.keys(), ...actors.keys()]) {
+    for (const key of [...lexicon.keys()]) {
       const parts = key.split(' ');
-      for (let n = 1; n < parts.length; n++) namePrefixes.add(parts.slice(0, n).join(' '));
+      for (let n = 1; n < parts.length; n++) {
+        const prefix = parts.slice(0, n).join(' ');
+        const entry = lexicon.get(prefix) ?? { techniques: [], actors: [], longer: false };
+        entry.longer = true;
+        lexicon.set(prefix, entry);
+      }
     }
     return new EnrichmentEngine(
       techniques,
       revoked,
       tactics,
-      names,
-      actors,
-      namePrefixes,
+      lexicon,
       patterns,
       TextModel.train(trainingDocs(corpus.techniques, patterns, (s) => !exclude.has(s))),
       new Combiner(FEATURES.map(() => 0)),
@@ -585,7 +598,9 @@ export class EnrichmentEngine {
       let key = '';
       for (let n = 1; n <= MAX_NAME_TERMS && i + n <= seq.length; n++) {
         key = n === 1 ? (seq[i] as string) : `${key} ${seq[i + n - 1] as string}`;
-        for (const id of this.names.get(key) ?? []) {
+        const entry = this.lexicon.get(key);
+        if (!entry) break;
+        for (const id of entry.techniques) {
           const c = cand(id);
           if (!c) continue;
           // A name of several terms says more than one word ("Process Injection" vs "Proxy").
@@ -597,7 +612,7 @@ export class EnrichmentEngine {
             detail: this.techniques.get(id)?.name,
           });
         }
-        for (const actor of this.actors.get(key) ?? []) {
+        for (const actor of entry.actors) {
           for (const id of actor.techniques) {
             const c = actor.proposes ? cand(id) : existing(id);
             if (!c || c.actor >= actor.weight) continue;
@@ -605,19 +620,21 @@ export class EnrichmentEngine {
             c.evidence.push({ signal: actor.kind, field, match: key, detail: actor.name });
           }
         }
-        if (!this.namePrefixes.has(key)) break;
+        // A scan stops where no name goes on.
+        if (!entry.longer) break;
       }
     }
   }
 }
 
-function addName<T>(index: Map<string, T[]>, name: string, value: T): void {
+/** A name's entry in the lexicon (made when new); undefined for a name too short or too long. */
+function nameEntry(lexicon: Map<string, NameEntry>, name: string): NameEntry | undefined {
   const key = terms(name).join(' ');
   // One- and two-letter names ("at") and stop words would match everywhere.
-  if (key.length < 3 || key.split(' ').length > MAX_NAME_TERMS) return;
-  const list = index.get(key) ?? [];
-  if (!list.includes(value)) list.push(value);
-  index.set(key, list);
+  if (key.length < 3 || key.split(' ').length > MAX_NAME_TERMS) return undefined;
+  let entry = lexicon.get(key);
+  if (!entry) lexicon.set(key, (entry = { techniques: [], actors: [], longer: false }));
+  return entry;
 }
 
 function resolveId(
