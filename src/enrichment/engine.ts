@@ -257,7 +257,6 @@ export class EnrichmentEngine {
       if (entry && !entry.techniques.includes(t.id)) entry.techniques.push(t.id);
     }
     const revoked = resolveRevocations(corpus.revoked, techniques);
-    const actors = new Map<string, Actor[]>();
     for (const a of corpus.actors) {
       // A held-out actor's own uses are not known to the engine that is measured on them.
       if (exclude.has(a.stixId)) continue;
