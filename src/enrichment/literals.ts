@@ -154,15 +154,12 @@ class Keyed {
     const entries = this.pending.sort((x, y) => bucket(x.key) - bucket(y.key) || x.id - y.id);
     this.keys = Int32Array.from(entries, (e) => e.key);
     this.ids = Int32Array.from(entries, (e) => e.id);
+    const joined = entries.map((e) => e.literal).join('');
+    this.chars = new Uint16Array(joined.length);
+    for (let k = 0; k < joined.length; k++) this.chars[k] = joined.charCodeAt(k);
     this.from = new Int32Array(entries.length + 1);
     entries.forEach((e, j) => {
       this.from[j + 1] = (this.from[j] as number) + e.literal.length;
-    });
-    this.chars = new Uint16Array(this.from[entries.length] as number);
-    entries.forEach((e, j) => {
-      for (let k = 0; k < e.literal.length; k++) {
-        this.chars[(this.from[j] as number) + k] = e.literal.charCodeAt(k);
-      }
     });
     this.start = new Int32Array(BUCKETS + 1);
     this.occupied = new Int32Array(BUCKETS >>> 5);
@@ -174,6 +171,8 @@ class Keyed {
     for (let h = 0; h < BUCKETS; h++) {
       this.start[h + 1] = (this.start[h + 1] as number) + (this.start[h] as number);
     }
+    // The literals live on in `chars` only.
+    this.pending.length = 0;
   }
 
   /**
