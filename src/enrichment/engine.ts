@@ -2,7 +2,15 @@ import { fraction } from '../shared/fraction';
 import { Combiner, logistic, logit } from './combiner';
 import type { Corpus, TechniqueDoc } from './corpus';
 import { matchPatterns, STRENGTHS, type PatternLibrary } from './patterns';
-import { asWritten, featuresOf, stripMarkup, terms, unescapedPaths, untemplated } from './text';
+import {
+  asWritten,
+  featuresOf,
+  isTerm,
+  stripMarkup,
+  terms,
+  unescapedPaths,
+  untemplated,
+} from './text';
 import { TextModel } from './text-model';
 
 /** What an analyzer sends: any of these fields; `text`, `title` and `description` are free text. */
@@ -473,12 +481,15 @@ export class EnrichmentEngine {
     };
 
     // The text model reads every field: artefacts are text too (`rundll32`, `-enc`).
-    // Each field is split into terms once: for the model (terms and in-field bigrams) and names.
+    // Each field is split into terms once: for names (with marks) and the model (terms and
+    // in-field bigrams).
     const written = new Map<string, string>();
-    const split = all.map(([f, v]) => [f, terms(v, written)] as [string, string[]]);
+    const split = all.map(([f, v]) => [f, terms(v, written, true)] as [string, string[]]);
     const textFields = all.map(([f]) => f).join('+');
     const scored =
-      split.length > 0 ? this.model.score(split.flatMap(([, t]) => featuresOf(t))) : null;
+      split.length > 0
+        ? this.model.score(split.flatMap(([, t]) => featuresOf(t.filter(isTerm))))
+        : null;
     const stats = scored ? textStats(scored.scores) : null;
     const attachText = (c: Candidate) => {
       const i = this.model.index(c.id);
@@ -595,10 +606,12 @@ export class EnrichmentEngine {
   ): void {
     for (let i = 0; i < seq.length; i++) {
       let key = '';
-      for (let n = 1; n <= MAX_NAME_TERMS && i + n <= seq.length; n++) {
+      // Marks count as tokens of the key: a name of six terms may span eleven.
+      for (let n = 1; n < 2 * MAX_NAME_TERMS && i + n <= seq.length; n++) {
         key = n === 1 ? (seq[i] as string) : `${key} ${seq[i + n - 1] as string}`;
         const entry = this.lexicon.get(key);
         if (!entry) break;
+        const match = n === 1 ? key : key.split(' ').filter(isTerm).join(' ');
         for (const id of entry.techniques) {
           const c = cand(id);
           if (!c) continue;
@@ -607,7 +620,7 @@ export class EnrichmentEngine {
           c.evidence.push({
             signal: 'name',
             field,
-            match: key,
+            match,
             detail: this.techniques.get(id)?.name,
           });
         }
@@ -616,7 +629,7 @@ export class EnrichmentEngine {
             const c = actor.proposes ? cand(id) : existing(id);
             if (!c || c.actor >= actor.weight) continue;
             c.actor = actor.weight;
-            c.evidence.push({ signal: actor.kind, field, match: key, detail: actor.name });
+            c.evidence.push({ signal: actor.kind, field, match, detail: actor.name });
           }
         }
         // A scan stops where no name goes on.
@@ -628,9 +641,11 @@ export class EnrichmentEngine {
 
 /** A name's entry in the lexicon (made when new); undefined for a name too short or too long. */
 function nameEntry(lexicon: Map<string, NameEntry>, name: string): NameEntry | undefined {
-  const key = terms(name).join(' ');
+  const seq = terms(name, undefined, true);
+  while (seq.length > 0 && !isTerm(seq[seq.length - 1] as string)) seq.pop();
+  const key = seq.join(' ');
   // One- and two-letter names ("at") and stop words would match everywhere.
-  if (key.length < 3 || key.split(' ').length > MAX_NAME_TERMS) return undefined;
+  if (key.length < 3 || seq.filter(isTerm).length > MAX_NAME_TERMS) return undefined;
   let entry = lexicon.get(key);
   if (!entry) lexicon.set(key, (entry = { techniques: [], actors: [], longer: false }));
   return entry;

@@ -69,21 +69,46 @@ export function stem(word: string): string {
 const RAW = /[a-z0-9_$%]+(?:[.\-:][a-z0-9_$%]+)*/g;
 
 /**
+ * Marks in a sequence read for names: where words were left out (stop words; one mark for a run)
+ * and where a clause ends. A name matches only where the text leaves words out as the name does:
+ * "runs as SYSTEM when the service restarts" does not name System Services, "data from the local
+ * system" still names Data from Local System. No term is ever written with these characters.
+ */
+export const SKIPPED = '~';
+export const CLAUSE = '|';
+const CLAUSE_END = /[,;:!?()\n]|\.(\s|$)/;
+
+/** A term, not a mark. */
+export const isTerm = (t: string): boolean => t !== SKIPPED && t !== CLAUSE;
+
+/**
  * The terms of a text, in order: each word stemmed; a dotted or hyphenated word (`rundll32.exe`,
  * `win32_process`) also as a whole, and its parts. `written` (when given) receives each new term
- * with the word it was made from, to show terms as written.
+ * with the word it was made from, to show terms as written. With `marks`, the sequence also holds
+ * SKIPPED and CLAUSE marks (for names).
  */
-export function terms(text: string, written?: Map<string, string>): string[] {
+export function terms(text: string, written?: Map<string, string>, marks = false): string[] {
   const out: string[] = [];
   const lower = stripMarkup(text).toLowerCase();
+  let end = 0;
   for (const m of lower.matchAll(RAW)) {
     const raw = m[0];
+    if (marks && CLAUSE_END.test(lower.slice(end, m.index))) mark(out, CLAUSE);
+    end = (m.index ?? 0) + raw.length;
     if (/[.\-:]/.test(raw)) {
       if (raw.length <= 60) push(out, raw, raw, written);
-      for (const part of raw.split(/[.\-:]+/)) pushWord(out, part, written);
-    } else pushWord(out, raw, written);
+      for (const part of raw.split(/[.\-:]+/)) pushWord(out, part, written, marks);
+    } else pushWord(out, raw, written, marks);
   }
   return out;
+}
+
+/** A mark after the last term; a run of skipped words is one mark, and a clause end wins. */
+function mark(out: string[], m: string): void {
+  const last = out[out.length - 1];
+  if (last === undefined || last === CLAUSE) return;
+  if (last === SKIPPED) out[out.length - 1] = m === CLAUSE ? CLAUSE : SKIPPED;
+  else out.push(m);
 }
 
 /** A model feature (a term, or two joined by `_`) as the words of the text it came from. */
@@ -97,8 +122,11 @@ export function asWritten(feature: string, words: Map<string, string>): string {
   );
 }
 
-function pushWord(out: string[], w: string, written?: Map<string, string>): void {
-  if (w.length < 2 || w.length > 40 || STOPWORDS.has(w)) return;
+function pushWord(out: string[], w: string, written?: Map<string, string>, marks = false): void {
+  if (w.length < 2 || w.length > 40 || STOPWORDS.has(w)) {
+    if (marks) mark(out, SKIPPED);
+    return;
+  }
   push(out, stem(w), w, written);
 }
 

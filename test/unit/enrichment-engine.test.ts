@@ -2,7 +2,9 @@ import type { Corpus, TechniqueDoc } from '../../src/enrichment/corpus';
 import { EnrichmentEngine } from '../../src/enrichment/engine';
 import { loadPatterns } from '../../src/enrichment/patterns';
 import {
+  CLAUSE,
   features,
+  SKIPPED,
   stem,
   stripMarkup,
   terms,
@@ -226,6 +228,33 @@ describe('the enrichment engine', () => {
     expect(s[0]?.evidence).toContainEqual(
       expect.objectContaining({ signal: 'name', field: 'title', match: 'schedul task' }),
     );
+  });
+
+  it('marks skipped words and clause ends in a sequence read for names', () => {
+    expect(terms('data from the local system. Run it, then', undefined, true)).toEqual([
+      'data',
+      SKIPPED,
+      'local',
+      'system',
+      CLAUSE,
+      'run',
+      CLAUSE,
+    ]);
+    // Without marks the terms are those the model reads.
+    expect(terms('data from the local system. Run it')).toEqual(['data', 'local', 'system', 'run']);
+  });
+
+  it('matches a name only where the text leaves out words as the name does', () => {
+    const named = (text: string) =>
+      top({ text })
+        .flatMap((s) => s.evidence)
+        .filter((e) => e.signal === 'name')
+        .map((e) => e.detail);
+    expect(named('a scheduled task was created')).toContain('Scheduled Task');
+    // "Inhibit System Recovery": stop words between the terms, or a clause end, break the name.
+    expect(named('inhibit system recovery')).toContain('Inhibit System Recovery');
+    expect(named('inhibit the system recovery')).not.toContain('Inhibit System Recovery');
+    expect(named('it runs as scheduled. Task output was written')).not.toContain('Scheduled Task');
   });
 
   it('counts a named software for the techniques it uses', () => {
