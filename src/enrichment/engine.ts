@@ -377,7 +377,17 @@ export class EnrichmentEngine {
         namedP += probs.get(m) as number;
         if (!named || (probs.get(m) as number) > (probs.get(named) as number)) named = m;
       }
-      const specific = best !== root && bestP >= 0.5 * total;
+      // A text that names the technique itself (a name of two or more terms) and no sub-technique
+      // by name or artefact is about the technique: the text model's lean towards one way of
+      // doing it does not settle it.
+      const parentNamed =
+        (candidates.get(root)?.name ?? 0) >= 1 &&
+        members.every(
+          (m) =>
+            m === root ||
+            ((candidates.get(m)?.name ?? 0) === 0 && (candidates.get(m)?.pattern ?? 0) === 0),
+        );
+      const specific = !parentNamed && best !== root && bestP >= 0.5 * total;
       const id = named ?? (specific ? best : root);
       if (!explicit.has(id)) {
         // An unsettled family answers with its whole probability, a clear sub-technique with its

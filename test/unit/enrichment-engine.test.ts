@@ -310,6 +310,52 @@ describe('the enrichment engine', () => {
     ).toBe('T1059');
   });
 
+  it('answers the technique a text names when nothing names one of its sub-techniques', () => {
+    const c2 = { tactics: ['command-and-control'] };
+    const family = EnrichmentEngine.build(
+      {
+        ...corpus,
+        techniques: [
+          ...corpus.techniques,
+          technique(
+            'T1071',
+            'Application Layer Protocol',
+            'Adversaries may communicate using application layer protocols to blend in with existing traffic.',
+            c2,
+          ),
+          technique(
+            'T1071.001',
+            'Web Protocols',
+            'Adversaries may communicate using web protocols associated with web traffic.',
+            {
+              ...c2,
+              parent: 'T1071',
+              procedures: procedures('malware--w', [
+                'beacons to its server with GET and POST requests.',
+                'sends check-ins in POST bodies with a browser user agent.',
+              ]),
+            },
+          ),
+        ],
+      },
+      loadPatterns(),
+    );
+    const best = (text: string) => family.enrich({ text }, { topK: 1, minConfidence: 0 })[0];
+    // The web protocols' own wording, unnamed, is theirs.
+    const wording = 'beacons to its server with GET and POST requests';
+    expect(best(`it ${wording}`)?.technique).toBe('T1071.001');
+    // Under the family's name, with nothing naming a sub-technique, the family answers.
+    const named = best(`application layer protocol: ${wording}`);
+    expect(named?.technique).toBe('T1071');
+    expect(named?.evidence).toContainEqual(
+      expect.objectContaining({ signal: 'name', detail: 'Application Layer Protocol' }),
+    );
+    // Naming the sub-technique as well settles it again.
+    expect(best(`application layer protocol, web protocols: ${wording}`)?.technique).toBe(
+      'T1071.001',
+    );
+  });
+
   it('answers the sub-technique when patterns of equal strength name it and its parent', () => {
     const unix = technique(
       'T1059.004',
