@@ -369,11 +369,22 @@ export class EnrichmentEngine {
       // family: the text may speak more of the parent, but the artefact is of that one way of
       // doing it, and what names a sub-technique names its parent too.
       const rootPattern = candidates.get(root)?.pattern ?? 0;
+      // A parent's own pattern beside two or more sub-techniques that the text names (by
+      // artefact or by name) is a text listing ways of doing the technique: it is about the
+      // technique, however strong each way's own artefact.
+      const listed =
+        rootPattern >= STRENGTHS.medium &&
+        members.filter(
+          (m) =>
+            m !== root &&
+            ((candidates.get(m)?.pattern ?? 0) >= STRENGTHS.medium ||
+              (candidates.get(m)?.name ?? 0) >= 1),
+        ).length >= 2;
       let named: string | undefined;
       let namedP = 0;
       for (const m of members) {
         const s = candidates.get(m)?.pattern ?? 0;
-        if (m === root || s < STRENGTHS.medium || s < rootPattern) continue;
+        if (listed || m === root || s < STRENGTHS.medium || s < rootPattern) continue;
         namedP += probs.get(m) as number;
         if (!named || (probs.get(m) as number) > (probs.get(named) as number)) named = m;
       }
@@ -387,7 +398,7 @@ export class EnrichmentEngine {
             m === root ||
             ((candidates.get(m)?.name ?? 0) === 0 && (candidates.get(m)?.pattern ?? 0) === 0),
         );
-      const specific = !parentNamed && best !== root && bestP >= 0.5 * total;
+      const specific = !parentNamed && !listed && best !== root && bestP >= 0.5 * total;
       const id = named ?? (specific ? best : root);
       if (!explicit.has(id)) {
         // An unsettled family answers with its whole probability, a clear sub-technique with its

@@ -390,6 +390,51 @@ describe('the enrichment engine', () => {
     expect(both.confidence).toBeLessThan(Math.min(cmd.confidence, ps.confidence));
   });
 
+  it('answers the technique when its own pattern sees a list of its sub-techniques', () => {
+    const discovery = { tactics: ['discovery'] };
+    const family = EnrichmentEngine.build(
+      {
+        ...corpus,
+        techniques: [
+          ...corpus.techniques,
+          technique(
+            'T1087',
+            'Account Discovery',
+            'Adversaries may attempt to get a listing of valid accounts.',
+            discovery,
+          ),
+          technique(
+            'T1087.001',
+            'Local Account',
+            'Adversaries may attempt to get a listing of local system accounts.',
+            { ...discovery, parent: 'T1087' },
+          ),
+          technique(
+            'T1087.002',
+            'Domain Account',
+            'Adversaries may attempt to get a listing of domain accounts.',
+            { ...discovery, parent: 'T1087' },
+          ),
+        ],
+      },
+      loadPatterns(),
+    );
+    const best = (command_line: string) =>
+      family.enrich({ command_line }, { topK: 1, minConfidence: 0 })[0];
+    // Each way alone is its sub-technique (strong artefacts)...
+    expect(best('net user')?.technique).toBe('T1087.001');
+    expect(best('net user /domain')?.technique).toBe('T1087.002');
+    // ...and both, where the parent's own pattern sees the pair, are the technique itself.
+    const both = best('net user & net user /domain');
+    expect(both?.technique).toBe('T1087');
+    expect(both?.evidence).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ signal: 'pattern', detail: 'account-discovery-general' }),
+        expect.objectContaining({ signal: 'pattern', detail: 'domain-account-discovery' }),
+      ]),
+    );
+  });
+
   it('matches artefacts in templated command lines (emulation plans, runbooks)', () => {
     const s = top({ command_line: 'procdump64.exe -accepteula -ma #{lsass_pid} #{output_file}' });
     expect(s[0]?.technique).toBe('T1003.001');
