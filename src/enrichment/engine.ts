@@ -92,6 +92,8 @@ interface Candidate {
   pattern: number;
   /** How many patterns named it. */
   patternHits: number;
+  /** A pattern listing several of its sub-techniques named it (`lists` in the library). */
+  lists: boolean;
   patternFamily: number;
   actor: number;
   /** Among the text model's best three: its text evidence is written when it is answered. */
@@ -369,17 +371,9 @@ export class EnrichmentEngine {
       // family: the text may speak more of the parent, but the artefact is of that one way of
       // doing it, and what names a sub-technique names its parent too.
       const rootPattern = candidates.get(root)?.pattern ?? 0;
-      // A parent's own pattern beside two or more sub-techniques that the text names (by
-      // artefact or by name) is a text listing ways of doing the technique: it is about the
-      // technique, however strong each way's own artefact.
-      const listed =
-        rootPattern >= STRENGTHS.medium &&
-        members.filter(
-          (m) =>
-            m !== root &&
-            ((candidates.get(m)?.pattern ?? 0) >= STRENGTHS.medium ||
-              (candidates.get(m)?.name ?? 0) >= 1),
-        ).length >= 2;
+      // A pattern listing several ways of the technique settles the family on the technique,
+      // however strong each way's own artefact in the list.
+      const listed = candidates.get(root)?.lists === true;
       let named: string | undefined;
       let namedP = 0;
       for (const m of members) {
@@ -491,6 +485,7 @@ export class EnrichmentEngine {
           nameParent: 0,
           pattern: 0,
           patternHits: 0,
+          lists: false,
           patternFamily: 0,
           actor: 0,
           textTop3: false,
@@ -540,6 +535,7 @@ export class EnrichmentEngine {
       const s = STRENGTHS[hit.pattern.strength];
       c.pattern = Math.max(c.pattern, s);
       c.patternHits++;
+      c.lists ||= hit.pattern.lists;
       c.evidence.push({
         signal: 'pattern',
         field: hit.field,

@@ -28,8 +28,17 @@ const patternSchema = z
     counter: z.array(z.string()).default([]),
     /** More specific patterns this one gives way to where both match on one line. */
     yields_to: z.array(z.string()).default([]),
+    /**
+     * The pattern matches texts listing several ways (sub-techniques) of its technique: where it
+     * matches, the technique answers rather than one of the ways it lists.
+     */
+    lists: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((p) => !p.lists || !p.technique.includes('.'), {
+    message: 'only a technique with sub-techniques lists them',
+    path: ['lists'],
+  });
 
 const fileSchema = z.object({ version: z.number().int(), patterns: z.array(patternSchema) });
 

@@ -390,7 +390,7 @@ describe('the enrichment engine', () => {
     expect(both.confidence).toBeLessThan(Math.min(cmd.confidence, ps.confidence));
   });
 
-  it('answers the technique when its own pattern sees a list of its sub-techniques', () => {
+  it('answers the technique where its list pattern sees several of its sub-techniques', () => {
     const discovery = { tactics: ['discovery'] };
     const family = EnrichmentEngine.build(
       {
@@ -424,7 +424,8 @@ describe('the enrichment engine', () => {
     // Each way alone is its sub-technique (strong artefacts)...
     expect(best('net user')?.technique).toBe('T1087.001');
     expect(best('net user /domain')?.technique).toBe('T1087.002');
-    // ...and both, where the parent's own pattern sees the pair, are the technique itself.
+    // ...and both, where the parent's list pattern (`lists: true`) sees the pair, are the
+    // technique itself.
     const both = best('net user & net user /domain');
     expect(both?.technique).toBe('T1087');
     expect(both?.evidence).toEqual(

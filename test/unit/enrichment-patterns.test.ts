@@ -12,6 +12,18 @@ import {
 // counter-examples, so that editing the file cannot quietly break a pattern.
 const lib = loadPatterns();
 
+/** A library read from the given YAML text (written to a throw-away file). */
+function loadText(text: string): ReturnType<typeof loadPatterns> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'patterns-'));
+  try {
+    const file = path.join(dir, 'patterns.yaml');
+    writeFileSync(file, text);
+    return loadPatterns(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('the artefact pattern library', () => {
   it('loads, with unique ids and a technique id for each pattern', () => {
     expect(lib.version).toBeGreaterThan(0);
@@ -78,11 +90,8 @@ describe('the artefact pattern library', () => {
     ['one it does not hold', '[b]', /a yields to b/],
     ['the same pattern twice', '[a2, a2]', /names a pattern twice/],
   ])('refuses a library whose pattern yields to %s', (_what, yieldsTo, error) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'patterns-'));
-    try {
-      const file = path.join(dir, 'p.yaml');
-      writeFileSync(
-        file,
+    expect(() =>
+      loadText(
         [
           'version: 1',
           'patterns:',
@@ -98,11 +107,17 @@ describe('the artefact pattern library', () => {
           '    strength: weak',
           "    examples: ['y']",
         ].join('\n'),
-      );
-      expect(() => loadPatterns(file)).toThrow(error);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      ),
+    ).toThrow(error);
+  });
+
+  it('refuses a sub-technique pattern that says it lists sub-techniques', () => {
+    const library = (technique: string) =>
+      'version: 1\npatterns:\n  - id: x\n' +
+      `    technique: ${technique}\n    regex: 'cmd'\n    strength: strong\n    lists: true\n` +
+      '    examples: [cmd]\n';
+    expect(loadText(library('T1059')).patterns[0]?.lists).toBe(true);
+    expect(() => loadText(library('T1059.003'))).toThrow(/only a technique with sub-techniques/);
   });
 
   it('compiles every unbounded gap as a bounded one (no cubic backtracking on crafted fields)', () => {
@@ -129,18 +144,12 @@ describe('the artefact pattern library', () => {
   });
 
   it('refuses an expression holding a control character', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'patterns-'));
-    try {
-      const file = path.join(dir, 'patterns.yaml');
-      writeFileSync(
-        file,
+    expect(() =>
+      loadText(
         'version: 1\npatterns:\n  - id: x\n    technique: T1059\n    regex: "\\bcmd\\x08"\n' +
           '    strength: weak\n    examples: [cmd]\n',
-      );
-      expect(() => loadPatterns(file)).toThrow(/control character/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      ),
+    ).toThrow(/control character/);
   });
 
   it('reports which field matched, each pattern once', () => {
