@@ -329,7 +329,18 @@ function linesOption(describe: string) {
 
 /** One line to stdout, waiting when the pipe is full: memory stays flat however long the input. */
 async function writeLine(line: string): Promise<void> {
+  if (outputClosed) throw outputClosed;
   if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
+}
+
+/**
+ * Set when stdout's reader went away (`… | head`): the reader has what it wanted, so the command
+ * stops writing and ends quietly instead of failing with a stack trace.
+ */
+let outputClosed: NodeJS.ErrnoException | null = null;
+
+function isClosedOutput(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 }
 
 /**
@@ -910,6 +921,10 @@ export function cli(args: string[]): Argv {
 }
 
 async function main(): Promise<void> {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (!isClosedOutput(err)) throw err;
+    outputClosed = err;
+  });
   try {
     await cli(hideBin(process.argv))
       .fail((msg, err) => {
@@ -917,6 +932,7 @@ async function main(): Promise<void> {
       })
       .parseAsync();
   } catch (err) {
+    if (isClosedOutput(err)) return;
     const message =
       err instanceof AppError || err instanceof UsageError || err instanceof ConfigError
         ? err.message

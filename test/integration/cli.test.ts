@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -212,6 +212,28 @@ describe('ttpgraph CLI', () => {
     const missing = await ttpgraph(['enrich', '--input', path.join(tmp, 'nope.jsonl')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read .*nope\.jsonl/);
+  });
+
+  it('ends quietly when its reader stops reading (`| head`)', async () => {
+    await fixtureHeld();
+    const input = path.join(tmp, 'many.jsonl');
+    // Far more output than a pipe holds, so the CLI is still writing when the reader leaves.
+    const line = JSON.stringify({ id: 'x', command_line: 'cmd.exe /c whoami' });
+    writeFileSync(input, `${line}\n`.repeat(20_000));
+    const child = spawn(process.execPath, [CLI, 'enrich', '--input', input, '--json'], {
+      env: withoutLogLevel,
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let first = '';
+    child.stdout.once('data', (d: Buffer) => {
+      first = d.toString();
+      child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(JSON.parse(first.split('\n')[0] as string)).toMatchObject({ id: 'x' });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('shows status as text', async () => {
