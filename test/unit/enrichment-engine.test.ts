@@ -135,12 +135,16 @@ const engine = EnrichmentEngine.build(corpus, loadPatterns());
 const top = (item: Parameters<EnrichmentEngine['enrich']>[0]) =>
   engine.enrich(item, { topK: 3, minConfidence: 0 });
 
+/** An engine built on the corpus and more techniques (a family the test needs). */
+const engineWith = (...extra: TechniqueDoc[]) =>
+  EnrichmentEngine.build(
+    { ...corpus, techniques: [...corpus.techniques, ...extra] },
+    loadPatterns(),
+  );
+
 /** The best answer of an engine built on the corpus and one more technique. */
 const topWith = (extra: TechniqueDoc, item: Parameters<EnrichmentEngine['enrich']>[0]) =>
-  EnrichmentEngine.build(
-    { ...corpus, techniques: [...corpus.techniques, extra] },
-    loadPatterns(),
-  ).enrich(item, { topK: 1, minConfidence: 0 })[0];
+  engineWith(extra).enrich(item, { topK: 1, minConfidence: 0 })[0];
 
 describe('enrichment text', () => {
   it('removes ATT&CK markup and splits security text into stemmed terms', () => {
@@ -312,33 +316,26 @@ describe('the enrichment engine', () => {
 
   it('answers the technique a text names when nothing names one of its sub-techniques', () => {
     const c2 = { tactics: ['command-and-control'] };
-    const family = EnrichmentEngine.build(
-      {
-        ...corpus,
-        techniques: [
-          ...corpus.techniques,
-          technique(
-            'T1071',
-            'Application Layer Protocol',
-            'Adversaries may communicate using application layer protocols to blend in with existing traffic.',
-            c2,
-          ),
-          technique(
-            'T1071.001',
-            'Web Protocols',
-            'Adversaries may communicate using web protocols associated with web traffic.',
-            {
-              ...c2,
-              parent: 'T1071',
-              procedures: procedures('malware--w', [
-                'beacons to its server with GET and POST requests.',
-                'sends check-ins in POST bodies with a browser user agent.',
-              ]),
-            },
-          ),
-        ],
-      },
-      loadPatterns(),
+    const family = engineWith(
+      technique(
+        'T1071',
+        'Application Layer Protocol',
+        'Adversaries may communicate using application layer protocols to blend in with existing traffic.',
+        c2,
+      ),
+      technique(
+        'T1071.001',
+        'Web Protocols',
+        'Adversaries may communicate using web protocols associated with web traffic.',
+        {
+          ...c2,
+          parent: 'T1071',
+          procedures: procedures('malware--w', [
+            'beacons to its server with GET and POST requests.',
+            'sends check-ins in POST bodies with a browser user agent.',
+          ]),
+        },
+      ),
     );
     const best = (text: string) => family.enrich({ text }, { topK: 1, minConfidence: 0 })[0];
     // The web protocols' own wording, unnamed, is theirs.
@@ -392,32 +389,25 @@ describe('the enrichment engine', () => {
 
   it('answers the technique where its list pattern sees several of its sub-techniques', () => {
     const discovery = { tactics: ['discovery'] };
-    const family = EnrichmentEngine.build(
-      {
-        ...corpus,
-        techniques: [
-          ...corpus.techniques,
-          technique(
-            'T1087',
-            'Account Discovery',
-            'Adversaries may attempt to get a listing of valid accounts.',
-            discovery,
-          ),
-          technique(
-            'T1087.001',
-            'Local Account',
-            'Adversaries may attempt to get a listing of local system accounts.',
-            { ...discovery, parent: 'T1087' },
-          ),
-          technique(
-            'T1087.002',
-            'Domain Account',
-            'Adversaries may attempt to get a listing of domain accounts.',
-            { ...discovery, parent: 'T1087' },
-          ),
-        ],
-      },
-      loadPatterns(),
+    const family = engineWith(
+      technique(
+        'T1087',
+        'Account Discovery',
+        'Adversaries may attempt to get a listing of valid accounts.',
+        discovery,
+      ),
+      technique(
+        'T1087.001',
+        'Local Account',
+        'Adversaries may attempt to get a listing of local system accounts.',
+        { ...discovery, parent: 'T1087' },
+      ),
+      technique(
+        'T1087.002',
+        'Domain Account',
+        'Adversaries may attempt to get a listing of domain accounts.',
+        { ...discovery, parent: 'T1087' },
+      ),
     );
     const best = (command_line: string) =>
       family.enrich({ command_line }, { topK: 1, minConfidence: 0 })[0];
