@@ -179,6 +179,9 @@ function exampleSource(id: string, i: number): string {
  * A detection text's source, as `exclude` names it: its detection strategy (the text starts with
  * the strategy's name), so that a benchmark can hold a strategy's analytics out of training.
  */
+/** 1 for a sub-technique id, 0 for a technique's. */
+const specificity = (id: string): number => (id.includes('.') ? 1 : 0);
+
 export function detectionSource(text: string): string {
   const end = text.indexOf('. ');
   return `detection:${end < 0 ? text : text.slice(0, end)}`;
@@ -402,24 +405,30 @@ export class EnrichmentEngine {
         ranked.push({ id, p: this.combiner.calibrate(Math.min(0.99, p)), members });
       }
     }
-    return ranked
-      .map((r) => ({ ...r, p: Math.round(r.p * 1000) / 1000 }))
-      .filter((r) => r.p >= min)
-      .sort((a, b) => b.p - a.p || a.id.localeCompare(b.id))
-      .slice(0, topK)
-      .map((r) =>
-        this.suggestion(
-          r.id,
-          r.p,
-          explicit.get(r.id) ??
-            dedupe(
-              r.members.flatMap((m) => {
-                const c = candidates.get(m);
-                return c ? [...textEvidence(c), ...c.evidence] : [];
-              }),
-            ),
-        ),
-      );
+    return (
+      ranked
+        .map((r) => ({ ...r, p: Math.round(r.p * 1000) / 1000 }))
+        .filter((r) => r.p >= min)
+        // Equal confidence: the sub-technique first (a command line naming `T1136.002_Admin` and
+        // `T1136_pass` is about the sub-technique), then by id, so the same input gives the same answer.
+        .sort(
+          (a, b) => b.p - a.p || specificity(b.id) - specificity(a.id) || a.id.localeCompare(b.id),
+        )
+        .slice(0, topK)
+        .map((r) =>
+          this.suggestion(
+            r.id,
+            r.p,
+            explicit.get(r.id) ??
+              dedupe(
+                r.members.flatMap((m) => {
+                  const c = candidates.get(m);
+                  return c ? [...textEvidence(c), ...c.evidence] : [];
+                }),
+              ),
+          ),
+        )
+    );
   }
 
   private suggestion(id: string, confidence: number, evidence: Evidence[]): Suggestion {
@@ -597,7 +606,11 @@ export class EnrichmentEngine {
   }
 
   private readIds(field: string, value: string, explicit: Map<string, Evidence[]>): void {
-    for (const m of value.matchAll(/\b(?:attack[.:_-])?(T\d{4}(?:\.\d{3})?)\b/gi)) {
+    // An id inside a name (`T1136.002_Admin`, `PathToAtomicsFolder\T1218.011\bin`) counts: an
+    // underscore bounds it, and a sub-technique id is never cut back to its parent.
+    for (const m of value.matchAll(
+      /(?<![a-z0-9])(?:attack[.:_-])?(T\d{4}(?:\.\d{3})?)(?!\d|\.\d)/gi,
+    )) {
       this.addExplicit(explicit, (m[1] as string).toUpperCase(), {
         signal: 'id',
         field,

@@ -12,7 +12,7 @@ import { EnrichmentEngine } from './engine';
 import { loadPatterns, type PatternLibrary } from './patterns';
 
 /** Bumped when the engine's features or answers change: weights persisted by another version are not used. */
-const ENGINE_VERSION = 10;
+const ENGINE_VERSION = 11;
 
 export interface ModelInfo {
   /** The ATT&CK releases the model was learnt from (`enterprise-attack 18.1`). */

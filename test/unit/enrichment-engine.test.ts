@@ -214,6 +214,18 @@ describe('the enrichment engine', () => {
     });
     // An unknown id is not an answer.
     expect(top({ text: 'T9999' }).map((s) => s.technique)).not.toContain('T9999');
+    // An id inside a name is read whole (an underscore bounds it), never cut back to its parent;
+    // one inside a longer number is not an id.
+    const named = top({ command_line: 'net user /add T1059.001_Admin Passw0rd!' }).map(
+      (s) => s.technique,
+    );
+    expect(named[0]).toBe('T1059.001');
+    expect(named).not.toContain('T1059');
+    // Both a technique and its sub-technique given: the sub-technique first.
+    expect(top({ text: 'T1059_test T1059.001_test' })[0]?.technique).toBe('T1059.001');
+    expect(top({ text: 'build T10590 and T1059.0011' }).map((s) => s.technique)).not.toEqual(
+      expect.arrayContaining(['T1059']),
+    );
   });
 
   it('lets a tactic tag narrow the candidates', () => {
