@@ -179,9 +179,6 @@ function exampleSource(id: string, i: number): string {
  * A detection text's source, as `exclude` names it: its detection strategy (the text starts with
  * the strategy's name), so that a benchmark can hold a strategy's analytics out of training.
  */
-/** 1 for a sub-technique id, 0 for a technique's. */
-const specificity = (id: string): number => (id.includes('.') ? 1 : 0);
-
 export function detectionSource(text: string): string {
   const end = text.indexOf('. ');
   return `detection:${end < 0 ? text : text.slice(0, end)}`;
@@ -703,6 +700,9 @@ function resolveRevocations(
   }
   return out;
 }
+
+/** 1 for a sub-technique id, 0 for a technique's. */
+const specificity = (id: string): number => (id.includes('.') ? 1 : 0);
 
 function dedupe(evidence: Evidence[]): Evidence[] {
   const seen = new Set<string>();
